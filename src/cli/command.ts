@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+
+/** Exit codes shared by every command (documented in README.md). */
+export const EXIT = {
+  OK: 0,
+  /** Invalid input: a file failed validation, a check failed. */
+  INVALID: 1,
+  /** Wrong usage: unknown command or option, missing argument. */
+  USAGE: 2,
+  /** Runtime failure: could not bind a socket, read a file, reach a server. */
+  RUNTIME: 3,
+} as const;
+
+/** Thrown for bad command-line usage; main prints the message and the command's usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'E_USAGE';
+}
+
+/** One `anypick <name>` subcommand. */
+export interface Command {
+  name: string;
+  /** One line for `anypick --help`. */
+  summary: string;
+  /** Full text for `anypick <name> --help`. */
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+/** Parses `argv` against a command's options; unknown options are usage errors. */
+export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...cmd.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, unknown>, positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
