@@ -13,6 +13,11 @@ function commands(): Command[] {
   return list;
 }
 
+/** The subcommand called `name`, if there is one. */
+export function commandByName(name: string): Command | undefined {
+  return commands().find((c) => c.name === name);
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
