@@ -1,0 +1,123 @@
+/**
+ * IP address helpers for geo lookups: parsing to bytes, canonical text, masking to a network,
+ * and the IPv4-in-IPv6 conventions of MMDB trees. Pure; no networking.
+ */
+
+/** Thrown for text that is not an IPv4 or IPv6 address (or a prefix length out of range). */
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+  readonly code = 'E_ADDRESS';
+}
+
+/** Parses dotted-quad IPv4 text to 4 bytes, or undefined. */
+function parseV4(text: string): Buffer | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = Buffer.alloc(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i];
+    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** Parses IPv6 text (RFC 4291 §2.2, including a trailing dotted quad) to 16 bytes, or undefined. */
+function parseV6(text: string): Buffer | undefined {
+  let head = text;
+  let tail4: Buffer | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.indexOf('.', lastColon) > 0) {
+    tail4 = parseV4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    head = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string): string[] | undefined => (s === '' ? [] : s.split(':'));
+  const left = groups(halves[0]);
+  const right = halves.length === 2 ? groups(halves[1]) : [];
+  if (!left || !right) return undefined;
+  const missing = 8 - left.length - right.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...right];
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(all[i])) return undefined;
+    out.writeUInt16BE(parseInt(all[i], 16), i * 2);
+  }
+  if (tail4) tail4.copy(out, 12);
+  return out;
+}
+
+/** Parses an IPv4 or IPv6 address to its 4 or 16 bytes; throws AddressError when invalid. */
+export function parseAddress(text: string): Buffer {
+  const bytes = text.includes(':') ? parseV6(text) : parseV4(text);
+  if (!bytes) throw new AddressError(`not an IP address: '${text}'`);
+  return bytes;
+}
+
+/** Formats 4 or 16 bytes as canonical text (RFC 5952: lower case, longest zero run as '::'). */
+export function formatAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) throw new AddressError(`address must be 4 or 16 bytes, got ${bytes.length}`);
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((bytes[i] << 8) | bytes[i + 1]);
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    // RFC 5952 §4.2.2: a single zero group is not shortened.
+    if (j - i > bestLen && j - i > 1) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(g);
+  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
+}
+
+/** Zeroes every bit after the first `prefixLength` bits (returns a copy). */
+export function maskBytes(bytes: Uint8Array, prefixLength: number): Buffer {
+  const bits = bytes.length * 8;
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > bits) {
+    throw new AddressError(`prefix length ${prefixLength} out of range 0..${bits}`);
+  }
+  const out = Buffer.from(bytes);
+  for (let i = 0; i < out.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefixLength - i * 8));
+    out[i] &= keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
+  }
+  return out;
+}
+
+/** `ADDR/LEN` of the network of `prefixLength` bits containing `bytes`. */
+export function networkOf(bytes: Uint8Array, prefixLength: number): string {
+  return `${formatAddress(maskBytes(bytes, prefixLength))}/${prefixLength}`;
+}
+
+/**
+ * RFC 4291 §2.5.5.2: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) names an IPv4 host. Returns
+ * the 4 IPv4 bytes for such an address (dual-stack sockets report IPv4 peers this way), else
+ * the bytes unchanged.
+ */
+export function unmapV4(bytes: Buffer): Buffer {
+  if (bytes.length !== 16) return bytes;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
+  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
+  return bytes.subarray(12);
+}
+
+/**
+ * Converts the prefix length an MMDB reader returned for an IPv4 lookup into IPv4 terms.
+ * An IPv6-tree database keeps IPv4 at ::/96, so a reader that walks from the tree root (or a
+ * lookup of ::a.b.c.d) reports 96 + the IPv4 length; maxmind/mmdb-lib 3 starts IPv4 lookups
+ * at the ::/96 node and already reports 0..32. Both are handled: above 32 means IPv6 terms.
+ */
+export function ipv4PrefixFromTree(prefixLength: number): number {
+  if (prefixLength > 32) return Math.max(0, prefixLength - 96);
+  return prefixLength;
+}

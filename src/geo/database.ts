@@ -1,0 +1,107 @@
+import { readFileSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Logger } from '../util/log';
+import { lookupIn, readerFromBuffer } from './lookup';
+import type { GeoMatch, MmdbReader } from './lookup';
+
+/** Thrown when a geo database file cannot be read or is not a valid MMDB. */
+export class GeoDatabaseError extends Error {
+  override readonly name = 'GeoDatabaseError';
+  readonly code = 'E_GEO_DB';
+}
+
+/** Options of {@link GeoDatabase.open}. */
+export interface GeoDatabaseOptions {
+  /** Reload the file when it changes (default true). */
+  watch?: boolean;
+  /** Where reloads and failed reloads are logged. */
+  log?: Logger;
+  /** Quiet period after a change before reloading, ms (default 200): writers finish first. */
+  debounceMs?: number;
+  /** Called after every reload attempt (tests wait on it). */
+  onReload?: (ok: boolean, err?: Error) => void;
+}
+
+function load(file: string): MmdbReader {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new GeoDatabaseError(`cannot read geo database ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return readerFromBuffer(bytes);
+  } catch (err) {
+    throw new GeoDatabaseError(`${file} is not a valid MMDB geo database: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * An MMDB geo database opened from a file. When the file changes (rewritten in place or
+ * replaced by rename, as `mv new.mmdb db.mmdb` or geoipupdate do) it is read again and swapped
+ * in atomically: lookups see either the old or the new database, never a mix. A new file that
+ * fails to load is logged and the old database stays in use.
+ */
+export class GeoDatabase {
+  private reader: MmdbReader;
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  /** Incremented on every successful reload (callers may cache per generation). */
+  generation = 0;
+
+  private constructor(readonly file: string, reader: MmdbReader, private readonly opts: GeoDatabaseOptions) {
+    this.reader = reader;
+  }
+
+  /** Opens `file`; throws GeoDatabaseError when it is missing or invalid. */
+  static open(file: string, opts: GeoDatabaseOptions = {}): GeoDatabase {
+    const abs = resolve(file);
+    const db = new GeoDatabase(abs, load(abs), opts);
+    if (opts.watch !== false) db.startWatching();
+    return db;
+  }
+
+  /** Looks up an IPv4 or IPv6 address (throws AddressError when it is not one). */
+  lookup(ip: string): GeoMatch {
+    return lookupIn(this.reader, ip);
+  }
+
+  /** Reads the file again now; keeps the old database (and rethrows) when the new one fails. */
+  reload(): void {
+    const next = load(this.file);
+    this.reader = next;
+    this.generation++;
+  }
+
+  /** Stops watching the file. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private startWatching(): void {
+    // Watch the directory, not the file: a rename over the file replaces its inode, which a
+    // watch on the file itself would lose.
+    const name = basename(this.file);
+    this.watcher = watch(dirname(this.file), { persistent: false }, (_event, changed) => {
+      if (changed !== null && changed.toString() !== name) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.reloadLogged(), this.opts.debounceMs ?? 200);
+      this.timer.unref();
+    });
+    this.watcher.on('error', (err) => this.opts.log?.error({ err, file: this.file }, 'geo database watch failed'));
+  }
+
+  private reloadLogged(): void {
+    try {
+      this.reload();
+      this.opts.log?.info({ file: this.file, generation: this.generation }, 'geo database reloaded');
+      this.opts.onReload?.(true);
+    } catch (err) {
+      this.opts.log?.error({ err, file: this.file }, 'geo database reload failed; keeping the previous one');
+      this.opts.onReload?.(false, err as Error);
+    }
+  }
+}
