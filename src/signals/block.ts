@@ -1,0 +1,16 @@
+import { BlockList, isIP } from 'node:net';
+import { parseBlock } from './tokens';
+
+/**
+ * True when `address` lies inside `block` (`ADDR/LEN`). A reported address must be inside its
+ * member's block (seed README: "a report outside the block is rejected").
+ */
+export function addressInBlock(address: string, block: string): boolean {
+  const b = parseBlock(block);
+  const fam = isIP(address);
+  if (!b || fam === 0 || fam !== b.family) return false;
+  const list = new BlockList();
+  const type = b.family === 4 ? 'ipv4' : 'ipv6';
+  list.addSubnet(b.address, b.prefix, type);
+  return list.check(address, type);
+}

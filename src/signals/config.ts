@@ -1,0 +1,89 @@
+import { SIGNAL_KINDS } from './signal';
+import type { SignalKind } from './signal';
+import { DEFAULT_WEIGHT_PARAMS } from './weight';
+import type { WeightParams } from './weight';
+
+/** `presence @availability as otel.event` — one line of a `publish:` block. */
+export interface PublishRule {
+  signal: SignalKind;
+  channel: string;
+  as: 'otel.event' | 'otel.metric';
+}
+
+/** `presence @availability to membership` — one line of a `subscribe:` block. */
+export interface SubscribeRule {
+  signal: SignalKind;
+  channel: string;
+  to: 'membership' | 'dynamic-weight';
+}
+
+/** The runtime configuration of signals (receiver, registry, reporter). */
+export interface SignalsConfig {
+  /** Lease TTL (`lease:`), default 3 s. */
+  leaseMs: number;
+  /** How often members report (`report-interval:`), default 1 s. */
+  reportIntervalMs: number;
+  /** Start-up grace, default one lease. */
+  graceMs: number;
+  weight: WeightParams;
+  publish: PublishRule[];
+  subscribe: SubscribeRule[];
+  /** Channel (`@availability`) → OTLP/HTTP base endpoints (`channel @availability: endpoint "…"`). */
+  channels: Map<string, string[]>;
+  /** `tier/service/member` → block its reported address must be in (from the delivery file). */
+  blocks: Map<string, string>;
+}
+
+/** The publish/subscribe rules of seed example 5, used when a delivery file has none. */
+export const DEFAULT_PUBLISH: PublishRule[] = [
+  { signal: 'presence', channel: '@availability', as: 'otel.event' },
+  { signal: 'readiness', channel: '@availability', as: 'otel.event' },
+  { signal: 'utilization', channel: '@telemetry', as: 'otel.metric' },
+  { signal: 'errors', channel: '@telemetry', as: 'otel.event' },
+];
+
+/** Every signal feeds the registry when no `subscribe:` block is given. */
+export const DEFAULT_SUBSCRIBE: SubscribeRule[] = [
+  { signal: 'presence', channel: '@availability', to: 'membership' },
+  { signal: 'readiness', channel: '@availability', to: 'dynamic-weight' },
+  { signal: 'utilization', channel: '@telemetry', to: 'dynamic-weight' },
+  { signal: 'errors', channel: '@telemetry', to: 'dynamic-weight' },
+];
+
+/** Defaults: lease 3 s, report every 1 s, grace one lease, default weight params, example-5 rules. */
+export function defaultSignalsConfig(over: Partial<SignalsConfig> = {}): SignalsConfig {
+  const leaseMs = over.leaseMs ?? 3000;
+  return {
+    leaseMs,
+    reportIntervalMs: over.reportIntervalMs ?? 1000,
+    graceMs: over.graceMs ?? leaseMs,
+    weight: over.weight ?? DEFAULT_WEIGHT_PARAMS,
+    publish: over.publish ?? DEFAULT_PUBLISH,
+    subscribe: over.subscribe ?? DEFAULT_SUBSCRIBE,
+    channels: over.channels ?? new Map(),
+    blocks: over.blocks ?? new Map(),
+  };
+}
+
+/** The signal kinds that feed the registry under `subscribe` (presence is always needed). */
+export function subscribedKinds(cfg: SignalsConfig): Set<SignalKind> {
+  const set = new Set<SignalKind>(cfg.subscribe.map((r) => r.signal));
+  if (set.size === 0) return new Set(SIGNAL_KINDS);
+  return set;
+}
+
+/** A duration that is not `N(ms|s|m)`. */
+export class DurationError extends Error {
+  override readonly name = 'DurationError';
+  readonly code = 'E_DURATION';
+}
+
+/** Parses `500ms`, `1s`, `1.5s`, `2m` into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  if (!m) throw new DurationError(`'${text}' is not a duration (e.g. 500ms, 1s, 2m)`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+  if (ms <= 0) throw new DurationError(`duration '${text}' must be positive`);
+  return Math.round(ms);
+}

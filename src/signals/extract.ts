@@ -1,0 +1,147 @@
+import { isIP } from 'node:net';
+import { addressInBlock } from './block';
+import { TIERS, memberKey } from './signal';
+import type { MemberId, Signal, Tier } from './signal';
+import type { TokenBinding } from './tokens';
+import type { AttrValue, Attributes, OtlpLogsRequest, OtlpMetricsRequest } from './wire/types';
+
+/** Resource attribute names carrying a member's identity (docs/signals.md). */
+export const ATTR = {
+  tier: 'anypick.tier',
+  service: 'anypick.service',
+  member: 'anypick.member',
+  address: 'anypick.address',
+} as const;
+
+/** Name of the utilization gauge. */
+export const UTILIZATION_METRIC = 'anypick.utilization';
+
+/** A resource that names a member its token is not bound to (HTTP 403, nothing applied). */
+export class ForeignMemberError extends Error {
+  override readonly name = 'ForeignMemberError';
+  readonly code = 'E_FOREIGN_MEMBER';
+}
+
+/** Signals read from one request, plus what was rejected and why. */
+export interface Extracted {
+  signals: Signal[];
+  accepted: number;
+  rejected: number;
+  /** Distinct reasons for rejections, joined into `partialSuccess.errorMessage`. */
+  errors: string[];
+}
+
+/** Context of one request: who the token belongs to, configured blocks, receive time. */
+export interface ExtractContext {
+  binding: TokenBinding;
+  blocks: ReadonlyMap<string, string>;
+  now: number;
+  /** Records whose own time is older than this (ms) are stale and rejected; default 1 lease. */
+  maxAgeMs: number;
+}
+
+function num(v: AttrValue | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Identity of a resource, checked against the token; a string error rejects its records. */
+function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address?: string } | string {
+  const tier = res[ATTR.tier];
+  const service = res[ATTR.service];
+  const member = res[ATTR.member];
+  if (typeof tier !== 'string' || typeof service !== 'string' || typeof member !== 'string' || !service || !member) {
+    return `resource lacks string attributes ${ATTR.tier}, ${ATTR.service}, ${ATTR.member}`;
+  }
+  if (!(TIERS as readonly string[]).includes(tier)) return `${ATTR.tier} '${tier}' is not one of ${TIERS.join(', ')}`;
+  const id: MemberId = { tier: tier as Tier, service, member };
+  const b = ctx.binding;
+  if (b.tier !== id.tier || b.service !== id.service || b.member !== id.member) {
+    throw new ForeignMemberError(`token is bound to ${memberKey(b)}, not ${memberKey(id)}`);
+  }
+  const address = res[ATTR.address];
+  if (address === undefined) return { id };
+  if (typeof address !== 'string' || isIP(address) === 0) return `${ATTR.address} is not an IP address`;
+  const block = ctx.blocks.get(memberKey(id)) ?? b.block;
+  if (block !== undefined && !addressInBlock(address, block)) return `${ATTR.address} ${address} is outside the block ${block} of ${memberKey(id)}`;
+  return { id, address };
+}
+
+function stale(timeMs: number, ctx: ExtractContext): boolean {
+  return timeMs > 0 && ctx.now - timeMs > ctx.maxAgeMs;
+}
+
+/**
+ * Reads presence, readiness and errors events out of a logs request. Records with another
+ * event name are ordinary logs: accepted and ignored. Throws ForeignMemberError.
+ */
+export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracted {
+  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [] };
+  const reject = (n: number, why: string): void => {
+    out.rejected += n;
+    if (!out.errors.includes(why)) out.errors.push(why);
+  };
+  for (const rl of req.resourceLogs) {
+    const who = identity(rl.resource, ctx);
+    if (typeof who === 'string') { reject(rl.logRecords.length, who); continue; }
+    for (const rec of rl.logRecords) {
+      const a = rec.attributes;
+      const name = rec.eventName || (typeof a['event.name'] === 'string' ? (a['event.name'] as string) : '');
+      const base = { id: who.id, at: ctx.now };
+      if (name !== 'presence' && name !== 'readiness' && name !== 'errors') { out.accepted++; continue; }
+      if (stale(rec.timeUnixMs || rec.observedTimeUnixMs, ctx)) { reject(1, `stale ${name} event (older than ${ctx.maxAgeMs} ms)`); continue; }
+      if (name === 'presence') {
+        const state = a.state ?? 'up';
+        if (state !== 'up' && state !== 'leaving') { reject(1, `presence state must be 'up' or 'leaving'`); continue; }
+        out.signals.push(who.address === undefined ? { ...base, kind: 'presence', state } : { ...base, kind: 'presence', state, address: who.address });
+      } else if (name === 'readiness') {
+        let ready: number | undefined;
+        if (typeof a.ready === 'boolean') ready = a.ready ? 1 : 0;
+        else if (num(a.ready) !== undefined) ready = num(a.ready);
+        else if (num(a['capacity.ready']) !== undefined && num(a['capacity.total']) !== undefined) {
+          const r = num(a['capacity.ready'])!;
+          const t = num(a['capacity.total'])!;
+          ready = t > 0 && r >= 0 && r <= t ? r / t : undefined;
+        }
+        if (ready === undefined || ready < 0 || ready > 1) { reject(1, 'readiness needs ready (0..1 or bool) or capacity.ready ≤ capacity.total'); continue; }
+        out.signals.push({ ...base, kind: 'readiness', ready });
+      } else {
+        let ratio: number | undefined = num(a.ratio);
+        const count = num(a.count);
+        const total = num(a.total);
+        if (ratio === undefined && count !== undefined && total !== undefined && total > 0 && count >= 0) ratio = Math.min(1, count / total);
+        if (ratio === undefined && count === 0) ratio = 0;
+        if (ratio === undefined || ratio < 0 || ratio > 1) { reject(1, 'errors needs ratio (0..1) or count and total > 0'); continue; }
+        out.signals.push({ ...base, kind: 'errors', ratio });
+      }
+      out.accepted++;
+    }
+  }
+  return out;
+}
+
+/** Reads the `anypick.utilization` gauge out of a metrics request; other metrics are ignored. */
+export function extractMetrics(req: OtlpMetricsRequest, ctx: ExtractContext): Extracted {
+  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [] };
+  const reject = (n: number, why: string): void => {
+    out.rejected += n;
+    if (!out.errors.includes(why)) out.errors.push(why);
+  };
+  for (const rm of req.resourceMetrics) {
+    const who = identity(rm.resource, ctx);
+    const points = rm.metrics.reduce((n, m) => n + m.pointCount, 0);
+    if (typeof who === 'string') { reject(points, who); continue; }
+    for (const m of rm.metrics) {
+      if (m.name !== UTILIZATION_METRIC) { out.accepted += m.pointCount; continue; }
+      if (m.kind !== 'gauge') { reject(m.pointCount, `${UTILIZATION_METRIC} must be a gauge`); continue; }
+      let latest: { value: number; t: number } | undefined;
+      for (const p of m.points) {
+        if (!Number.isFinite(p.value) || p.value < 0 || p.value > 1) { reject(1, `${UTILIZATION_METRIC} must be within 0..1`); continue; }
+        if (stale(p.timeUnixMs, ctx)) { reject(1, `stale ${UTILIZATION_METRIC} point`); continue; }
+        out.accepted++;
+        if (!latest || p.timeUnixMs >= latest.t) latest = { value: p.value, t: p.timeUnixMs };
+      }
+      if (latest) out.signals.push({ kind: 'utilization', id: who.id, at: ctx.now, value: latest.value });
+    }
+  }
+  return out;
+}

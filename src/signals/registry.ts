@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { MemberLiveState, MemberStateSource } from '../pick/types';
+import { memberKey } from './signal';
+import type { MemberId, Signal, SignalKind } from './signal';
+import { DEFAULT_WEIGHT_PARAMS, isTimeVarying, mergeErrors, weightFactor } from './weight';
+import type { Sample, WeightParams } from './weight';
+
+/** Options of a MemberRegistry. */
+export interface RegistryOptions {
+  /** Lease TTL: a member that stops reporting leaves after this long (default 3000 ms). */
+  leaseMs?: number;
+  /** Start-up grace: unknown members are judged statically until it ends (default = leaseMs). */
+  graceMs?: number;
+  weight?: WeightParams;
+  /** Which signals feed the registry (the `subscribe:` block); default all four. */
+  subscribed?: ReadonlySet<SignalKind>;
+  /** Clock (ms since epoch); injected by tests. */
+  now?: () => number;
+  /** When false, no timers run and the owner calls tick() (tests). Default true. */
+  timers?: boolean;
+  /** Re-evaluation period while factors change with time (ramp, decay); default 100 ms. */
+  tickMs?: number;
+  /** Called after every version change. */
+  onChange?: (version: number) => void;
+  /** Called when a lease runs out. */
+  onExpire?: (id: MemberId) => void;
+}
+
+interface Entry {
+  id: MemberId;
+  leaseUntil: number;
+  readiness: number;
+  address?: string;
+  utilization?: Sample;
+  errors?: Sample;
+  rampFrom?: number;
+  lastSeen: number;
+  state: MemberLiveState;
+}
+
+const ABSENT: MemberLiveState = Object.freeze({ present: false, ready: false, factor: 0 });
+
+/**
+ * Live membership as leases, fed by signals; implements MemberStateSource. A presence report
+ * creates or renews a lease, `leaving` ends it at once, silence ends it when the lease runs
+ * out. During the start-up grace `get` returns undefined for members that have not reported
+ * (the caller answers from static config); after it, such members are absent.
+ */
+export class MemberRegistry implements MemberStateSource {
+  private ver = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly leaseMs: number;
+  private readonly graceUntil: number;
+  private readonly params: WeightParams;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private inGrace = true;
+  private closed = false;
+  /** Leases that ran out since start. */
+  expiries = 0;
+
+  constructor(private readonly opts: RegistryOptions = {}) {
+    this.leaseMs = opts.leaseMs ?? 3000;
+    this.now = opts.now ?? Date.now;
+    this.graceUntil = this.now() + (opts.graceMs ?? this.leaseMs);
+    this.params = opts.weight ?? DEFAULT_WEIGHT_PARAMS;
+    this.schedule();
+  }
+
+  /** Incremented on every change of any member's state (and at the end of the grace period). */
+  get version(): number {
+    return this.ver;
+  }
+
+  /** True until one grace period after start. */
+  get starting(): boolean {
+    return this.now() < this.graceUntil;
+  }
+
+  /** Live state of one member; undefined = judge from static config (grace, never reported). */
+  get(tier: string, service: string, member: string): MemberLiveState | undefined {
+    const e = this.entries.get(`${tier}/${service}/${member}`);
+    if (e) return e.state;
+    return this.inGrace && this.starting ? undefined : ABSENT;
+  }
+
+  /** Members of `service` at `tier` that hold a lease, with their state. */
+  members(tier: string, service: string): Array<MemberId & MemberLiveState> {
+    const out: Array<MemberId & MemberLiveState> = [];
+    for (const e of this.entries.values()) {
+      if (e.id.tier === tier && e.id.service === service && e.state.present) out.push({ ...e.id, ...e.state });
+    }
+    return out.sort((a, b) => a.member.localeCompare(b.member));
+  }
+
+  /** Every known member (present or not), for /status.json. */
+  snapshot(): Array<MemberId & MemberLiveState & { leaseRemainingMs: number }> {
+    const now = this.now();
+    return [...this.entries.values()]
+      .map((e) => ({ ...e.id, ...e.state, leaseRemainingMs: Math.max(0, e.leaseUntil - now) }))
+      .sort((a, b) => memberKey(a).localeCompare(memberKey(b)));
+  }
+
+  /** A digest of membership and weights: equal on every node that holds the same state. */
+  digest(): string {
+    const lines = [...this.entries.values()]
+      .filter((e) => e.state.present)
+      .map((e) => `${memberKey(e.id)} ${e.state.ready ? 1 : 0} ${e.state.factor.toFixed(2)} ${e.address ?? ''}`)
+      .sort();
+    return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+  }
+
+  /** Applies signals (in order) and re-evaluates once; unsubscribed kinds are ignored. */
+  apply(signals: readonly Signal[]): void {
+    const now = this.now();
+    const sub = this.opts.subscribed;
+    for (const s of signals) {
+      if (sub && !sub.has(s.kind)) continue;
+      const key = memberKey(s.id);
+      let e = this.entries.get(key);
+      if (!e) {
+        e = { id: s.id, leaseUntil: 0, readiness: 1, lastSeen: now, state: ABSENT };
+        this.entries.set(key, e);
+      }
+      e.lastSeen = now;
+      switch (s.kind) {
+        case 'presence':
+          if (s.state === 'leaving') {
+            e.leaseUntil = 0;
+            e.rampFrom = undefined;
+          } else {
+            // A member coming back (no lease before) after the grace period ramps up.
+            if (e.leaseUntil <= now && now >= this.graceUntil) e.rampFrom = now;
+            e.leaseUntil = now + this.leaseMs;
+            if (s.address !== undefined) e.address = s.address;
+          }
+          break;
+        case 'readiness':
+          if (e.readiness === 0 && s.ready > 0 && now >= this.graceUntil && e.leaseUntil > now) e.rampFrom = now;
+          e.readiness = s.ready;
+          break;
+        case 'utilization':
+          e.utilization = { value: s.value, at: now };
+          break;
+        case 'errors':
+          e.errors = mergeErrors(e.errors, s.ratio, now, this.params);
+          break;
+      }
+    }
+    this.evaluate(now);
+  }
+
+  /** Expires leases, ends the grace period and recomputes time-varying factors. */
+  tick(): void {
+    this.evaluate(this.now());
+  }
+
+  /** Stops the timer. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private evaluate(now: number): void {
+    let changed = false;
+    if (this.inGrace && now >= this.graceUntil) {
+      this.inGrace = false;
+      changed = true;
+    }
+    for (const e of this.entries.values()) {
+      const present = e.leaseUntil > now;
+      if (!present && e.state.present && e.leaseUntil !== 0) {
+        this.expiries++;
+        this.opts.onExpire?.(e.id);
+      }
+      if (!present) e.leaseUntil = 0;
+      const factor = present ? weightFactor(this.inputs(e), now, this.params) : 0;
+      const ready = present && e.readiness > 0;
+      const address = present ? e.address : undefined;
+      const s = e.state;
+      if (s.present !== present || s.ready !== ready || s.factor !== factor || s.address !== address) {
+        e.state = Object.freeze(address === undefined ? { present, ready, factor } : { present, ready, factor, address });
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.ver++;
+      this.opts.onChange?.(this.ver);
+    }
+    this.schedule();
+  }
+
+  private inputs(e: Entry) {
+    return { readiness: e.readiness, utilization: e.utilization, rampFrom: e.rampFrom, errors: e.errors };
+  }
+
+  /** Arms one timer for the earliest moment anything can change by time alone. */
+  private schedule(): void {
+    if (this.opts.timers === false || this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = this.now();
+    let next = this.inGrace ? this.graceUntil : Infinity;
+    for (const e of this.entries.values()) {
+      if (e.leaseUntil > now) {
+        next = Math.min(next, e.leaseUntil);
+        if (isTimeVarying(this.inputs(e), now, this.params)) next = Math.min(next, now + (this.opts.tickMs ?? 100));
+        const staleAt = e.utilization ? e.utilization.at + this.params.utilizationMaxAgeMs + 1 : 0;
+        if (staleAt > now) next = Math.min(next, staleAt);
+      }
+    }
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, next - now));
+    this.timer.unref();
+  }
+}

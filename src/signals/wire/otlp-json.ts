@@ -1,0 +1,179 @@
+import { OtlpDecodeError, nanosToMs } from './types';
+import type {
+  AttrValue, Attributes, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
+} from './types';
+
+/*
+ * OTLP/JSON (OTLP spec, "JSON Protobuf Encoding"): the proto3 JSON mapping with lowerCamelCase
+ * keys, int64 as decimal strings (numbers accepted too), enums as integers. Like every proto3
+ * JSON parser we also accept the original snake_case names, and ignore unknown keys.
+ */
+
+type Obj = Record<string, unknown>;
+
+function field(o: Obj, camel: string, snake: string): unknown {
+  return o[camel] !== undefined ? o[camel] : o[snake];
+}
+
+function obj(v: unknown, what: string): Obj {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new OtlpDecodeError(`json: ${what} must be an object`);
+  return v as Obj;
+}
+
+function arr(v: unknown, what: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new OtlpDecodeError(`json: ${what} must be an array`);
+  return v;
+}
+
+function str(v: unknown, what: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new OtlpDecodeError(`json: ${what} must be a string`);
+  return v;
+}
+
+/** int64/uint64/int32: a JSON number or a decimal string. */
+function int64(v: unknown, what: string): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
+  throw new OtlpDecodeError(`json: ${what} must be an integer (number or decimal string)`);
+}
+
+function double(v: unknown, what: string): number {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  throw new OtlpDecodeError(`json: ${what} must be a number`);
+}
+
+function anyValue(v: unknown, what: string): AttrValue {
+  const o = obj(v, what);
+  if (o.stringValue !== undefined || o.string_value !== undefined) return str(field(o, 'stringValue', 'string_value'), what);
+  if (o.boolValue !== undefined || o.bool_value !== undefined) {
+    const b = field(o, 'boolValue', 'bool_value');
+    if (typeof b !== 'boolean') throw new OtlpDecodeError(`json: ${what}.boolValue must be a boolean`);
+    return b;
+  }
+  if (o.intValue !== undefined || o.int_value !== undefined) return Number(int64(field(o, 'intValue', 'int_value'), what));
+  if (o.doubleValue !== undefined || o.double_value !== undefined) return double(field(o, 'doubleValue', 'double_value'), what);
+  if (o.arrayValue !== undefined || o.array_value !== undefined) {
+    const a = obj(field(o, 'arrayValue', 'array_value'), what);
+    return arr(a.values, `${what}.arrayValue.values`).map((x, i) => anyValue(x, `${what}[${i}]`));
+  }
+  if (o.kvlistValue !== undefined || o.kvlist_value !== undefined) {
+    const kv = obj(field(o, 'kvlistValue', 'kvlist_value'), what);
+    return attributes(kv.values, `${what}.kvlistValue`);
+  }
+  if (o.bytesValue !== undefined || o.bytes_value !== undefined) {
+    return Uint8Array.from(Buffer.from(str(field(o, 'bytesValue', 'bytes_value'), what), 'base64'));
+  }
+  return null;
+}
+
+function attributes(v: unknown, what: string): Attributes {
+  const out: Attributes = {};
+  arr(v, what).forEach((kv, i) => {
+    const o = obj(kv, `${what}[${i}]`);
+    out[str(o.key, `${what}[${i}].key`)] = anyValue(o.value, `${what}[${i}].value`);
+  });
+  return out;
+}
+
+function parse(body: Uint8Array): Obj {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new OtlpDecodeError('json: body is not valid UTF-8');
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new OtlpDecodeError(`json: ${(err as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new OtlpDecodeError('json: body must be a JSON object');
+  return v as Obj;
+}
+
+/** Decodes an OTLP/JSON `ExportLogsServiceRequest`; throws OtlpDecodeError when malformed. */
+export function decodeLogsJson(body: Uint8Array): OtlpLogsRequest {
+  const root = parse(body);
+  return {
+    resourceLogs: arr(field(root, 'resourceLogs', 'resource_logs'), 'resourceLogs').map((rl, i) => {
+      const w = `resourceLogs[${i}]`;
+      const o = obj(rl, w);
+      const res = obj(o.resource, `${w}.resource`);
+      const logRecords: OtlpLogRecord[] = [];
+      arr(field(o, 'scopeLogs', 'scope_logs'), `${w}.scopeLogs`).forEach((sl, j) => {
+        const so = obj(sl, `${w}.scopeLogs[${j}]`);
+        arr(field(so, 'logRecords', 'log_records'), `${w}.scopeLogs[${j}].logRecords`).forEach((lr, k) => {
+          const lw = `${w}.scopeLogs[${j}].logRecords[${k}]`;
+          const r = obj(lr, lw);
+          logRecords.push({
+            timeUnixMs: nanosToMs(int64(field(r, 'timeUnixNano', 'time_unix_nano'), `${lw}.timeUnixNano`)),
+            observedTimeUnixMs: nanosToMs(int64(field(r, 'observedTimeUnixNano', 'observed_time_unix_nano'), `${lw}.observedTimeUnixNano`)),
+            severityNumber: Number(int64(field(r, 'severityNumber', 'severity_number'), `${lw}.severityNumber`)),
+            eventName: str(field(r, 'eventName', 'event_name'), `${lw}.eventName`),
+            body: r.body === undefined ? null : anyValue(r.body, `${lw}.body`),
+            attributes: attributes(r.attributes, `${lw}.attributes`),
+          });
+        });
+      });
+      return { resource: attributes(res.attributes, `${w}.resource.attributes`), logRecords };
+    }),
+  };
+}
+
+const KINDS = [
+  ['gauge', 'gauge', 'gauge'], ['sum', 'sum', 'sum'], ['histogram', 'histogram', 'histogram'],
+  ['exponentialHistogram', 'exponential_histogram', 'exponential_histogram'], ['summary', 'summary', 'summary'],
+] as const;
+
+function metric(v: unknown, w: string): OtlpMetric {
+  const o = obj(v, w);
+  const m: OtlpMetric = { name: str(o.name, `${w}.name`), unit: str(o.unit, `${w}.unit`), kind: 'none', points: [], pointCount: 0 };
+  for (const [camel, snake, kind] of KINDS) {
+    const data = field(o, camel, snake);
+    if (data === undefined) continue;
+    m.kind = kind;
+    const dps = arr(field(obj(data, `${w}.${camel}`), 'dataPoints', 'data_points'), `${w}.${camel}.dataPoints`);
+    m.pointCount += dps.length;
+    if (kind !== 'gauge' && kind !== 'sum') continue;
+    dps.forEach((dp, i) => {
+      const pw = `${w}.${camel}.dataPoints[${i}]`;
+      const p = obj(dp, pw);
+      const asDouble = field(p, 'asDouble', 'as_double');
+      const asInt = field(p, 'asInt', 'as_int');
+      const point: OtlpNumberPoint = {
+        timeUnixMs: nanosToMs(int64(field(p, 'timeUnixNano', 'time_unix_nano'), `${pw}.timeUnixNano`)),
+        value: asDouble !== undefined ? double(asDouble, `${pw}.asDouble`) : asInt !== undefined ? Number(int64(asInt, `${pw}.asInt`)) : NaN,
+        attributes: attributes(p.attributes, `${pw}.attributes`),
+      };
+      m.points.push(point);
+    });
+  }
+  return m;
+}
+
+/** Decodes an OTLP/JSON `ExportMetricsServiceRequest`; throws OtlpDecodeError when malformed. */
+export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
+  const root = parse(body);
+  return {
+    resourceMetrics: arr(field(root, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics').map((rm, i) => {
+      const w = `resourceMetrics[${i}]`;
+      const o = obj(rm, w);
+      const res = obj(o.resource, `${w}.resource`);
+      const metrics: OtlpMetric[] = [];
+      arr(field(o, 'scopeMetrics', 'scope_metrics'), `${w}.scopeMetrics`).forEach((sm, j) => {
+        const so = obj(sm, `${w}.scopeMetrics[${j}]`);
+        arr(so.metrics, `${w}.scopeMetrics[${j}].metrics`).forEach((m, k) => metrics.push(metric(m, `${w}.scopeMetrics[${j}].metrics[${k}]`)));
+      });
+      return { resource: attributes(res.attributes, `${w}.resource.attributes`), metrics };
+    }),
+  };
+}
