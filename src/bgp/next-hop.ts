@@ -1,0 +1,44 @@
+import { networkInterfaces } from 'node:os';
+import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp, parseIp } from './wire/address';
+
+/** Next hops the speaker puts into announcements on one session. */
+export interface NextHops {
+  /** IPv4 NEXT_HOP, when the session or its interface has an IPv4 address. */
+  ipv4?: string;
+  /** Global IPv6 next hop. */
+  ipv6?: string;
+  /** Link-local IPv6 next hop (RFC 2545 §3: sent as the second 16 octets). */
+  linkLocal?: string;
+}
+
+function same(a: string, b: string): boolean {
+  try {
+    return parseIp(a).equals(parseIp(b));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Derives next hops from the session's local address: the address itself for its family, and
+ * for the other family the first address of that family on the same interface (configured
+ * overrides win). An IPv4-mapped IPv6 local address counts as IPv4.
+ */
+export function deriveNextHops(localAddress: string, overrides: NextHops = {}): NextHops {
+  let local = localAddress;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(local);
+  if (mapped) local = mapped[1]!;
+  const out: NextHops = {};
+  if (isIPv4(local)) out.ipv4 = local;
+  if (isIPv6(local)) out.ipv6 = formatIp(parseIp(local));
+  for (const addrs of Object.values(networkInterfaces())) {
+    if (!addrs || !addrs.some((a) => same(a.address, local))) continue;
+    for (const a of addrs) {
+      if (a.family === 'IPv4' && !out.ipv4) out.ipv4 = a.address;
+      else if (a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80') && !out.linkLocal) out.linkLocal = a.address.split('%')[0]!;
+      else if (a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80') && !out.ipv6) out.ipv6 = a.address;
+    }
+  }
+  return { ...out, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}

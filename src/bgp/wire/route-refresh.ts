@@ -1,0 +1,20 @@
+import { ERR } from './constants';
+import { MessageError } from './errors';
+
+/** ROUTE-REFRESH message body (RFC 2918 §3): AFI, reserved, SAFI. */
+export class RouteRefresh {
+  constructor(readonly afi: number, readonly safi: number) {}
+
+  encode(): Buffer {
+    const b = Buffer.alloc(4);
+    b.writeUInt16BE(this.afi, 0);
+    b.writeUInt8(this.safi, 3);
+    return b;
+  }
+
+  static decode(body: Buffer): RouteRefresh {
+    // RFC 7313 §5: a ROUTE-REFRESH whose length is not 23 is error 7/1.
+    if (body.length !== 4) throw new MessageError(ERR.ROUTE_REFRESH, 1, `ROUTE-REFRESH body of ${body.length} octets`, { data: body });
+    return new RouteRefresh(body.readUInt16BE(0), body.readUInt8(3));
+  }
+}
