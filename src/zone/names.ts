@@ -1,0 +1,91 @@
+import { EscapeError, decodeLabels } from './escapes';
+
+/** A name that breaks RFC 1035 rules or cannot be carried as a dns-packet name string. */
+export class NameError extends Error {
+  override readonly name = 'NameError';
+  readonly code = 'E_ZONE_NAME';
+}
+
+/** Options for {@link parseName}. */
+export interface NameOptions {
+  /**
+   * The name is a mailbox (SOA RNAME): its first label may hold an escaped dot
+   * (`john\.doe.example.com.`), written `john\.doe.example.com` as dns-packet's mail mode expects.
+   */
+  mail?: boolean;
+}
+
+/**
+ * Parses a domain name as written in a master file (RFC 1035 §5.1): `@` is the origin,
+ * a name ending in an unescaped dot is absolute, any other is relative to `origin`.
+ * Returns the absolute name lower-case without the trailing dot ('' is the root).
+ * RFC 1035 §2.3.4: a label is at most 63 octets, a name at most 255 octets in wire form.
+ */
+export function parseName(text: string, origin: string, opts: NameOptions = {}): string {
+  if (text === '@') return origin;
+  if (text === '.') return '';
+  let labels: number[][];
+  try {
+    labels = decodeLabels(text);
+  } catch (err) {
+    if (err instanceof EscapeError) throw new NameError(`${err.message} in name '${text}'`);
+    throw err;
+  }
+  const absolute = labels.length > 1 && (labels[labels.length - 1] as number[]).length === 0;
+  if (absolute) labels.pop();
+  const own = labels.map((l, i) => labelText(l, text, opts.mail === true && i === 0));
+  const all = absolute || origin === '' ? own : [...own, origin];
+  const result = all.join('.');
+  const wire = nameWireLength(result, opts.mail === true);
+  if (wire > 255) {
+    throw new NameError(`name '${text}' is ${wire} octets long in wire form; the limit is 255 (RFC 1035 §2.3.4)`);
+  }
+  return result;
+}
+
+/** Wire length of a name string as parseName returns it (labels + length octets + root). */
+export function nameWireLength(name: string, mail = false): number {
+  if (name === '') return 1;
+  // Labels joined by dots: the dots stand for the length octets, plus one for the first
+  // label and one for the root; in mail form each `\.` is a single octet.
+  const escaped = mail ? (name.match(/\\\./g) ?? []).length : 0;
+  return name.length - escaped + 2;
+}
+
+function labelText(octets: number[], text: string, mail: boolean): string {
+  if (octets.length === 0) throw new NameError(`empty label in name '${text}'`);
+  if (octets.length > 63) {
+    throw new NameError(`label in name '${text}' is ${octets.length} octets long; the limit is 63 (RFC 1035 §2.3.4)`);
+  }
+  let out = '';
+  for (const b of octets) {
+    if (b === 0x2e && mail) {
+      out += '\\.';
+    } else if (b === 0x2e) {
+      throw new NameError(
+        `escaped dot in a label of '${text}' is only supported in the SOA RNAME (dns-packet splits other names on dots)`,
+      );
+    } else if (b < 0x21 || b > 0x7e || b === 0x5c) {
+      throw new NameError(`octet ${b} in name '${text}' is not supported: labels must be printable ASCII without '\\'`);
+    } else {
+      out += String.fromCharCode(b).toLowerCase();
+    }
+  }
+  return out;
+}
+
+/** True when `name` is `apex` or below it. */
+export function isInZone(name: string, apex: string): boolean {
+  if (apex === '') return true;
+  return name === apex || name.endsWith('.' + apex);
+}
+
+/**
+ * The origin to resolve `text` against; fails when the name is relative and there is no
+ * origin (absolute names and `.` never need one).
+ */
+export function requireOrigin(text: string, origin: string | undefined): string {
+  if (origin !== undefined) return origin;
+  if (text === '.' || /(^|[^\\])\.$/.test(text)) return '';
+  throw new NameError(`relative name '${text}' but no origin: add $ORIGIN, pass an origin, or name the file <origin>.zone`);
+}

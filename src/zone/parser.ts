@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { SourceError, SourceErrors } from '../util/source-error';
+import type { SourcePos } from '../util/source-error';
+import { EscapeError, decodeOctets } from './escapes';
+import { hasPresentationForm, isMetaType, parseGeneric, parseType } from './generic';
+import { lex } from './lexer';
+import type { Entry, Token } from './lexer';
+import { NameError, parseName, requireOrigin } from './names';
+import { RDATA } from './rdata';
+import { RdataReader } from './rdata-reader';
+import type { Zone, ZoneRecord } from './types';
+import { validateZone } from './validate';
+import { MAX_TTL, ValueError, looksLikeTtl, parseDuration } from './values';
+
+/** Options for {@link parseZone}. */
+export interface ParseZoneOptions {
+  /** The file name errors and record positions refer to; `$INCLUDE` paths are relative to it. */
+  file: string;
+  /** The origin when the file has no `$ORIGIN` before its first record (else derived from `file`). */
+  origin?: string;
+  /** TTL for records without one when no `$TTL` is in effect (else the SOA MINIMUM). */
+  defaultTtl?: number;
+  /** Reads an `$INCLUDE`d file (default: the file system). Receives the resolved path. */
+  readInclude?: (path: string) => string;
+}
+
+/** RFC 1035 leaves nesting open; eight levels is far beyond any real zone. */
+export const MAX_INCLUDE_DEPTH = 8;
+
+/** The state a master file is read in; `$INCLUDE` gives the included file its own copy. */
+interface Scope {
+  file: string;
+  origin: string | undefined;
+  ttl: number | undefined;
+  owner: string | undefined;
+  /** Resolved paths of the files being read, outermost first (include loop detection). */
+  stack: string[];
+}
+
+const CLASS_RE = /^(IN|CH|CS|HS|NONE|ANY|CLASS\d+)$/i;
+const NO_TTL = -1;
+
+/**
+ * Parses an RFC 1035 §5 master file into a validated zone. Every problem found (syntax,
+ * values, zone rules) is collected with its file:line:col and thrown as one SourceErrors.
+ */
+export function parseZone(text: string, opts: ParseZoneOptions): Zone {
+  return new ZoneParser(opts).run(text);
+}
+
+/** Reads and parses one zone file; `$INCLUDE`d files are read relative to it. */
+export function loadZoneFile(path: string, origin?: string): Zone {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const msg = `cannot read zone file: ${(err as Error).message}`;
+    throw new SourceErrors([new SourceError({ file: path, line: 1, col: 1 }, msg, 'E_ZONE_READ')]);
+  }
+  return parseZone(text, { file: path, ...(origin === undefined ? {} : { origin }) });
+}
+
+/** `example.com.zone` → `example.com`; undefined when the name does not end in `.zone`. */
+export function originFromFileName(file: string): string | undefined {
+  const base = basename(file);
+  if (!base.endsWith('.zone') || base === '.zone') return undefined;
+  try {
+    return parseName(base.slice(0, -'.zone'.length) + '.', '');
+  } catch {
+    return undefined;
+  }
+}
+
+class ZoneParser {
+  private readonly errors: SourceError[] = [];
+  private readonly records: ZoneRecord[] = [];
+  private apex: string | undefined;
+
+  constructor(private readonly opts: ParseZoneOptions) {}
+
+  run(text: string): Zone {
+    let origin: string | undefined;
+    try {
+      origin = this.opts.origin === undefined ? originFromFileName(this.opts.file) : parseName(absolute(this.opts.origin), '');
+    } catch (err) {
+      if (!(err instanceof NameError)) throw err;
+      this.errors.push(new SourceError({ file: this.opts.file, line: 1, col: 1 }, `bad origin argument: ${err.message}`, err.code));
+    }
+    const scope: Scope = { file: this.opts.file, origin, ttl: undefined, owner: undefined, stack: [normalize(this.opts.file)] };
+    this.readFile(text, scope);
+    const apex = this.apex ?? origin ?? '';
+    this.errors.push(...validateZone(apex, this.records, this.opts.file));
+    const soa = this.records.find((r) => r.type === 'SOA' && r.name === apex);
+    const fallback = this.opts.defaultTtl ?? (soa?.data as { minimum: number } | undefined)?.minimum ?? 0;
+    for (const r of this.records) if (r.ttl === NO_TTL) r.ttl = fallback;
+    if (this.errors.length > 0 || !soa) throw new SourceErrors(this.errors);
+    return { origin: apex, file: this.opts.file, soa, records: this.records };
+  }
+
+  private readFile(text: string, scope: Scope): void {
+    const { entries, errors } = lex(text, scope.file);
+    this.errors.push(...errors);
+    for (const entry of entries) {
+      try {
+        const first = entry.tokens[0] as Token;
+        if (first.text.startsWith('$') && !first.quoted) this.directive(entry, scope);
+        else this.record(entry, scope);
+      } catch (err) {
+        if (!(err instanceof SourceError)) throw err;
+        this.errors.push(err);
+      }
+    }
+  }
+
+  private directive(entry: Entry, scope: Scope): void {
+    const [dir, ...args] = entry.tokens as [Token, ...Token[]];
+    const name = dir.text.toUpperCase();
+    const arity = (min: number, max: number, usage: string): void => {
+      if (args.length < min) throw errorAt(scope.file, endOf(entry), `${name} needs ${usage}`, 'E_ZONE_SYNTAX');
+      const extra = args[max];
+      if (extra) throw errorAt(scope.file, extra, `unexpected '${extra.text}' after ${name} ${usage}`, 'E_ZONE_SYNTAX');
+    };
+    if (name === '$ORIGIN') {
+      arity(1, 1, 'a domain name');
+      const t = args[0] as Token;
+      scope.origin = at(scope.file, t, () => parseName(t.text, requireOrigin(t.text, scope.origin)));
+    } else if (name === '$TTL') {
+      arity(1, 1, 'a TTL');
+      const t = args[0] as Token;
+      scope.ttl = at(scope.file, t, () => parseDuration(t.text, 'TTL', MAX_TTL));
+    } else if (name === '$INCLUDE') {
+      arity(1, 2, 'a file name and an optional origin');
+      this.include(args[0] as Token, args[1], scope);
+    } else {
+      throw errorAt(scope.file, dir, `unsupported directive '${dir.text}' (supported: $ORIGIN, $TTL, $INCLUDE)`, 'E_ZONE_SYNTAX');
+    }
+  }
+
+  private include(pathTok: Token, originTok: Token | undefined, scope: Scope): void {
+    const rel = at(scope.file, pathTok, () => decodeOctets(pathTok.text).toString('utf8'));
+    const path = normalize(isAbsolute(rel) ? rel : join(dirname(scope.file), rel));
+    const origin = originTok
+      ? at(scope.file, originTok, () => parseName(originTok.text, requireOrigin(originTok.text, scope.origin)))
+      : scope.origin;
+    if (scope.stack.includes(path)) {
+      const loop = [...scope.stack.slice(scope.stack.indexOf(path)), path].join(' → ');
+      throw errorAt(scope.file, pathTok, `$INCLUDE loop: ${loop}`, 'E_ZONE_INCLUDE');
+    }
+    if (scope.stack.length > MAX_INCLUDE_DEPTH) {
+      throw errorAt(scope.file, pathTok, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} files deep`, 'E_ZONE_INCLUDE');
+    }
+    let text: string;
+    try {
+      text = (this.opts.readInclude ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+    } catch (err) {
+      throw errorAt(scope.file, pathTok, `cannot read $INCLUDE file '${path}': ${(err as Error).message}`, 'E_ZONE_INCLUDE');
+    }
+    // RFC 1035 §5.1: the included file starts at the given origin; the including file's own
+    // origin (and here also its $TTL and previous owner) are unaffected by what it does.
+    this.readFile(text, { file: path, origin, ttl: scope.ttl, owner: undefined, stack: [...scope.stack, path] });
+  }
+
+  private record(entry: Entry, scope: Scope): void {
+    const toks = entry.tokens;
+    const first = toks[0] as Token;
+    let i = 0;
+    let owner: string;
+    if (entry.blankOwner) {
+      if (scope.owner === undefined) {
+        throw errorAt(scope.file, first, 'record has no owner name and there is no previous owner', 'E_ZONE_SYNTAX');
+      }
+      owner = scope.owner;
+    } else {
+      owner = at(scope.file, first, () => parseName(first.text, requireOrigin(first.text, scope.origin)));
+      i = 1;
+    }
+    scope.owner = owner;
+    let ttl: number | undefined;
+    let klass: Token | undefined;
+    for (let n = 0; n < 2; n++) {
+      const t = toks[i];
+      if (t && ttl === undefined && !t.quoted && looksLikeTtl(t.text)) {
+        ttl = at(scope.file, t, () => parseDuration(t.text, 'TTL', MAX_TTL));
+      } else if (t && klass === undefined && !t.quoted && CLASS_RE.test(t.text)) {
+        klass = t;
+      } else {
+        break;
+      }
+      i++;
+    }
+    if (klass && !/^(IN|CLASS1)$/i.test(klass.text)) {
+      const msg = `class '${klass.text}' is not supported: zones here are class IN`;
+      throw errorAt(scope.file, klass, msg, 'E_ZONE_CLASS');
+    }
+    const typeTok = toks[i];
+    if (!typeTok) throw errorAt(scope.file, endOf(entry), 'record is missing its type', 'E_ZONE_SYNTAX');
+    const type = typeTok.quoted ? null : parseType(typeTok.text);
+    if (!type) {
+      const msg = looksLikeTtl(typeTok.text)
+        ? `a second TTL '${typeTok.text}' where the type belongs`
+        : CLASS_RE.test(typeTok.text)
+          ? `a second class '${typeTok.text}' where the type belongs`
+          : `unknown record type '${typeTok.text}'`;
+      throw errorAt(scope.file, typeTok, msg, 'E_ZONE_TYPE');
+    }
+    if (isMetaType(type.code)) {
+      throw errorAt(scope.file, typeTok, `${typeTok.text} is a meta or query type and cannot appear in a zone (RFC 6895 §3.1)`, 'E_ZONE_TYPE');
+    }
+    const rest = toks.slice(i + 1);
+    const generic = rest[0] !== undefined && !rest[0].quoted && rest[0].text === '\\#';
+    const reader = new RdataReader(scope.file, type.name, scope.origin, generic ? rest.slice(1) : rest, endOf(entry));
+    let data: unknown;
+    if (generic) {
+      data = parseGeneric(reader, type);
+    } else if (hasPresentationForm(type.name)) {
+      data = (RDATA[type.name] as (r: RdataReader) => unknown)(reader);
+      reader.done();
+    } else {
+      const msg = `type ${typeTok.text} is only supported in RFC 3597 generic form: ${typeTok.text} \\# <length> <hex>`;
+      throw errorAt(scope.file, typeTok, msg, 'E_ZONE_TYPE');
+    }
+    this.apex ??= scope.origin;
+    const pos: SourcePos = { file: scope.file, line: first.line, col: first.col };
+    this.records.push({ name: owner, type: type.name, class: 'IN', ttl: ttl ?? scope.ttl ?? NO_TTL, data, pos });
+  }
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : name + '.';
+}
+
+function at<T>(file: string, t: Token, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ValueError || err instanceof NameError || err instanceof EscapeError) {
+      throw errorAt(file, t, err.message, err.code);
+    }
+    throw err;
+  }
+}
+
+function errorAt(file: string, p: { line: number; col: number }, message: string, code: string): SourceError {
+  return new SourceError({ file, line: p.line, col: p.col }, message, code);
+}
+
+/** Just after the entry's last token: where a missing field would have been. */
+function endOf(entry: Entry): { line: number; col: number } {
+  const last = entry.tokens[entry.tokens.length - 1] as Token;
+  return { line: last.line, col: last.col + last.text.length + (last.quoted ? 2 : 0) };
+}

@@ -1,0 +1,101 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** A value in a master file that is malformed or out of range. */
+export class ValueError extends Error {
+  override readonly name = 'ValueError';
+  readonly code = 'E_ZONE_VALUE';
+}
+
+/** RFC 2181 §8: a TTL is an unsigned 31-bit value. */
+export const MAX_TTL = 2 ** 31 - 1;
+
+const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/**
+ * Parses a duration as BIND writes it: plain seconds (`3600`) or number-unit pairs
+ * (`1h30m`, `1W`, `2d12h`; units s, m, h, d, w, any case). `max` bounds the result.
+ */
+export function parseDuration(text: string, what: string, max: number): number {
+  let total: number;
+  if (/^\d+$/.test(text)) {
+    total = Number(text);
+  } else if (/^(\d+[smhdwSMHDW])+$/.test(text)) {
+    total = 0;
+    for (const m of text.matchAll(/(\d+)([a-zA-Z])/g)) {
+      total += Number(m[1]) * (UNIT[(m[2] as string).toLowerCase()] as number);
+    }
+  } else {
+    throw new ValueError(`invalid ${what} '${text}' (expected seconds or units like 1h30m, 1d, 1w)`);
+  }
+  if (total > max) {
+    const why = max === MAX_TTL ? ' (RFC 2181 §8)' : '';
+    throw new ValueError(`${what} '${text}' is ${total} seconds; the limit is ${max}${why}`);
+  }
+  return total;
+}
+
+/** True when a token looks like a TTL (starts with a digit), as opposed to a class or type. */
+export function looksLikeTtl(text: string): boolean {
+  return /^\d/.test(text);
+}
+
+/** Parses an unsigned decimal integer of `bits` bits (8, 16 or 32). */
+export function parseUint(text: string, what: string, bits: 8 | 16 | 32): number {
+  const max = 2 ** bits - 1;
+  if (!/^\d+$/.test(text)) throw new ValueError(`invalid ${what} '${text}' (expected an integer 0-${max})`);
+  const v = Number(text);
+  if (v > max) throw new ValueError(`${what} ${text} is out of range (0-${max})`);
+  return v;
+}
+
+/** Parses a dotted-quad IPv4 address (no leading zeros, which some parsers read as octal). */
+export function parseIPv4(text: string): string {
+  if (!isIPv4(text) || /(^|\.)0\d/.test(text)) throw new ValueError(`invalid IPv4 address '${text}'`);
+  return text;
+}
+
+/** Parses an IPv6 address and returns its RFC 5952 canonical text. */
+export function parseIPv6(text: string): string {
+  if (!isIPv6(text) || text.includes('%')) throw new ValueError(`invalid IPv6 address '${text}'`);
+  return canonicalIPv6(text);
+}
+
+/** RFC 5952 §4: lower-case, no leading zeros, longest run (≥ 2) of zero groups as `::`. */
+export function canonicalIPv6(text: string): string {
+  let s = text.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    s = s.slice(0, v4.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  }
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const g = groups.map((x) => parseInt(x, 16).toString(16));
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestAt < 0) return g.join(':');
+  return g.slice(0, bestAt).join(':') + '::' + g.slice(bestAt + bestLen).join(':');
+}
+
+/** Parses hexadecimal digits (whitespace already removed) into octets. */
+export function parseHex(text: string, what: string): Buffer {
+  if (!/^[0-9a-fA-F]*$/.test(text) || text.length % 2 !== 0) {
+    throw new ValueError(`invalid ${what} '${text}' (expected an even number of hex digits)`);
+  }
+  return Buffer.from(text, 'hex');
+}
