@@ -1,0 +1,211 @@
+/**
+ * internet-location-then-dynamic-weight: the datacenter pick (docs/datacenter-pick.md).
+ * Pure: the client location, member states and randomness are inputs.
+ */
+import { distanceKm } from './geo-distance';
+import type { Rand } from './random';
+import { rendezvousScore } from './rendezvous';
+import type { GeoPoint, MemberLiveState } from './types';
+
+/** The strategy's name in delivery files. */
+export const DATACENTER_STRATEGY = 'internet-location-then-dynamic-weight';
+
+/** What to answer when no member is ready with weight above 0. */
+export type WhenNoneReady = 'all' | 'nearest' | 'none';
+
+/** Options of the strategy (all optional; see DEFAULT_DATACENTER_OPTIONS). */
+export interface DatacenterPickOptions {
+  /** Members within this many km of the nearest ready member form the nearest group. */
+  toleranceKm?: number;
+  /** How many members an answer names (default 1). */
+  answers?: number;
+  /** Last resort when nothing is ready: every member, the nearest member(s), or nothing. */
+  whenNoneReady?: WhenNoneReady;
+  /** Choose inside a group by weighted rendezvous hashing of `key` instead of at random. */
+  sticky?: { key: string };
+}
+
+/** Defaults of {@link DatacenterPickOptions}. */
+export const DEFAULT_DATACENTER_OPTIONS = { toleranceKm: 500, answers: 1, whenNoneReady: 'all' } as const;
+
+/** One member the strategy may pick; `T` is whatever the caller answers with. */
+export interface DatacenterCandidate<T = unknown> {
+  name: string;
+  /** Static weight from the delivery file (≥ 0). */
+  staticWeight: number;
+  /** `dyn`: the weight is scaled by the live factor; `static`: it is not. */
+  dynamic: boolean;
+  /** Where the member is; members without one are ranked after all located members. */
+  location?: GeoPoint;
+  /** Live state from signals; none means "judged from static config": ready, factor 1. */
+  live?: MemberLiveState;
+  targets: T[];
+}
+
+/** How one member was judged, for `anypick explain`. */
+export interface RankedMember {
+  name: string;
+  /** Distance from the client, km; absent when the client or the member has no location. */
+  distanceKm?: number;
+  hasLocation: boolean;
+  ready: boolean;
+  /** Why a member is not ready: its presence lease ran out, or it reported not ready. */
+  notReady?: 'absent' | 'not-ready';
+  staticWeight: number;
+  /** Multiplier applied to the static weight (1 for static members or without live state). */
+  factor: number;
+  /** staticWeight × factor. */
+  weight: number;
+  /** 1-based group in spill order; absent for members that are not ready. */
+  group?: number;
+  picked: boolean;
+  /** Rendezvous score when sticky (lower wins). */
+  stickyScore?: number;
+}
+
+/** The decision. */
+export interface DatacenterPick<T = unknown> {
+  picked: DatacenterCandidate<T>[];
+  /** Group the first pick came from; absent for a last-resort or empty answer. */
+  group?: number;
+  /** Set when the answer is the last resort. */
+  lastResort?: WhenNoneReady;
+  reason: string;
+  /** Every member: groups in spill order, then members that are not ready. */
+  ranking: RankedMember[];
+}
+
+/** Thrown for invalid options or candidates; callers validate at load time. */
+export class DatacenterPickError extends TypeError {
+  override readonly name = 'DatacenterPickError';
+  readonly code = 'E_DATACENTER_PICK';
+}
+
+/** Validates options and fills defaults; throws DatacenterPickError on a bad value. */
+export function resolveDatacenterOptions(o: DatacenterPickOptions = {}): Required<Omit<DatacenterPickOptions, 'sticky'>> & Pick<DatacenterPickOptions, 'sticky'> {
+  const r = { ...DEFAULT_DATACENTER_OPTIONS, ...o };
+  if (!(Number.isFinite(r.toleranceKm) && r.toleranceKm >= 0)) throw new DatacenterPickError(`toleranceKm must be a number ≥ 0, got ${o.toleranceKm}`);
+  if (!(Number.isInteger(r.answers) && r.answers >= 1)) throw new DatacenterPickError(`answers must be an integer ≥ 1, got ${o.answers}`);
+  if (!['all', 'nearest', 'none'].includes(r.whenNoneReady)) throw new DatacenterPickError(`whenNoneReady must be all, nearest or none, got ${o.whenNoneReady}`);
+  return r;
+}
+
+const km = (d: number | undefined): string => (d === undefined ? '?' : `${Math.round(d)} km`);
+
+function judge<T>(c: DatacenterCandidate<T>, client: GeoPoint | undefined): RankedMember {
+  if (!(Number.isFinite(c.staticWeight) && c.staticWeight >= 0)) throw new DatacenterPickError(`member ${c.name}: weight must be ≥ 0, got ${c.staticWeight}`);
+  const live = c.live;
+  const ready = live ? live.present && live.ready : true;
+  const rawFactor = c.dynamic && live ? live.factor : 1;
+  const factor = Number.isFinite(rawFactor) && rawFactor > 0 ? rawFactor : 0;
+  const m: RankedMember = { name: c.name, hasLocation: c.location !== undefined, ready, staticWeight: c.staticWeight, factor, weight: c.staticWeight * factor, picked: false };
+  if (live && !ready) m.notReady = live.present ? 'not-ready' : 'absent';
+  if (client && c.location) m.distanceKm = distanceKm(client, c.location);
+  return m;
+}
+
+/** Orders members nearest first (unknown distance last), keeping config order on ties. */
+function byDistance(a: [RankedMember, number], b: [RankedMember, number]): number {
+  const da = a[0].distanceKm ?? Infinity;
+  const db = b[0].distanceKm ?? Infinity;
+  return da === db ? a[1] - b[1] : da - db;
+}
+
+/** Forms the spill-ordered groups of ready members (indexes into the candidates). */
+function formGroups(ranked: RankedMember[], client: GeoPoint | undefined, toleranceKm: number): number[][] {
+  const ready = ranked.map((m, i) => [m, i] as [RankedMember, number]).filter(([m]) => m.ready);
+  if (!client) return ready.length ? [ready.map(([, i]) => i)] : [];
+  const located = ready.filter(([m]) => m.hasLocation).sort(byDistance);
+  const groups: number[][] = [];
+  for (let k = 0; k < located.length; ) {
+    const limit = (located[k][0].distanceKm as number) + toleranceKm;
+    const g: number[] = [];
+    while (k < located.length && (located[k][0].distanceKm as number) <= limit) g.push(located[k++][1]);
+    groups.push(g);
+  }
+  const unlocated = ready.filter(([m]) => !m.hasLocation).map(([, i]) => i);
+  if (unlocated.length) groups.push(unlocated);
+  return groups;
+}
+
+/** Picks one index of `pool` by weight: at random, or by best rendezvous score when sticky. */
+function chooseOne(pool: number[], ranked: RankedMember[], rand: Rand, sticky: boolean): number {
+  if (sticky) {
+    let best = pool[0];
+    for (const i of pool) if ((ranked[i].stickyScore as number) < (ranked[best].stickyScore as number)) best = i;
+    return best;
+  }
+  const total = pool.reduce((s, i) => s + ranked[i].weight, 0);
+  let x = rand() * total;
+  for (const i of pool) {
+    x -= ranked[i].weight;
+    if (x < 0) return i;
+  }
+  return pool[pool.length - 1];
+}
+
+/**
+ * Picks `answers` members for a client: the nearest group of ready members by great-circle
+ * distance, then by weight (static × live factor) inside it; further groups only when the
+ * nearer ones have no ready capacity (or to fill `answers`); a last resort when nothing is
+ * ready. `client` undefined means the client's location is unknown.
+ */
+export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions, rand: Rand): DatacenterPick<T> {
+  const o = resolveDatacenterOptions(options);
+  const ranked = candidates.map((c) => judge(c, client));
+  if (o.sticky) for (const m of ranked) m.stickyScore = rendezvousScore(o.sticky.key, m.name, m.weight);
+  const groups = formGroups(ranked, client, o.toleranceKm);
+  groups.forEach((g, n) => g.forEach((i) => (ranked[i].group = n + 1)));
+
+  const pickedIdx: number[] = [];
+  let firstGroup: number | undefined;
+  const skipped: number[] = [];
+  for (let n = 0; n < groups.length && pickedIdx.length < o.answers; n++) {
+    const pool = groups[n].filter((i) => ranked[i].weight > 0);
+    if (pool.length === 0 && firstGroup === undefined) skipped.push(n + 1);
+    while (pool.length && pickedIdx.length < o.answers) {
+      const i = chooseOne(pool, ranked, rand, o.sticky !== undefined);
+      pool.splice(pool.indexOf(i), 1);
+      pickedIdx.push(i);
+      firstGroup ??= n + 1;
+    }
+  }
+
+  const order = ranked.map((m, i) => [m, i] as [RankedMember, number]);
+  const rankingOrder = [...groups.flat(), ...order.filter(([m]) => !m.ready).sort(byDistance).map(([, i]) => i)];
+  const finish = (idx: number[], reason: string, extra: Partial<DatacenterPick<T>>): DatacenterPick<T> => {
+    for (const i of idx) ranked[i].picked = true;
+    return { picked: idx.map((i) => candidates[i]), reason, ranking: rankingOrder.map((i) => ranked[i]), ...extra };
+  };
+
+  if (pickedIdx.length === 0) {
+    const all = [...order].sort(byDistance).map(([, i]) => i);
+    const why = candidates.length === 0 ? 'no members' : 'no member is ready with weight > 0';
+    if (o.whenNoneReady === 'none') return finish([], `${why}: last resort 'none' (empty answer)`, { lastResort: 'none' });
+    if (o.whenNoneReady === 'nearest') {
+      const idx = all.slice(0, o.answers);
+      return finish(idx, `${why}: last resort 'nearest' (${idx.map((i) => `${ranked[i].name} at ${km(ranked[i].distanceKm)}`).join(', ') || 'none'})`, { lastResort: 'nearest' });
+    }
+    return finish(all, `${why}: last resort 'all' (every member, nearest first)`, { lastResort: 'all' });
+  }
+
+  const parts: string[] = [];
+  const g1 = firstGroup as number;
+  const how = o.sticky ? `weighted rendezvous hash of '${o.sticky.key}'` : 'weight';
+  if (!client) parts.push(`client location unknown: all ${groups.flat().length} ready members form one group`);
+  else {
+    const anchor = ranked[groups[g1 - 1][0]];
+    const where = anchor.hasLocation ? `nearest ${anchor.name} at ${km(anchor.distanceKm)}, tolerance ${o.toleranceKm} km` : 'members without location';
+    if (skipped.length) parts.push(`group ${skipped.join(', ')} has no ready capacity; spilled to group ${g1} (${where})`);
+    else parts.push(`nearest group ${g1} (${where})`);
+  }
+  const total = groups[g1 - 1].reduce((s, i) => s + ranked[i].weight, 0);
+  const first = ranked[pickedIdx[0]];
+  parts.push(`picked ${first.name} by ${how} (weight ${round(first.weight)} of ${round(total)} in group ${g1})`);
+  if (pickedIdx.length > 1) parts.push(`then ${pickedIdx.slice(1).map((i) => `${ranked[i].name} (group ${ranked[i].group})`).join(', ')} to fill ${o.answers} answers`);
+  return finish(pickedIdx, parts.join('; '), { group: g1 });
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
