@@ -1,0 +1,140 @@
+/**
+ * Answer logic of the authoritative server (RFC 1034 §4.3.2 as refined by RFC 2308, RFC 4592,
+ * RFC 6604 and RFC 8482): pure, from a DataSet and a question to the sections of the reply.
+ */
+import type { ZoneRecord } from '../zone/types';
+import type { ClientInfo } from './dynamic';
+import type { DataSet, Node, ZoneData } from './store';
+import { RCODE } from './wire/constants';
+import { normalizeName, parentName } from './wire/name';
+import type { WireRecord } from './wire/writer';
+
+/** The sections of a reply before encoding. */
+export interface ReplyPlan {
+  rcode: number;
+  aa: boolean;
+  answer: WireRecord[];
+  authority: WireRecord[];
+  additional: WireRecord[];
+  /** A referral: its glue is required, so dropping it means TC=1. */
+  referral: boolean;
+  /** False when a dynamic responder took part: the reply must not be cached. */
+  cacheable: boolean;
+  /** ECS scope prefix for the reply (RFC 7871 §7.2.1): 0 for static data. */
+  scopePrefix: number;
+}
+
+/** Longest CNAME chain followed inside a zone. */
+export const MAX_CHAIN = 16;
+
+const wire = (rec: ZoneRecord, owner = rec.name): WireRecord => ({ rec, owner, ttl: rec.ttl });
+
+function plan(rcode: number, aa: boolean): ReplyPlan {
+  return { rcode, aa, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 };
+}
+
+/** Names whose addresses go in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782). */
+function additionalTargets(recs: WireRecord[]): string[] {
+  const out: string[] = [];
+  for (const { rec } of recs) {
+    const d = rec.data as Record<string, unknown>;
+    if (rec.type === 'NS') out.push(normalizeName(String(rec.data)));
+    else if (rec.type === 'MX') out.push(normalizeName(String(d.exchange)));
+    else if (rec.type === 'SRV') out.push(normalizeName(String(d.target)));
+  }
+  return out;
+}
+
+/** Adds A/AAAA of in-zone targets (including glue below cuts) to the additional section. */
+function addAdditional(ds: DataSet, p: ReplyPlan, recs: WireRecord[]): void {
+  const seen = new Set<string>();
+  for (const target of additionalTargets(recs)) {
+    if (seen.has(target)) continue;
+    seen.add(target);
+    const node = ds.findZone(target)?.nodes.get(target);
+    if (!node) continue;
+    for (const t of ['A', 'AAAA']) for (const r of node.get(t) ?? []) p.additional.push(wire(r));
+  }
+}
+
+/** RFC 8482 §4.2: answer ANY with one RRset of the name (the first in zone-file order). */
+function minimalAny(node: Node): ZoneRecord[] | undefined {
+  for (const [, set] of node) if (set.length > 0) return set;
+  return undefined;
+}
+
+function referral(ds: DataSet, zone: ZoneData, cut: string): ReplyPlan {
+  // RFC 1034 §4.3.2 step 3b: NS of the cut in authority, glue in additional, AA=0.
+  const p = plan(RCODE.NOERROR, false);
+  p.referral = true;
+  p.authority = (zone.nodes.get(cut)?.get('NS') ?? []).map((r) => wire(r));
+  addAdditional(ds, p, p.authority);
+  return p;
+}
+
+/**
+ * Resolves one question. `qname` is lower-case presentation, `qtype` a mnemonic ('A', 'ANY').
+ * `client` is passed to dynamic responders; without it dynamic names answer from static data.
+ */
+export function resolve(ds: DataSet, qname: string, qtype: string, client?: ClientInfo): ReplyPlan {
+  const zone = ds.findZone(qname);
+  // Not authoritative and no recursion: REFUSED (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
+  if (!zone) return plan(RCODE.REFUSED, false);
+  const p = plan(RCODE.NOERROR, true);
+  const visited = new Set<string>();
+  let name = qname;
+  for (let step = 0; step <= MAX_CHAIN; step++) {
+    visited.add(name);
+    const cut = zone.findCut(name);
+    // RFC 4035 §3.1.4.1 in spirit: DS at the cut is answered by the parent side.
+    if (cut !== undefined && !(cut === name && qtype === 'DS')) {
+      if (p.answer.length === 0) return referral(ds, zone, cut);
+      return p;
+    }
+    const dyn = client ? ds.dynamic.get(name) : undefined;
+    if (dyn && client) {
+      const d = dyn.answer(qtype, client);
+      if (d) {
+        p.cacheable = false;
+        p.scopePrefix = d.scopePrefix;
+        if (d.records.length === 0) p.authority.push(zone.negativeSoa());
+        for (const r of d.records) p.answer.push(wire(r, name));
+        addAdditional(ds, p, p.answer);
+        return p;
+      }
+    }
+    let node = zone.nodes.get(name);
+    if (!node) {
+      // RFC 4592 §3.3.1: the closest encloser is the longest existing ancestor; its "*" child
+      // is the source of synthesis. An empty non-terminal exists, so it blocks the wildcard.
+      let ce = parentName(name);
+      while (!zone.nodes.has(ce)) ce = parentName(ce);
+      node = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
+      if (!node) {
+        // RFC 2308 §2.1 / RFC 6604 §3: NXDOMAIN describes the last name in the chain.
+        p.rcode = RCODE.NXDOMAIN;
+        p.authority.push(zone.negativeSoa());
+        return p;
+      }
+    }
+    const rrs = qtype === 'ANY' ? minimalAny(node) : node.get(qtype);
+    if (rrs) {
+      for (const r of rrs) p.answer.push(wire(r, name));
+      addAdditional(ds, p, p.answer);
+      return p;
+    }
+    const cname = node.get('CNAME');
+    if (cname && qtype !== 'CNAME') {
+      p.answer.push(wire(cname[0], name));
+      const target = normalizeName(String(cname[0].data));
+      // RFC 1034 §4.3.2 step 3a: follow the chain inside this zone only; stop on a loop.
+      if (visited.has(target) || ds.findZone(target) !== zone) return p;
+      name = target;
+      continue;
+    }
+    // RFC 2308 §2.2: NODATA, the SOA in authority.
+    p.authority.push(zone.negativeSoa());
+    return p;
+  }
+  return p;
+}

@@ -1,0 +1,147 @@
+/**
+ * The authoritative DNS server: UDP and TCP listeners sharing one engine and one data set.
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import type { Zone } from '../zone/types';
+import type { Logger } from '../util/log';
+import type { DynamicResponder } from './dynamic';
+import type { DnsCountersSnapshot } from './counters';
+import { DnsEngine } from './engine';
+import { DataSet } from './store';
+import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
+
+/** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Options of startDnsServer. */
+export interface DnsServerOptions {
+  listen: ListenAddress[];
+  zones: Zone[];
+  dynamic?: DynamicResponder[];
+  logger: Logger;
+  /** One log line per query (info level). */
+  queryLog?: boolean;
+  /** Largest UDP reply; default 1232. */
+  maxUdpSize?: number;
+  tcp?: { idleTimeoutMs?: number; maxConnections?: number };
+}
+
+/** A running server. */
+export interface DnsServer {
+  /** Replaces zones and dynamic responders atomically; throws DataSetError and keeps the old set on bad input. */
+  update(zones: Zone[], dynamic?: DynamicResponder[]): void;
+  /** Closes every socket. */
+  close(): Promise<void>;
+  /** The bound addresses (actual ports; UDP and TCP share the port). */
+  addresses(): ListenAddress[];
+  /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
+  counters(): DnsCountersSnapshot;
+}
+
+/** Thrown when a listen address cannot be bound. */
+export class DnsListenError extends Error {
+  override readonly name = 'DnsListenError';
+  readonly code = 'E_DNS_LISTEN';
+}
+
+interface Listener {
+  udp: dgram.Socket;
+  tcp: net.Server;
+  conns: Set<net.Socket>;
+  address: ListenAddress;
+}
+
+function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
+  const ctx4 = { tcp: false, address: '', family: 4 as const };
+  sock.on('message', (msg, rinfo) => {
+    const reply = engine.handle(msg, rinfo.family === 'IPv6' ? { tcp: false, address: rinfo.address, family: 6 } : { ...ctx4, address: rinfo.address });
+    if (reply) sock.send(reply, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolveP, reject) => {
+    sock.once('error', reject);
+    sock.bind(port, host, () => {
+      sock.off('error', reject);
+      sock.on('error', () => undefined);
+      resolveP(sock);
+    });
+  });
+}
+
+function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, maxConn: number, conns: Set<net.Socket>): Promise<net.Server> {
+  const server = net.createServer((sock) => {
+    engine.counters.tcpConnections++;
+    conns.add(sock);
+    sock.on('close', () => conns.delete(sock));
+    serveTcpConnection(sock, engine, idleMs);
+  });
+  server.maxConnections = maxConn;
+  return new Promise((resolveP, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: net.isIPv6(host) }, () => {
+      server.off('error', reject);
+      resolveP(server);
+    });
+  });
+}
+
+async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number): Promise<Listener> {
+  for (let attempt = 0; ; attempt++) {
+    let udp: dgram.Socket;
+    try {
+      udp = await bindUdp(engine, want.host, want.port);
+    } catch (err) {
+      throw new DnsListenError(`cannot bind UDP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const port = udp.address().port;
+    try {
+      const conns = new Set<net.Socket>();
+      const tcp = await bindTcp(engine, want.host, port, idleMs, maxConn, conns);
+      return { udp, tcp, conns, address: { host: want.host, port } };
+    } catch (err) {
+      udp.close();
+      // With port 0 the kernel chose a UDP port whose TCP twin is taken: try another.
+      if (want.port === 0 && attempt < 20) continue;
+      throw new DnsListenError(`cannot bind TCP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Starts the server on every listen address; rejects with DnsListenError or DataSetError. */
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), opts);
+  const idleMs = opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
+  const maxConn = opts.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS;
+  const listeners: Listener[] = [];
+  try {
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, idleMs, maxConn));
+  } catch (err) {
+    await closeAll(listeners);
+    throw err;
+  }
+  return {
+    update(zones, dynamic) {
+      engine.update(new DataSet(zones, dynamic));
+    },
+    close: () => closeAll(listeners),
+    addresses: () => listeners.map((l) => ({ ...l.address })),
+    counters: () => engine.stats(),
+  };
+}
+
+async function closeAll(listeners: Listener[]): Promise<void> {
+  await Promise.all(
+    listeners.map(async (l) => {
+      await new Promise<void>((r) => l.udp.close(() => r()));
+      await new Promise<void>((r) => {
+        l.tcp.close(() => r());
+        // Open connections would hold close() until they idle out: end them now.
+        for (const c of l.conns) c.destroy();
+      });
+    }),
+  );
+}

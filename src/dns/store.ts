@@ -1,0 +1,104 @@
+/**
+ * The served data set: every zone indexed by owner name, with empty non-terminals and
+ * delegation cuts, plus the dynamic responders. Built once per load, then swapped atomically.
+ */
+import type { Zone, ZoneRecord } from '../zone/types';
+import type { DynamicResponder } from './dynamic';
+import { isSubdomain, nameKey, parentName } from './wire/name';
+import { rdataBytes } from './wire/writer';
+
+/** Thrown when zones or dynamic responders cannot be served as given. */
+export class DataSetError extends Error {
+  override readonly name = 'DataSetError';
+  readonly code = 'E_DNS_DATASET';
+}
+
+/** One owner name: its RRsets by type (empty map = empty non-terminal, RFC 4592 §2.2.2). */
+export type Node = Map<string, ZoneRecord[]>;
+
+/** One zone, indexed. */
+export class ZoneData {
+  readonly nodes = new Map<string, Node>();
+  /** Names below the apex that own NS records: delegation points (RFC 1034 §4.2.1). */
+  readonly cuts = new Set<string>();
+
+  constructor(readonly zone: Zone) {
+    const origin = zone.origin;
+    this.nodes.set(origin, new Map());
+    for (const rec of zone.records) {
+      if (!isSubdomain(rec.name, origin)) {
+        throw new DataSetError(`${rec.pos.file}:${rec.pos.line}:${rec.pos.col}: ${rec.name} is outside zone ${origin || '.'}`);
+      }
+      if (!['NS', 'CNAME', 'PTR', 'DNAME', 'MX', 'SOA'].includes(rec.type)) rdataBytes(rec);
+      let node = this.nodes.get(rec.name);
+      if (!node) {
+        node = new Map();
+        this.nodes.set(rec.name, node);
+        // Empty non-terminals: every ancestor up to the apex exists (RFC 4592 §2.2.2).
+        for (let p = parentName(rec.name); !this.nodes.has(p); p = parentName(p)) this.nodes.set(p, new Map());
+      }
+      const set = node.get(rec.type);
+      if (set) set.push(rec);
+      else node.set(rec.type, [rec]);
+      if (rec.type === 'NS' && rec.name !== origin) this.cuts.add(rec.name);
+    }
+    if (!this.nodes.get(origin)?.has('SOA')) this.nodes.get(origin)!.set('SOA', [zone.soa]);
+  }
+
+  get origin(): string {
+    return this.zone.origin;
+  }
+
+  /** The SOA for negative answers with TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
+  negativeSoa(): { rec: ZoneRecord; owner: string; ttl: number } {
+    const soa = this.zone.soa;
+    const minimum = Number((soa.data as { minimum?: number }).minimum ?? soa.ttl);
+    return { rec: soa, owner: this.origin, ttl: Math.min(soa.ttl, minimum) };
+  }
+
+  /** The highest delegation point at or above `name`, if any (RFC 1034 §4.3.2 step 3b). */
+  findCut(name: string): string | undefined {
+    if (this.cuts.size === 0) return undefined;
+    const chain: string[] = [];
+    for (let n = name; n !== this.origin; n = parentName(n)) {
+      chain.push(n);
+      if (n === '') break;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) if (this.cuts.has(chain[i])) return chain[i];
+    return undefined;
+  }
+}
+
+/** Every served zone and dynamic responder; immutable once built. */
+export class DataSet {
+  readonly zones = new Map<string, ZoneData>();
+  readonly dynamic = new Map<string, DynamicResponder>();
+  /** The same responders keyed by wire-format name (the query parser's `key`), for the fast path. */
+  readonly dynamicByKey = new Map<string, DynamicResponder>();
+
+  constructor(zones: Zone[], dynamic: DynamicResponder[] = []) {
+    for (const z of zones) {
+      if (this.zones.has(z.origin)) throw new DataSetError(`zone ${z.origin || '.'} is loaded twice (${z.file})`);
+      this.zones.set(z.origin, new ZoneData(z));
+    }
+    for (const d of dynamic) {
+      const zone = this.findZone(d.name);
+      if (!zone) throw new DataSetError(`dynamic name ${d.name} is not inside a served zone`);
+      const cut = zone.findCut(d.name);
+      if (cut) throw new DataSetError(`dynamic name ${d.name} lies at or below the delegation ${cut}`);
+      if (this.dynamic.has(d.name)) throw new DataSetError(`dynamic name ${d.name} has two responders`);
+      this.dynamic.set(d.name, d);
+      this.dynamicByKey.set(nameKey(d.name), d);
+    }
+  }
+
+  /** The zone with the longest origin that is a suffix of `name` (RFC 1034 §4.3.2 step 2). */
+  findZone(name: string): ZoneData | undefined {
+    for (let n = name; ; n = parentName(n)) {
+      const z = this.zones.get(n);
+      if (z) return z;
+      if (n === '') return undefined;
+    }
+  }
+}
+

@@ -1,0 +1,40 @@
+/** DNS wire constants used by the fast path (RFC 1035 §4.1, RFC 6891, RFC 7871). */
+
+/** RCODE values (RFC 1035 §4.1.1, RFC 6891 §9 for BADVERS). */
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  /** Extended RCODE 16: upper 8 bits live in the OPT TTL (RFC 6891 §6.1.3). */
+  BADVERS: 16,
+} as const;
+
+/** Mnemonics for counters and logs. */
+export const RCODE_NAMES: Record<number, string> = {
+  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS',
+};
+
+/** Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1). */
+export const FLAG = {
+  QR: 0x8000,
+  AA: 0x0400,
+  TC: 0x0200,
+  RD: 0x0100,
+  RA: 0x0080,
+  CD: 0x0010,
+} as const;
+
+/** Type codes the fast path needs by number. */
+export const TYPE = { OPT: 41 } as const;
+
+/** EDNS option codes (RFC 7871 §6). */
+export const OPTION = { ECS: 8 } as const;
+
+/** Class IN. */
+export const CLASS_IN = 1;
+
+/** Size of the fixed DNS header. */
+export const HEADER_SIZE = 12;
