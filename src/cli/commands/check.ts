@@ -1,0 +1,36 @@
+import { EXIT } from '../command';
+import type { Command } from '../command';
+import { loadPaths } from '../../config/load';
+import { loadResultJson } from '../../config/json';
+
+/** `anypick check [PATH…] [--json]`: validates zone and delivery files together. */
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'validate zone and delivery files (default: zones bgp)',
+  usage: `Usage: anypick check [PATH…] [--json]
+
+Loads every *.zone and *.delivery file under PATH (files or directories, searched
+recursively; default: zones bgp) into one namespace, resolves every reference and
+checks delivery names against the zones served.
+
+  --json   print the resolved model and a summary of the zones on stdout
+
+Errors go to stderr as 'file:line:col: message', warnings as
+'file:line:col: warning: message'. Exit 0 when valid, 1 when any error was found.
+See docs/delivery-language.md.`,
+  options: {
+    json: { type: 'boolean' },
+  },
+  async run(values, positionals) {
+    const paths = positionals.length > 0 ? positionals : ['zones', 'bgp'];
+    const r = loadPaths(paths);
+    for (const w of r.warnings) process.stderr.write(`${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`);
+    for (const e of r.errors) process.stderr.write(e.format() + '\n');
+    if (values.json) process.stdout.write(JSON.stringify(loadResultJson(r), null, 2) + '\n');
+    else if (r.errors.length === 0) {
+      const m = r.model;
+      process.stdout.write(`ok: ${r.files.length} files, ${r.zones.length} zones, ${m.services.length + m.deliveries.length} services/deliveries, ${m.processes.length} processes\n`);
+    }
+    return r.errors.length === 0 ? EXIT.OK : EXIT.INVALID;
+  },
+};

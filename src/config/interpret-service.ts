@@ -1,0 +1,300 @@
+/**
+ * Interprets `control`, `list` and `service` blocks (at top level and inside delivery tiers).
+ */
+import type { Node, Word } from './lexer';
+import { charPos } from './lexer';
+import { CONFIG_CODES, checkName, dispatch } from './context';
+import type { LoadContext, Scope } from './context';
+import { controlRef, dynamicFrom, dynamicWeightRef, listRef, membershipRef } from './refs';
+import { parseAddress, parsePort, parsePriority, parseUrl, parseWeight, ValueError } from './values';
+import { parseMemberLine, checkRecordOwners } from './interpret-members';
+import type { Control, EntryMembers, List, ListEntry, NextHopMembers, Service, Strategy, StrategyName, Tier, UrlValue, StaticEndpoint } from './model';
+
+/** Parses a URL word (`listen`, `uri`, channel endpoints). */
+export function urlValue(ctx: LoadContext, w: Word): UrlValue | undefined {
+  const u = ctx.value(w, parseUrl);
+  return u ? { text: w.text, ...u, pos: w.pos } : undefined;
+}
+
+/** `match-site-schema:` value: a relative path without `..`, or an http(s) URL. */
+function schemaPath(ctx: LoadContext, w: Word): string | undefined {
+  const t = w.text;
+  if (/^https?:\/\//.test(t)) return urlValue(ctx, w) ? t : undefined;
+  const segs = t.split('/');
+  if (t === '' || t.startsWith('/') || t.includes('\\') || segs.some((s) => s === '' || s === '..' || s === '.') || /[\s*?]/.test(t)) {
+    ctx.error(w.pos, `bad schema reference '${t}' (expected a relative path without '.', '..' or empty segments, or an http(s) URL)`, CONFIG_CODES.VALUE);
+    return undefined;
+  }
+  return t;
+}
+
+/** `control NAME:`. */
+export function interpretControl(ctx: LoadContext, node: Node, scope: Scope): Control | undefined {
+  const name = checkName(ctx, node.args[0], 'control', node.pos);
+  if (name === undefined) return undefined;
+  ctx.extraWords(node.args, 1, `control '${name}'`);
+  const c: Control = { kind: 'control', name, pos: node.args[0].pos };
+  dispatch(ctx, node.children, 'control', {
+    uri: (n) => {
+      const w = ctx.oneWord(n);
+      if (w) c.uri = urlValue(ctx, w);
+    },
+    'match-site-schema': (n) => {
+      const w = ctx.oneWord(n);
+      const p = w && schemaPath(ctx, w);
+      if (w && p) c.schema = { path: p, pos: w.pos };
+    },
+  });
+  if (!c.uri) ctx.error(c.pos, `control '${name}' needs a 'uri:'`, CONFIG_CODES.MISSING);
+  ctx.define(scope.controls, 'control', c);
+  return c;
+}
+
+function staticEndpoint(ctx: LoadContext, n: Node): StaticEndpoint | undefined {
+  const name = checkName(ctx, n.head, 'member', n.pos);
+  const hp = n.args[0];
+  if (name === undefined) return undefined;
+  if (!hp) {
+    ctx.error(n.pos, `member '${name}' needs ADDR:PORT (static members: NAME ADDR:PORT [weight N])`, CONFIG_CODES.MISSING);
+    return undefined;
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(hp.text);
+  if (!m) {
+    ctx.error(hp.pos, `bad endpoint '${hp.text}' (expected ADDR:PORT or [IPv6]:PORT)`, CONFIG_CODES.VALUE);
+    return undefined;
+  }
+  const host = m[1] ?? m[2];
+  const a = ctx.value({ ...hp, text: host, pos: charPos(hp, m[1] ? 1 : 0) }, parseAddress);
+  const port = ctx.value({ ...hp, text: m[3], pos: charPos(hp, hp.text.length - m[3].length) }, parsePort);
+  let weight = 1;
+  if (n.args.length > 1) {
+    if (n.args[1].text !== 'weight' || !n.args[2]) {
+      ctx.error(n.args[1].pos, `unexpected '${n.args[1].text}' (static members: NAME ADDR:PORT [weight N])`, CONFIG_CODES.SYNTAX);
+      return undefined;
+    }
+    const w = ctx.value(n.args[2], parseWeight);
+    if (w === undefined) return undefined;
+    weight = w;
+    ctx.extraWords(n.args, 3, 'the weight');
+  }
+  ctx.noChildren(n);
+  if (!a || port === undefined) return undefined;
+  return { name, host: a.address, family: a.family, port, weight, pos: n.pos };
+}
+
+function entryMembers(ctx: LoadContext, n: Node, scope: Scope): EntryMembers | undefined {
+  const first = n.args.length > 0 ? n.args[0] : n.children[0]?.head;
+  if (first && first.text === 'dynamic') {
+    const words = ctx.valueWords(n);
+    const w = words && dynamicFrom(ctx, words, 'members');
+    const ref = w && membershipRef(ctx, w, scope);
+    return ref ? { kind: 'dynamic', ref, pos: n.pos } : undefined;
+  }
+  if (n.args.length > 0) {
+    ctx.error(n.args[0].pos, `bad members '${n.args[0].text}' (expected 'dynamic from membership.SERVICE' or indented lines NAME ADDR:PORT [weight N])`, CONFIG_CODES.SYNTAX);
+    return undefined;
+  }
+  if (n.children.length === 0) {
+    ctx.error(n.pos, `'members' needs a value`, CONFIG_CODES.MISSING);
+    return undefined;
+  }
+  const endpoints: StaticEndpoint[] = [];
+  const names = new Map<string, StaticEndpoint>();
+  for (const c of n.children) {
+    const e = staticEndpoint(ctx, c);
+    if (e && ctx.define(names, 'member', e)) endpoints.push(e);
+  }
+  return { kind: 'static', endpoints, pos: n.pos };
+}
+
+function listEntry(ctx: LoadContext, node: Node, list: string, scope: Scope): ListEntry | undefined {
+  const name = checkName(ctx, node.head, 'list entry', node.pos);
+  if (name === undefined) return undefined;
+  ctx.extraWords(node.args, 0, `list entry '${name}'`);
+  const e: ListEntry = { kind: 'list-entry', name, list, pos: node.pos, priority: 0, requires: [] };
+  dispatch(ctx, node.children, 'list entry', {
+    priority: (n) => {
+      const w = ctx.oneWord(n);
+      const p = w && ctx.value(w, parsePriority);
+      if (p !== undefined) e.priority = p;
+    },
+    weight: (n) => {
+      const words = ctx.valueWords(n);
+      if (!words) return;
+      if (words[0].text === 'dynamic') {
+        const w = dynamicFrom(ctx, words, 'weight');
+        const ref = w && dynamicWeightRef(ctx, w, scope);
+        if (ref) e.weight = { kind: 'dynamic', ref, pos: n.pos };
+        return;
+      }
+      if (ctx.extraWords(words, 1, 'the weight')) return;
+      const v = ctx.value(words[0], parseWeight);
+      if (v !== undefined) e.weight = { kind: 'static', value: v, pos: words[0].pos };
+    },
+    members: (n) => { e.members = entryMembers(ctx, n, scope); },
+    requires: (n) => {
+      for (const w of ctx.valueWords(n) ?? []) {
+        const r = { name: w.text, pos: w.pos };
+        e.requires.push(r);
+        ctx.pending.push({ ref: r, scope, requires: true });
+      }
+    },
+    threshold: (n) => {
+      const words = ctx.valueWords(n);
+      if (!words) return;
+      const pm = /^(\d+)%$/.exec(words[0].text);
+      if (pm && words.length === 1) {
+        const p = Number(pm[1]);
+        if (p < 1 || p > 100) ctx.error(words[0].pos, `threshold ${p}% out of range 1..100%`);
+        else e.threshold = { kind: 'percent', percent: p, pos: words[0].pos };
+        return;
+      }
+      if (/^\d+$/.test(words[0].text) && words.length === 2 && words[1].text === 'ready') {
+        const k = ctx.value(words[0], (t) => parseWeight(t));
+        if (k !== undefined) e.threshold = { kind: 'count', ready: k, pos: words[0].pos };
+        return;
+      }
+      ctx.error(words[0].pos, `bad threshold '${words.map((w) => w.text).join(' ')}' (expected 'N ready' or 'N%')`, CONFIG_CODES.VALUE);
+    },
+  });
+  return e;
+}
+
+/** `list NAME:`. */
+export function interpretList(ctx: LoadContext, node: Node, scope: Scope): List | undefined {
+  const name = checkName(ctx, node.args[0], 'list', node.pos);
+  if (name === undefined) return undefined;
+  ctx.extraWords(node.args, 1, `list '${name}'`);
+  const l: List = { kind: 'list', name, pos: node.args[0].pos, entries: [] };
+  const seen = new Map<string, ListEntry>();
+  for (const c of node.children) {
+    const e = listEntry(ctx, c, name, scope);
+    if (e && ctx.define(seen, 'list entry', e)) {
+      l.entries.push(e);
+      if (!scope.entries.has(e.name)) scope.entries.set(e.name, e);
+    }
+  }
+  if (l.entries.length === 0 && node.children.length === 0) ctx.error(l.pos, `list '${name}' has no entries`, CONFIG_CODES.MISSING);
+  ctx.define(scope.lists, 'list', l);
+  return l;
+}
+
+const STRATEGIES: StrategyName[] = ['internet-location-then-dynamic-weight', 'priority-then-weight'];
+
+function strategy(ctx: LoadContext, node: Node): Strategy | undefined {
+  let nameWord: Word | undefined;
+  let dynamic = false;
+  const options: Node[] = [];
+  const consider = (words: Word[]): void => {
+    if (words[0].text === 'dynamic' && words[0].colon) { dynamic = true; words = words.slice(1); }
+    if (!words[0]) { ctx.error(node.pos, `'dynamic:' needs a strategy name`, CONFIG_CODES.MISSING); return; }
+    nameWord = words[0];
+    ctx.extraWords(words, 1, 'the strategy');
+  };
+  if (node.args.length > 0) consider(node.args);
+  for (const c of node.children) {
+    if (!nameWord && ((c.head.text === 'dynamic' && c.head.colon) || STRATEGIES.includes(c.head.text as StrategyName))) {
+      ctx.noChildren(c);
+      consider([c.head, ...c.args]);
+    } else options.push(c);
+  }
+  if (!nameWord) {
+    ctx.error(node.pos, `'next-hop-strategy' needs a strategy (one of: ${STRATEGIES.join(', ')})`, CONFIG_CODES.MISSING);
+    return undefined;
+  }
+  const nw: Word = nameWord;
+  if (!STRATEGIES.includes(nw.text as StrategyName)) {
+    ctx.error(nw.pos, `unknown strategy '${nw.text}' (expected one of: ${STRATEGIES.join(', ')})`, CONFIG_CODES.VALUE);
+    return undefined;
+  }
+  const s: Strategy = { name: nw.text as StrategyName, dynamic, pos: nw.pos };
+  const one = (n: Node, f: (t: string) => void): void => {
+    const w = ctx.oneWord(n);
+    if (w) ctx.value(w, f);
+  };
+  dispatch(ctx, options, 'next-hop-strategy', {
+    tolerance: (n) => one(n, (t) => { s.toleranceKm = requireKm(t); }),
+    answers: (n) => one(n, (t) => { s.answers = parseIntStrict(t, 1, 16, 'answers'); }),
+    'when-none-ready': (n) => one(n, (t) => { s.whenNoneReady = oneOf(t, ['all', 'nearest', 'none'], 'when-none-ready') as Strategy['whenNoneReady']; }),
+    sticky: (n) => one(n, (t) => { s.sticky = oneOf(t, ['client-subnet'], 'sticky') as 'client-subnet'; }),
+    ttl: (n) => one(n, (t) => { s.ttl = parseIntStrict(t, 0, 2147483647, 'ttl'); }),
+  }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl'] });
+  return s;
+}
+
+function requireKm(t: string): number {
+  const m = /^(\d+(?:\.\d+)?)km$/.exec(t);
+  if (!m) throw new ValueError(`bad distance '${t}' (expected kilometres, e.g. 500km)`);
+  return Number(m[1]);
+}
+
+function parseIntStrict(t: string, min: number, max: number, what: string): number {
+  if (!/^\d+$/.test(t) || Number(t) < min || Number(t) > max) throw new ValueError(`${what} must be an integer ${min}..${max}, got '${t}'`);
+  return Number(t);
+}
+
+function oneOf(t: string, allowed: string[], what: string): string {
+  if (!allowed.includes(t)) throw new ValueError(`bad ${what} '${t}' (expected one of: ${allowed.join(', ')})`);
+  return t;
+}
+
+function nextHopMembers(ctx: LoadContext, node: Node, scope: Scope): NextHopMembers | undefined {
+  const first = node.children[0];
+  if (node.args.length > 0) {
+    ctx.error(node.args[0].pos, `'next-hop-members' takes an indented block of member lines or 'dynamic: membership.SERVICE'`, CONFIG_CODES.SYNTAX);
+    return undefined;
+  }
+  if (!first) {
+    ctx.error(node.pos, `'next-hop-members' needs member lines or 'dynamic: membership.SERVICE'`, CONFIG_CODES.MISSING);
+    return undefined;
+  }
+  if (first.head.text === 'dynamic' && first.head.colon) {
+    if (node.children.length > 1) ctx.error(node.children[1].pos, `'dynamic:' members cannot be mixed with member lines`, CONFIG_CODES.SYNTAX);
+    const w = ctx.oneWord(first);
+    const ref = w && membershipRef(ctx, w, scope);
+    return ref ? { kind: 'dynamic', ref, pos: node.pos } : undefined;
+  }
+  const members = new Map<string, import('./model').Member>();
+  for (const c of node.children) parseMemberLine(ctx, c, members);
+  return { kind: 'static', members: [...members.values()], pos: node.pos };
+}
+
+/** The keys a service block takes. */
+export const SERVICE_KEYS = ['listen', 'admit', 'next-hop', 'next-hop-strategy', 'next-hop-members'];
+
+/** Dispatch table filling `s` from service keys; shared by named services and tier blocks. */
+export function serviceTable(ctx: LoadContext, s: Service, scope: Scope): Record<string, (n: Node) => void> {
+  return {
+    listen: (n) => {
+      const w = ctx.oneWord(n);
+      if (w) s.listen = urlValue(ctx, w);
+    },
+    admit: (n) => {
+      const w = ctx.oneWord(n);
+      if (w) s.admit = controlRef(ctx, w, scope);
+    },
+    'next-hop': (n) => {
+      const w = ctx.oneWord(n);
+      if (w) s.nextHop = listRef(ctx, w, scope);
+    },
+    'next-hop-strategy': (n) => { s.strategy = strategy(ctx, n); },
+    'next-hop-members': (n) => { s.members = nextHopMembers(ctx, n, scope); },
+  };
+}
+
+/** Checks that belong to a finished service (record owners vs listen host). */
+export function finishService(ctx: LoadContext, s: Service): void {
+  checkRecordOwners(ctx, s);
+  if (s.nextHop && s.members) ctx.error(s.members.pos, `service '${s.name}' has both 'next-hop' and 'next-hop-members'; use one`, CONFIG_CODES.SYNTAX);
+}
+
+/** `service NAME:` or a named service `NAME:` inside a tier block. */
+export function interpretService(ctx: LoadContext, node: Node, nameWord: Word | undefined, scope: Scope, tier?: Tier): Service | undefined {
+  const name = checkName(ctx, nameWord, 'service', node.pos);
+  if (name === undefined || !nameWord) return undefined;
+  const s: Service = { kind: 'service', name, pos: nameWord.pos, tier, delivery: scope.delivery?.name };
+  dispatch(ctx, node.children, 'service', serviceTable(ctx, s, scope));
+  finishService(ctx, s);
+  ctx.define(scope.services, 'service', s);
+  return s;
+}

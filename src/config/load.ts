@@ -1,0 +1,155 @@
+/**
+ * Loads zone files and delivery files together: `loadPaths(['zones', 'bgp'])`. Delivery files
+ * share one namespace; references are resolved once all are read; delivery names are checked
+ * against the zones served.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { SourceError, SourceErrors } from '../util/source-error';
+import { loadZoneFile, originFromFileName } from '../zone';
+import type { Zone } from '../zone';
+import { LoadContext } from './context';
+import { applicationName, interpretFile } from './interpret';
+import { resolveAll } from './resolve';
+import { dnsServices, allServices } from './walk';
+import { emptyModel } from './model';
+import type { DeliveryModel } from './model';
+
+/** What `loadPaths` found: zones, the delivery model, and every problem with its position. */
+export interface LoadResult {
+  zones: Zone[];
+  model: DeliveryModel;
+  errors: SourceError[];
+  warnings: SourceError[];
+  /** Every file read (zones and deliveries, including delivery files pulled in by `infra.application`). */
+  files: string[];
+}
+
+function walk(dir: string, out: string[]): void {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && (e.name.endsWith('.zone') || e.name.endsWith('.delivery'))) out.push(p);
+  }
+}
+
+/** Expands paths (files, or directories searched recursively) into `.zone`/`.delivery` files. */
+function expand(paths: string[], errors: SourceError[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (err) {
+      errors.push(new SourceError({ file: p, line: 1, col: 1 }, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'E_CONFIG_READ'));
+      continue;
+    }
+    if (st.isDirectory()) walk(p, out);
+    else if (p.endsWith('.zone') || p.endsWith('.delivery')) out.push(p);
+    else errors.push(new SourceError({ file: p, line: 1, col: 1 }, `not a zone or delivery file (expected a name ending in .zone or .delivery)`, 'E_CONFIG_READ'));
+  }
+  const seen = new Set<string>();
+  return out.filter((f) => {
+    const k = resolvePath(f);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function readDelivery(ctx: LoadContext, file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    ctx.error({ file, line: 1, col: 1 }, `cannot read delivery file: ${(err as Error).message}`, 'E_CONFIG_READ');
+    return;
+  }
+  interpretFile(ctx, file, text);
+}
+
+/**
+ * `infra.application.NAME` written in a file of directory D, when no loaded file forms NAME:
+ * load `D/NAME.delivery` or `D/NN-NAME.delivery`, so one delivery file checks on its own.
+ */
+function pullApplications(ctx: LoadContext, loaded: Set<string>): string[] {
+  const added: string[] = [];
+  for (;;) {
+    let progress = false;
+    for (const p of ctx.pending) {
+      const ref = p.ref;
+      if (!('kind' in ref) || ref.kind !== 'application' || ctx.applications.has(ref.name)) continue;
+      const dir = dirname(ref.pos.file);
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      const hit = names.sort().find((n) => n.endsWith('.delivery') && applicationName(n) === ref.name && !loaded.has(resolvePath(join(dir, n))));
+      if (!hit) continue;
+      const f = join(dir, hit);
+      loaded.add(resolvePath(f));
+      added.push(f);
+      readDelivery(ctx, f);
+      progress = true;
+    }
+    if (!progress) return added;
+  }
+}
+
+function servedBy(zones: Zone[], host: string): Zone | undefined {
+  return zones.filter((z) => host === z.origin || host.endsWith('.' + z.origin)).sort((a, b) => b.origin.length - a.origin.length)[0];
+}
+
+/** Warnings where delivery names and zones disagree (only when zones are loaded). */
+function crossCheck(ctx: LoadContext, zones: Zone[]): void {
+  if (zones.length === 0) return;
+  for (const { service } of allServices(ctx.model)) {
+    const l = service.listen;
+    if (!l || /^[\d.]+$|:/.test(l.host)) continue;
+    if (!servedBy(zones, l.host)) ctx.warn(l.pos, `no loaded zone serves '${l.host}' (listen host of service '${service.name}')`);
+  }
+  for (const { service } of dnsServices(ctx.model)) {
+    if (service.members?.kind !== 'static') continue;
+    for (const m of service.members.members) {
+      for (const t of m.targets) {
+        if (!t.record) continue;
+        const z = servedBy(zones, t.record.owner);
+        if (!z) {
+          ctx.warn(t.pos, `no loaded zone serves record owner '${t.record.owner}'`);
+          continue;
+        }
+        const clash = z.records.find((r) => r.name === t.record?.owner && (r.type === t.record.type || r.type === 'CNAME'));
+        if (clash) ctx.warn(t.pos, `zone '${z.origin}' also has ${clash.type} records at '${t.record.owner}' (${clash.pos.file}:${clash.pos.line}:${clash.pos.col}); the delivery's answer replaces them`);
+      }
+    }
+  }
+}
+
+/** Loads `.zone` and `.delivery` files from files or directories (recursively). */
+export function loadPaths(paths: string[]): LoadResult {
+  const errors: SourceError[] = [];
+  const files = expand(paths, errors);
+  const ctx = new LoadContext(emptyModel());
+  const zones: Zone[] = [];
+  const loaded = new Set(files.map((f) => resolvePath(f)));
+  for (const f of files) {
+    if (f.endsWith('.delivery')) {
+      readDelivery(ctx, f);
+      continue;
+    }
+    try {
+      zones.push(loadZoneFile(f, originFromFileName(f)));
+    } catch (err) {
+      if (err instanceof SourceErrors) errors.push(...err.errors);
+      else if (err instanceof SourceError) errors.push(err);
+      else throw err;
+    }
+  }
+  const pulled = pullApplications(ctx, loaded);
+  resolveAll(ctx);
+  crossCheck(ctx, zones);
+  errors.push(...ctx.errors);
+  return { zones, model: ctx.model, errors, warnings: ctx.warnings, files: [...files, ...pulled] };
+}
