@@ -1,0 +1,186 @@
+/**
+ * `anypick serve`: the authoritative DNS server over the zone and delivery files, reloaded on
+ * SIGHUP and on file change. One small function per concern (options, loading, DNS, watching,
+ * signals) so the geo database, signals receiver and BGP sidecar plug in beside them.
+ */
+import { existsSync, readdirSync, statSync, watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { isIP } from 'node:net';
+import { loadPaths } from '../../config/load';
+import type { Zone } from '../../zone/types';
+import { startDnsServer } from '../../dns/server';
+import type { DnsServer, ListenAddress } from '../../dns/server';
+import { createLogger, LOG_LEVELS } from '../../util/log';
+import type { Logger, LogLevel } from '../../util/log';
+import { EXIT, UsageError } from '../command';
+import type { Command } from '../command';
+
+/** Paths served when none are given; missing defaults are skipped. */
+export const DEFAULT_PATHS = ['zones', 'bgp'];
+/** Default DNS listen address. */
+export const DEFAULT_DNS = '127.0.0.1:5300';
+/** Quiet time after the last file event before reloading. */
+export const RELOAD_DEBOUNCE_MS = 250;
+
+/** Parses `ADDR:PORT` or `[V6ADDR]:PORT`. */
+export function parseListen(spec: string): ListenAddress {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:[\]]+):(\d+)$/.exec(spec);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || isIP(m[1]) === 0 || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--dns ${spec}: expected ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6), e.g. 127.0.0.1:5300 or [::1]:5300`);
+  }
+  return { host: m[1], port };
+}
+
+/** What one load produced: zones to serve, the files and directories to watch, the errors. */
+interface Loaded {
+  zones: Zone[];
+  watch: string[];
+  errors: string[];
+}
+
+/** Adds `dir` and its subdirectories (fs.watch is not recursive everywhere; Node 20 on Linux polls). */
+function addDirTree(dir: string, out: Set<string>, depth = 0): void {
+  out.add(resolvePath(dir));
+  if (depth > 8) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) addDirTree(join(dir, e.name), out, depth + 1);
+}
+
+/** Loads every zone and delivery file under `paths` (`loadPaths`), completely, before anything is swapped. */
+function loadData(paths: string[], explicit: boolean): Loaded {
+  const present = explicit ? paths : paths.filter((p) => existsSync(p));
+  const r = loadPaths(present);
+  const watchSet = new Set<string>();
+  for (const p of present) {
+    try {
+      if (statSync(p).isDirectory()) addDirTree(p, watchSet);
+      else watchSet.add(resolvePath(dirname(p)));
+    } catch {
+      /* reported by loadPaths */
+    }
+  }
+  for (const f of r.files) watchSet.add(resolvePath(dirname(f)));
+  return { zones: r.zones, watch: [...watchSet], errors: r.errors.map((e) => e.format()) };
+}
+
+/** Watches directories and calls `onChange` once events have been quiet for a while. */
+function watchPaths(dirs: string[], logger: Logger, onChange: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: FSWatcher[] = [];
+  for (const d of dirs) {
+    try {
+      const w = watch(d, () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(onChange, RELOAD_DEBOUNCE_MS);
+      });
+      w.on('error', (err) => logger.warn({ err, dir: d }, 'file watch failed'));
+      watchers.push(w);
+    } catch (err) {
+      logger.warn({ err, dir: d }, 'cannot watch directory');
+    }
+  }
+  return () => {
+    if (timer) clearTimeout(timer);
+    for (const w of watchers) w.close();
+  };
+}
+
+/** Serves the DNS part: binds every `--dns` address. */
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean): Promise<DnsServer> {
+  const dns = await startDnsServer({ listen, zones, logger, queryLog });
+  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
+  return dns;
+}
+
+/** Reloads: parse everything, then swap atomically; on any error keep the last good data. */
+function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logger, why: string): Loaded | undefined {
+  let loaded: Loaded;
+  try {
+    loaded = loadData(paths, explicit);
+  } catch (err) {
+    logger.error({ err, why }, 'reload failed; still serving the last good data');
+    return undefined;
+  }
+  if (loaded.errors.length > 0) {
+    for (const e of loaded.errors) logger.error({ why, error: e }, `reload rejected: ${e}`);
+    logger.error({ why, errors: loaded.errors.length }, 'reload failed; still serving the last good data');
+    return undefined;
+  }
+  try {
+    dns.update(loaded.zones);
+  } catch (err) {
+    logger.error({ err, why }, `reload rejected: ${(err as Error).message}; still serving the last good data`);
+    return undefined;
+  }
+  logger.info({ why, zones: loaded.zones.map((z) => ({ origin: z.origin, serial: (z.soa.data as { serial?: number }).serial })) }, 'reloaded');
+  return loaded;
+}
+
+/** Resolves on SIGTERM/SIGINT; calls `onHup` on SIGHUP. */
+function handleSignals(onHup: () => void): Promise<string> {
+  process.on('SIGHUP', onHup);
+  return new Promise((done) => {
+    const stop = (sig: string): void => done(sig);
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const level = (values['log-level'] as string | undefined) ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`);
+  const listen = ((values.dns as string[] | undefined) ?? [DEFAULT_DNS]).map(parseListen);
+  const explicit = positionals.length > 0;
+  const paths = explicit ? positionals : DEFAULT_PATHS;
+  const logger = createLogger(level as LogLevel);
+
+  const first = loadData(paths, explicit);
+  if (first.errors.length > 0) {
+    for (const e of first.errors) process.stderr.write(e + '\n');
+    logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
+    return EXIT.INVALID;
+  }
+  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true);
+  logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
+
+  let unwatch = (): void => undefined;
+  const doReload = (why: string): void => {
+    const next = reload(paths, explicit, dns, logger, why);
+    if (next) {
+      unwatch();
+      unwatch = watchPaths(next.watch, logger, () => doReload('file change'));
+    }
+  };
+  unwatch = watchPaths(first.watch, logger, () => doReload('file change'));
+  const sig = await handleSignals(() => doReload('SIGHUP'));
+  logger.info({ signal: sig }, 'shutting down');
+  unwatch();
+  await dns.close();
+  return EXIT.OK;
+}
+
+/** The `serve` command. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the authoritative DNS server for the zone and delivery files',
+  usage: `Usage: anypick serve [PATH...] [--dns ADDR:PORT]... [--log-level LEVEL] [--query-log]
+
+Serves every *.zone (and *.delivery) file found in PATHs (files or directories, searched
+recursively; default: ${DEFAULT_PATHS.join(' ')}). Reloads on SIGHUP and when a file changes: the
+files are parsed completely and swapped in atomically; a broken file is logged with its
+file:line:col and the last good data keeps serving. SIGTERM/SIGINT stop the server (exit 0).
+
+Options:
+  --dns ADDR:PORT     listen on UDP and TCP (repeatable; IPv6 as [::1]:5300; default ${DEFAULT_DNS})
+  --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default info); logs are pino JSON on stderr
+  --query-log         log one line per query (info level)
+
+Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
+  options: {
+    dns: { type: 'string', multiple: true },
+    'log-level': { type: 'string' },
+    'query-log': { type: 'boolean' },
+  },
+  run,
+};
