@@ -157,6 +157,7 @@ export function dispatch(
 ): void {
   const seen = new Map<string, Node>();
   for (const child of children) {
+    if (child.broken) continue;
     const key = child.head.quoted ? undefined : child.head.text;
     const handler = key !== undefined && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
     if (!handler || key === undefined) {

@@ -26,6 +26,8 @@ export interface Node {
   args: Word[];
   /** A trailing `;` terminated the line. */
   semicolon: boolean;
+  /** The line had a lexical error (already reported): interpreters skip it and its block. */
+  broken: boolean;
   indent: number;
   children: Node[];
   pos: SourcePos;
@@ -41,8 +43,9 @@ export const LEX_CODES = {
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t' };
 
 /** Splits one line (without its indentation) into words; `#` starts a comment outside quotes. */
-function lexLine(file: string, line: number, text: string, start: number, errors: SourceError[]): { words: Word[]; semicolon: boolean } {
+function lexLine(file: string, line: number, text: string, start: number, errors: SourceError[]): { words: Word[]; semicolon: boolean; broken: boolean } {
   const words: Word[] = [];
+  const before = errors.length;
   let i = start;
   let semicolon = false;
   while (i < text.length) {
@@ -67,7 +70,7 @@ function lexLine(file: string, line: number, text: string, start: number, errors
           const e = ESCAPES[text[j + 1] ?? ''];
           if (e === undefined) {
             errors.push(new SourceError({ file, line, col: j + 1 }, `unknown escape '\\${text[j + 1] ?? ''}' in string (allowed: \\" \\\\ \\n \\t)`, LEX_CODES.QUOTE));
-            return { words, semicolon };
+            return { words, semicolon, broken: true };
           }
           value += e;
           verbatim = false;
@@ -79,7 +82,7 @@ function lexLine(file: string, line: number, text: string, start: number, errors
       }
       if (!closed) {
         errors.push(new SourceError(pos, 'unterminated string: missing closing \'"\'', LEX_CODES.QUOTE));
-        return { words, semicolon };
+        return { words: words.length ? words : [{ text: '', quoted: true, colon: false, pos, verbatim: false }], semicolon, broken: true };
       }
       let colon = false;
       if (text[j] === ':') { colon = true; j++; }
@@ -102,7 +105,7 @@ function lexLine(file: string, line: number, text: string, start: number, errors
     }
     words.push({ text: raw, quoted: false, colon, pos, verbatim: true });
   }
-  return { words, semicolon };
+  return { words, semicolon, broken: errors.length > before };
 }
 
 /**
@@ -123,9 +126,9 @@ export function parseTree(file: string, source: string, errors: SourceError[]): 
       errors.push(new SourceError({ file, line, col: indent + 1 }, 'tab character in indentation: indent with spaces', LEX_CODES.TAB));
       continue;
     }
-    const { words, semicolon } = lexLine(file, line, text, indent, errors);
+    const { words, semicolon, broken } = lexLine(file, line, text, indent, errors);
     if (words.length === 0) continue;
-    const node: Node = { head: words[0], args: words.slice(1), semicolon, indent, children: [], pos: words[0].pos };
+    const node: Node = { head: words[0], args: words.slice(1), semicolon, broken, indent, children: [], pos: words[0].pos };
     while (stack.length > 0 && stack[stack.length - 1].indent > indent) stack.pop();
     const top = stack[stack.length - 1];
     if (top && top.indent === indent) {

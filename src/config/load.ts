@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { SourceError, SourceErrors } from '../util/source-error';
+import type { SourcePos } from '../util/source-error';
 import { loadZoneFile, originFromFileName } from '../zone';
 import type { Zone } from '../zone';
 import { LoadContext } from './context';
@@ -70,8 +71,27 @@ function readDelivery(ctx: LoadContext, file: string): void {
 
 /**
  * `infra.application.NAME` written in a file of directory D, when no loaded file forms NAME:
- * load `D/NAME.delivery` or `D/NN-NAME.delivery`, so one delivery file checks on its own.
+ * load `NAME.delivery` or `NN-NAME.delivery` from D, else from a sibling directory of D
+ * (`zones/` finds `bgp/anycast-dns.delivery`), so one delivery file checks on its own.
  */
+function candidates(dir: string): string[] {
+  const list = (d: string): string[] => {
+    try {
+      return readdirSync(d).filter((n) => n.endsWith('.delivery')).sort().map((n) => join(d, n));
+    } catch {
+      return [];
+    }
+  };
+  const parent = dirname(resolvePath(dir));
+  let siblings: string[] = [];
+  try {
+    siblings = readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(parent, e.name)).sort();
+  } catch {
+    siblings = [];
+  }
+  return [...list(dir), ...siblings.filter((d) => d !== resolvePath(dir)).flatMap(list)];
+}
+
 function pullApplications(ctx: LoadContext, loaded: Set<string>): string[] {
   const added: string[] = [];
   for (;;) {
@@ -79,16 +99,8 @@ function pullApplications(ctx: LoadContext, loaded: Set<string>): string[] {
     for (const p of ctx.pending) {
       const ref = p.ref;
       if (!('kind' in ref) || ref.kind !== 'application' || ctx.applications.has(ref.name)) continue;
-      const dir = dirname(ref.pos.file);
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch {
-        continue;
-      }
-      const hit = names.sort().find((n) => n.endsWith('.delivery') && applicationName(n) === ref.name && !loaded.has(resolvePath(join(dir, n))));
-      if (!hit) continue;
-      const f = join(dir, hit);
+      const f = candidates(dirname(ref.pos.file)).find((n) => applicationName(n) === ref.name && !loaded.has(resolvePath(n)));
+      if (!f) continue;
       loaded.add(resolvePath(f));
       added.push(f);
       readDelivery(ctx, f);
@@ -100,6 +112,18 @@ function pullApplications(ctx: LoadContext, loaded: Set<string>): string[] {
 
 function servedBy(zones: Zone[], host: string): Zone | undefined {
   return zones.filter((z) => host === z.origin || host.endsWith('.' + z.origin)).sort((a, b) => b.origin.length - a.origin.length)[0];
+}
+
+/** Two DNS-tier services cannot answer for one name. */
+function uniqueDnsNames(ctx: LoadContext): void {
+  const seen = new Map<string, SourcePos>();
+  for (const { service } of dnsServices(ctx.model)) {
+    const l = service.listen;
+    if (!l) continue;
+    const prev = seen.get(l.host);
+    if (prev) ctx.error(l.pos, `'${l.host}' is already answered by the DNS-tier service at ${prev.file}:${prev.line}:${prev.col}`, 'E_CONFIG_DUPLICATE');
+    else seen.set(l.host, l.pos);
+  }
 }
 
 /** Warnings where delivery names and zones disagree (only when zones are loaded). */
@@ -149,7 +173,21 @@ export function loadPaths(paths: string[]): LoadResult {
   }
   const pulled = pullApplications(ctx, loaded);
   resolveAll(ctx);
+  uniqueDnsNames(ctx);
   crossCheck(ctx, zones);
   errors.push(...ctx.errors);
-  return { zones, model: ctx.model, errors, warnings: ctx.warnings, files: [...files, ...pulled] };
+  const all = [...files, ...pulled];
+  return { zones, model: ctx.model, errors: byPosition(errors, all), warnings: byPosition(ctx.warnings, all), files: all };
+}
+
+/** Sorts diagnostics by file (in load order), then line and column. */
+function byPosition(list: SourceError[], files: string[]): SourceError[] {
+  const order = (f: string): number => {
+    const i = files.indexOf(f);
+    return i < 0 ? -1 : i;
+  };
+  return list
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => order(a.e.pos.file) - order(b.e.pos.file) || a.e.pos.line - b.e.pos.line || a.e.pos.col - b.e.pos.col || a.i - b.i)
+    .map((x) => x.e);
 }

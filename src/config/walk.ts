@@ -31,10 +31,17 @@ export function allServices(model: DeliveryModel): PlacedService[] {
   return out;
 }
 
+/** Whether a service's static members are written as records (`"OWNER TYPE IN TTL ADDR/LEN"`). */
+export function hasRecordMembers(s: Service): boolean {
+  return s.members?.kind === 'static' && s.members.members.some((m) => m.targets.some((t) => t.record));
+}
+
 /**
- * The services the authoritative DNS tier answers for: top-level services and datacenter-pick
- * services that have a `listen` URL (the DNS name is its host).
+ * The services the authoritative DNS tier answers for (the DNS name is the `listen` host):
+ * every delivery's datacenter-pick service, and top-level services whose members are records
+ * (seed example 3). Top-level services with address-block members (seed example 2) are cluster
+ * picks, not DNS.
  */
 export function dnsServices(model: DeliveryModel): PlacedService[] {
-  return allServices(model).filter((p) => p.service.listen && (p.service.tier === undefined || p.service.tier === 'datacenter'));
+  return allServices(model).filter((p) => p.service.listen && (p.service.tier === 'datacenter' || (p.service.tier === undefined && hasRecordMembers(p.service))));
 }
