@@ -100,8 +100,13 @@ class ZoneParser {
 
   private readFile(text: string, scope: Scope): void {
     const { entries, errors } = lex(text, scope.file);
-    this.errors.push(...errors);
+    // Report lexer errors in file order, interleaved with the errors of the entries around them.
+    const pending = [...errors];
+    const flushBefore = (line: number): void => {
+      while (pending.length > 0 && (pending[0] as SourceError).pos.line < line) this.errors.push(pending.shift() as SourceError);
+    };
     for (const entry of entries) {
+      flushBefore(entry.line);
       try {
         const first = entry.tokens[0] as Token;
         if (first.text.startsWith('$') && !first.quoted) this.directive(entry, scope);
@@ -111,6 +116,7 @@ class ZoneParser {
         this.errors.push(err);
       }
     }
+    flushBefore(Infinity);
   }
 
   private directive(entry: Entry, scope: Scope): void {

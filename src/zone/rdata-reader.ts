@@ -77,19 +77,19 @@ export class RdataReader {
 
   /** An unsigned integer of `bits` bits. */
   uint(what: string, bits: 8 | 16 | 32): number {
-    return this.field(what, (s) => parseUint(s, what, bits));
+    return this.field(what, (s) => parseUint(s, `${this.type} ${what}`, bits));
   }
 
   /** A 32-bit duration that may use BIND units (SOA timers). */
   duration(what: string): number {
-    return this.field(what, (s) => parseDuration(s, what, 2 ** 32 - 1));
+    return this.field(what, (s) => parseDuration(s, `${this.type} ${what}`, 2 ** 32 - 1));
   }
 
   /** RFC 1035 §3.3: a <character-string>, at most 255 octets. */
   charString(what: string): Buffer {
     return this.field(what, (s) => {
       const b = decodeOctets(s);
-      if (b.length > 255) throw new ValueError(`${what} is ${b.length} octets long; the limit is 255 (RFC 1035 §3.3)`);
+      if (b.length > 255) throw new ValueError(`${this.type} ${what} is ${b.length} octets long; the limit is 255 (RFC 1035 §3.3)`);
       return b;
     });
   }

@@ -40,8 +40,8 @@ export const RDATA: Record<string, RdataParser> = {
     minimum: r.duration('minimum'),
   }),
   TXT: (r) => {
-    const out = [r.charString('text (a character-string)')];
-    while (r.more()) out.push(r.charString('text (a character-string)'));
+    const out = [r.charString('character-string')];
+    while (r.more()) out.push(r.charString('character-string'));
     return out;
   },
   SRV: (r) => ({

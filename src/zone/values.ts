@@ -29,7 +29,8 @@ export function parseDuration(text: string, what: string, max: number): number {
   }
   if (total > max) {
     const why = max === MAX_TTL ? ' (RFC 2181 §8)' : '';
-    throw new ValueError(`${what} '${text}' is ${total} seconds; the limit is ${max}${why}`);
+    const value = String(total) === text ? text : `'${text}' (${total} seconds)`;
+    throw new ValueError(`${what} ${value} exceeds the limit ${max}${why}`);
   }
   return total;
 }
