@@ -9,6 +9,7 @@ function commands(): Command[] {
   const list: Command[] = [
     require('./commands/check').checkCommand,
     require('./commands/serve').serveCommand,
+    require('./commands/explain').explainCommand,
   ];
   return list;
 }

@@ -1,0 +1,93 @@
+import { isIP } from 'node:net';
+import { loadPaths } from '../../config/load';
+import { networkOf, parseAddress } from '../../geo/address';
+import type { ClientInfo } from '../../dns/dynamic';
+import { DatacenterResponder } from '../../pick/datacenter-responder';
+import { datacenterServices } from '../../pick/datacenter-services';
+import { explainJson, explainText } from '../../pick/explain-format';
+import { openGeoOption } from '../../pick/geo-option';
+import { seededRandom } from '../../pick/random';
+import { EXIT, UsageError } from '../command';
+import type { Command } from '../command';
+
+/** Default paths, as `anypick check` and `serve`. */
+const DEFAULT_PATHS = ['zones', 'bgp'];
+
+/** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
+export function parseClient(text: string): ClientInfo {
+  const [addr, len, extra] = text.split('/');
+  const fam = isIP(addr);
+  if (fam === 0 || extra !== undefined) throw new UsageError(`--client ${text}: expected ADDR or ADDR/LEN, e.g. 10.3.0.1 or 2001:db8:3::/48`);
+  const family = fam === 4 ? 4 : 6;
+  if (len === undefined) return { address: addr, family };
+  const n = Number(len);
+  if (!/^\d+$/.test(len) || n > (family === 4 ? 32 : 128)) throw new UsageError(`--client ${text}: prefix length must be 0..${family === 4 ? 32 : 128}`);
+  // RFC 7871 §6: the ECS address carries the source prefix with the host bits zeroed.
+  const address = networkOf(parseAddress(addr), n).split('/')[0];
+  return { address: family === 4 ? '127.0.0.1' : '::1', family, ecs: { family: family === 4 ? 1 : 2, sourcePrefix: n, address } };
+}
+
+/** `anypick explain NAME --client ADDR[/LEN]`: why a datacenter pick answers what it does. */
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'show how a datacenter pick answers a client (location, groups, weights, reason)',
+  usage: `Usage: anypick explain NAME --client ADDR[/LEN] [--type AAAA|A] [PATH…] [--geoip-db FILE] [--json]
+
+Runs the datacenter pick (internet-location-then-dynamic-weight) named NAME — the service name
+(my-service) or the DNS name it answers (example.com) — for one client and prints the decision:
+the client's location and matched geo network, every member with its location (explicit or
+from the geo database), distance, group, weights (static × factor) and readiness, the pick, the
+reason, the answer and the ECS scope the reply would carry.
+
+  --client ADDR        the querying address (no EDNS Client Subnet)
+  --client ADDR/LEN    an EDNS Client Subnet of LEN bits
+  --type A|AAAA        query type (default AAAA)
+  --geoip-db FILE      geo database (default geo-data/sample.mmdb; 'none' for no database)
+  --json               print the decision as JSON (see docs/datacenter-pick.md)
+
+PATHs are zone and delivery files or directories (default: ${DEFAULT_PATHS.join(' ')}). Members
+are judged from static config (no live signals): all ready, factor 1. With several picks of
+equal weight the choice is random; the explanation shows one draw.
+Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage, 3 geo database unreadable.`,
+  options: {
+    client: { type: 'string' },
+    type: { type: 'string' },
+    'geoip-db': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values, positionals) {
+    const [name, ...rest] = positionals;
+    if (!name) throw new UsageError('missing NAME (a datacenter-pick service or the DNS name it answers)');
+    if (typeof values.client !== 'string') throw new UsageError('missing --client ADDR[/LEN]');
+    const client = parseClient(values.client);
+    const qtype = ((values.type as string | undefined) ?? 'AAAA').toUpperCase();
+    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${values.type}: expected A or AAAA`);
+
+    const r = loadPaths(rest.length ? rest : DEFAULT_PATHS);
+    if (r.errors.length) {
+      for (const e of r.errors) process.stderr.write(e.format() + '\n');
+      return EXIT.INVALID;
+    }
+    const specs = datacenterServices(r.model);
+    const lname = name.toLowerCase().replace(/\.$/, '');
+    const spec = specs.find((s) => s.service === name) ?? specs.find((s) => s.name === lname);
+    if (!spec) {
+      const known = specs.map((s) => `${s.service} (${s.name})`).join(', ') || 'none';
+      process.stderr.write(`anypick explain: '${name}' is not a datacenter pick; known: ${known}\n`);
+      return EXIT.INVALID;
+    }
+    const geo = openGeoOption(values['geoip-db'], { watch: false });
+    try {
+      const d = new DatacenterResponder(spec, { geo, rand: seededRandom(Date.now()) }).decide(qtype, client);
+      if (!d) {
+        process.stderr.write(`anypick explain: ${spec.name} has no ${qtype} targets (no member has an IPv${qtype === 'A' ? 4 : 6} block); a ${qtype} query gets the zone's own data\n`);
+        return EXIT.INVALID;
+      }
+      const j = explainJson(spec, d);
+      process.stdout.write((values.json ? JSON.stringify(j, null, 2) : explainText(j)) + '\n');
+      return EXIT.OK;
+    } finally {
+      geo?.close();
+    }
+  },
+};

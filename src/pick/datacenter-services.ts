@@ -1,0 +1,117 @@
+/**
+ * Finds the datacenter picks of a delivery model: top-level services using
+ * internet-location-then-dynamic-weight with member lines (seed example 3), and the
+ * `datacenter-pick-service` of a delivery whose members come from `membership.…` and are the
+ * delivery's datacenter sections (seed example 5's top tier).
+ */
+import type { DeliveryModel, Service } from '../config/model';
+import type { SourcePos } from '../util/source-error';
+import { DATACENTER_STRATEGY } from './datacenter-strategy';
+import type { DatacenterPickOptions } from './datacenter-strategy';
+import type { GeoPoint } from './types';
+
+/** TTL of answers for block targets without a record and without a strategy `ttl`. */
+export const DEFAULT_DATACENTER_TTL = 60;
+
+/** One address a member answers with. */
+export interface DcTarget {
+  /** The answer address, exactly as written (the block's address). */
+  address: string;
+  family: 4 | 6;
+  /** The block the member lives in, canonical CIDR. */
+  network: string;
+  /** TTL from the member's record, if the target was written as one. */
+  ttl?: number;
+  pos: SourcePos;
+}
+
+/** One member of a datacenter pick. */
+export interface DcMemberSpec {
+  name: string;
+  weight: number;
+  dynamic: boolean;
+  /** Explicit coordinates from the delivery file. */
+  location?: GeoPoint;
+  targets: DcTarget[];
+  pos: SourcePos;
+}
+
+/** A datacenter pick as the DNS tier serves it. */
+export interface DcServiceSpec {
+  /** The service's name (`my-service`), the key for member state. */
+  service: string;
+  /** The DNS name answered: the `listen` URL's host, lower-case. */
+  name: string;
+  /** True when members come from `membership.…` (they need a presence lease once signals run). */
+  membership: boolean;
+  options: Omit<DatacenterPickOptions, 'sticky'>;
+  /** Stickiness on the client subnet. */
+  sticky: boolean;
+  /** Strategy `ttl:`, overriding record TTLs. */
+  ttl?: number;
+  members: DcMemberSpec[];
+  pos: SourcePos;
+}
+
+const IP_LITERAL = /^[0-9.]+$|:/;
+
+function options(s: Service): Pick<DcServiceSpec, 'options' | 'sticky' | 'ttl'> {
+  const st = s.strategy;
+  const o: DcServiceSpec['options'] = {};
+  if (st?.toleranceKm !== undefined) o.toleranceKm = st.toleranceKm;
+  if (st?.answers !== undefined) o.answers = st.answers;
+  if (st?.whenNoneReady !== undefined) o.whenNoneReady = st.whenNoneReady;
+  return { options: o, sticky: st?.sticky === 'client-subnet', ttl: st?.ttl };
+}
+
+function isDatacenterPick(s: Service | undefined): s is Service {
+  return s !== undefined && s.strategy?.name === DATACENTER_STRATEGY && s.listen !== undefined && !IP_LITERAL.test(s.listen.host);
+}
+
+/** Every datacenter pick the DNS tier answers for (services without `listen` are skipped). */
+export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
+  const out: DcServiceSpec[] = [];
+  for (const s of model.services) {
+    if (s.tier !== undefined || !isDatacenterPick(s) || s.members?.kind !== 'static') continue;
+    out.push({
+      service: s.name,
+      name: s.listen!.host,
+      membership: false,
+      ...options(s),
+      members: s.members.members.map((m) => ({
+        name: m.name,
+        weight: m.weight,
+        dynamic: m.dynamic,
+        location: m.location,
+        targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
+        pos: m.pos,
+      })),
+      pos: s.pos,
+    });
+  }
+  for (const d of model.deliveries) {
+    const s = d.datacenterPick;
+    if (!isDatacenterPick(s)) continue;
+    if (s.members?.kind === 'static') {
+      out.push({ ...datacenterServices({ ...model, services: [{ ...s, tier: undefined }], deliveries: [] })[0], service: s.name });
+      continue;
+    }
+    out.push({
+      service: s.name,
+      name: s.listen!.host,
+      membership: s.members?.kind === 'dynamic',
+      ...options(s),
+      // Members are the datacenter sections; each answers with its block (the address as written).
+      members: d.datacenters.map((sec) => ({
+        name: sec.name,
+        weight: 1,
+        dynamic: true,
+        location: sec.location,
+        targets: sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [],
+        pos: sec.pos,
+      })),
+      pos: s.pos,
+    });
+  }
+  return out;
+}
