@@ -10,6 +10,7 @@ function commands(): Command[] {
     require('./commands/check').checkCommand,
     require('./commands/serve').serveCommand,
     require('./commands/explain').explainCommand,
+    require('./commands/bgp').bgpCommand,
   ];
   return list;
 }

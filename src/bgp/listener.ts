@@ -1,0 +1,67 @@
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { Logger } from '../util/log';
+import { parseIp } from './wire/address';
+import type { Session } from './session';
+
+function key(addr: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  return parseIp(m ? m[1]! : addr).toString('hex');
+}
+
+/**
+ * Accepts BGP connections for a set of sessions: one TCP server per distinct local address and
+ * port; a connection is handed to the session whose neighbor address it comes from, anything
+ * else is closed.
+ */
+export class Listener {
+  private servers: Server[] = [];
+
+  constructor(private readonly sessions: Session[], private readonly log: Logger) {}
+
+  /** Opens the servers; a port that cannot be bound is logged (active sessions still work). */
+  async start(): Promise<void> {
+    const groups = new Map<string, { host: string; port: number }>();
+    for (const s of this.sessions) {
+      const host = s.cfg.localAddress ?? '::';
+      groups.set(`${host}|${s.cfg.port}`, { host, port: s.cfg.port });
+    }
+    for (const { host, port } of groups.values()) {
+      const server = createServer((sock) => this.route(sock));
+      await new Promise<void>((resolve) => {
+        server.once('error', (err) => {
+          this.log.warn({ host, port, err: err.message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
+          resolve();
+        });
+        server.listen({ host, port }, () => {
+          this.servers.push(server);
+          this.log.info({ host, port }, 'bgp listening');
+          resolve();
+        });
+      });
+    }
+  }
+
+  private route(sock: Socket): void {
+    const remote = sock.remoteAddress ?? '';
+    const s = this.sessions.find((x) => {
+      try {
+        return key(x.cfg.address) === key(remote) && (!x.cfg.localAddress || key(x.cfg.localAddress) === key(sock.localAddress ?? ''));
+      } catch {
+        return false;
+      }
+    });
+    if (!s) {
+      this.log.warn({ remote }, 'bgp: connection from an unconfigured address closed');
+      sock.destroy();
+      return;
+    }
+    s.accept(sock);
+  }
+
+  /** Closes every server. */
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers = [];
+  }
+}

@@ -1,0 +1,367 @@
+import { createConnection } from 'node:net';
+import type { Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import type { Logger } from '../util/log';
+import { step, LARGE_HOLD_TIME } from './fsm';
+import type { Action, Event, FsmContext, Negotiated, State } from './fsm';
+import { MessageReader, decodeMessage, encodeMessage } from './wire/message';
+import type { Message } from './wire/message';
+import { MessageError } from './wire/errors';
+import { Open, standardCapabilities } from './wire/open';
+import { Notification } from './wire/notification';
+import { AFI, CEASE_SUB, ERR, SAFI } from './wire/constants';
+import { parseIp } from './wire/address';
+import { advertKey, announceUpdate, withdrawUpdate } from './advert';
+import type { Advertisement } from './advert';
+import { deriveNextHops } from './next-hop';
+import type { NeighborConfig } from './config';
+import { newCounters } from './status';
+import type { Counters, SessionStatus } from './status';
+
+/** Derives a BGP identifier: the local IPv4 address, else a stable hash of the local address. */
+export function deriveRouterId(cfg: NeighborConfig): string {
+  if (cfg.routerId) return cfg.routerId;
+  if (cfg.localAddress && isIPv4(cfg.localAddress)) return cfg.localAddress;
+  const nh = cfg.localAddress ? deriveNextHops(cfg.localAddress) : {};
+  if (nh.ipv4) return nh.ipv4;
+  const h = createHash('sha256').update(`${cfg.localAddress ?? ''}/${cfg.localAsn}`).digest();
+  h[0] = (h[0]! | 1) & 0xdf; // non-zero, never 0.x or 224+ (multicast-looking)
+  return Array.from(h.subarray(0, 4)).join('.');
+}
+
+/**
+ * One BGP session to one neighbor. The public surface is `set(...advertisements)` (the desired
+ * routes; the session diffs against what it sent) and `close()`; `accept()` hands it incoming
+ * connections from the speaker's listener (with RFC 4271 §6.8 collision detection).
+ */
+export class Session {
+  state: State = 'Idle';
+  private readonly ctx: FsmContext;
+  private sock?: Socket;
+  private sockOutgoing = false;
+  private reader = new MessageReader();
+  private negotiated?: Negotiated;
+  private desired = new Map<string, Advertisement>();
+  private sent = new Map<string, string>();
+  private timers: Partial<Record<'retry' | 'hold' | 'keepalive' | 'restart', NodeJS.Timeout>> = {};
+  private failures = 0;
+  private closed = false;
+  private pending = new Set<Socket>();
+  private lastError?: string;
+  private lastTransition = new Date();
+  readonly counters: Counters = newCounters();
+  private onEstablished: (() => void)[] = [];
+
+  constructor(readonly cfg: NeighborConfig, private readonly log: Logger) {
+    this.ctx = {
+      passive: cfg.passive, localAsn: cfg.localAsn, peerAsn: cfg.peerAsn, holdTime: cfg.holdTime,
+      routerId: deriveRouterId(cfg),
+      families: [{ afi: AFI.IPV6, safi: SAFI.UNICAST }, { afi: AFI.IPV4, safi: SAFI.UNICAST }],
+    };
+  }
+
+  /** The BGP identifier this session uses. */
+  get routerId(): string {
+    return this.ctx.routerId;
+  }
+
+  /** Starts the FSM (ManualStart). */
+  start(): void {
+    this.closed = false;
+    this.fire({ type: 'start' });
+  }
+
+  /** States the routes that should be announced now; sends only the difference. */
+  set(...ads: Advertisement[]): void {
+    this.desired = new Map(ads.map((a) => [a.prefix, a]));
+    if (this.state === 'Established') this.sync();
+  }
+
+  /** Prefixes currently announced to the peer. */
+  announced(): string[] {
+    return [...this.sent.keys()];
+  }
+
+  /** Stops the session: Cease/Administrative Shutdown (6/2) when connected, then no reconnects. */
+  close(message = 'anypick shutting down'): Promise<void> {
+    this.closed = true;
+    for (const t of Object.values(this.timers)) clearTimeout(t);
+    for (const s of this.pending) s.destroy();
+    const sock = this.sock;
+    this.fire({ type: 'stop', notification: Notification.adminShutdown(message) });
+    if (!sock || sock.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      sock.once('close', () => resolve());
+      setTimeout(resolve, 1000).unref();
+    });
+  }
+
+  /** Resolves when the session next reaches Established. */
+  whenEstablished(): Promise<void> {
+    if (this.state === 'Established') return Promise.resolve();
+    return new Promise((r) => this.onEstablished.push(r));
+  }
+
+  /** JSON status: state, announced prefixes, last error, last transition, counters. */
+  status(): SessionStatus {
+    return {
+      neighbor: this.cfg.address, port: this.cfg.port, localAsn: this.cfg.localAsn, peerAsn: this.cfg.peerAsn,
+      routerId: this.ctx.routerId, peerRouterId: this.negotiated?.peerRouterId ?? null, state: this.state,
+      holdTime: this.negotiated?.holdTime ?? null, announced: this.announced(), lastError: this.lastError ?? null,
+      lastTransition: this.lastTransition.toISOString(), counters: { ...this.counters },
+    };
+  }
+
+  /** Takes an incoming connection from the peer (RFC 4271 §6.8 connection collisions). */
+  accept(sock: Socket): void {
+    if (this.closed) return void sock.destroy();
+    if (this.state === 'Established') {
+      // RFC 4271 §6.8: a new connection while Established is closed (collision resolution).
+      this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+      sock.end();
+      return;
+    }
+    if (this.state === 'OpenSent' || this.state === 'OpenConfirm') return this.raceIncoming(sock);
+    // Idle (backing off), Connect or Active: the incoming connection becomes the session's.
+    clearTimeout(this.timers.restart);
+    if (this.state === 'Idle') this.transition(step('Idle', { type: 'start' }, { ...this.ctx, passive: true }), { type: 'start' });
+    this.sock?.destroy();
+    this.attach(sock, false);
+    this.fire({ type: 'tcp-connected' });
+  }
+
+  private fire(e: Event): void {
+    this.transition(step(this.state, e, this.ctx), e);
+  }
+
+  private transition(t: ReturnType<typeof step>, e: Event): void {
+    const prev = this.state;
+    this.state = t.next;
+    if (t.error) this.lastError = `${e.type === 'notification' ? 'received' : 'sent'} ${t.error.toString()}${t.error.shutdownMessage() ? ': ' + t.error.shutdownMessage() : ''}`;
+    if (prev !== t.next) {
+      this.lastTransition = new Date();
+      const up = t.next === 'Established' || prev === 'Established';
+      this.log[up ? 'info' : 'debug']({ neighbor: this.cfg.address, from: prev, to: t.next, reason: t.reason, error: t.error?.toString() }, `bgp session ${prev} → ${t.next} (${t.reason})`);
+    }
+    for (const a of t.actions) this.perform(a);
+    if (t.next === 'Idle' && prev !== 'Idle') this.afterDown();
+  }
+
+  private afterDown(): void {
+    this.negotiated = undefined;
+    this.sent.clear();
+    for (const k of ['hold', 'keepalive', 'retry'] as const) clearTimeout(this.timers[k]);
+    if (this.closed) return;
+    // Automatic restart with exponential backoff (RFC 4271 §8.1.1 DampPeerOscillations).
+    const delay = this.backoff();
+    this.failures++;
+    this.timers.restart = setTimeout(() => this.fire({ type: 'start' }), delay);
+  }
+
+  private backoff(): number {
+    return Math.min(this.cfg.connectRetryMs * 2 ** this.failures, this.cfg.connectRetryMaxMs);
+  }
+
+  private perform(a: Action): void {
+    switch (a.do) {
+      case 'connect': return this.connect();
+      case 'drop': {
+        const s = this.sock;
+        this.sock = undefined;
+        if (s) s.end(() => s.destroy());
+        if (s) setTimeout(() => s.destroy(), 200).unref();
+        return;
+      }
+      case 'send-open': {
+        const open = new Open({ asn: this.ctx.localAsn, holdTime: this.ctx.holdTime, routerId: this.ctx.routerId, capabilities: standardCapabilities(this.ctx.localAsn, this.ctx.families) });
+        return this.send({ type: 'open', open });
+      }
+      case 'send-keepalive': return this.send({ type: 'keepalive' });
+      case 'notify': this.counters.notificationsSent++; return this.send({ type: 'notification', notification: a.notification });
+      case 'start-retry-timer':
+        clearTimeout(this.timers.retry);
+        this.timers.retry = setTimeout(() => this.fire({ type: 'connect-retry-expired' }), this.backoff());
+        this.failures = Math.min(this.failures + 1, 30);
+        return;
+      case 'stop-retry-timer': return clearTimeout(this.timers.retry);
+      case 'hold-timer': {
+        clearTimeout(this.timers.hold);
+        const secs = a.seconds ?? this.negotiated?.holdTime ?? LARGE_HOLD_TIME;
+        if (secs > 0) this.timers.hold = setTimeout(() => this.fire({ type: 'hold-expired' }), secs * 1000);
+        return;
+      }
+      case 'keepalive-timer': {
+        clearTimeout(this.timers.keepalive);
+        const ka = this.negotiated?.keepaliveTime ?? 0;
+        if (ka > 0) this.timers.keepalive = setTimeout(() => this.fire({ type: 'keepalive-timer' }), ka * 1000);
+        return;
+      }
+      case 'negotiated': this.negotiated = a.negotiated; return;
+      case 'established':
+        this.failures = 0;
+        this.counters.establishedTransitions++;
+        this.lastError = this.lastError; // kept: the last error stays visible after recovery
+        this.sync();
+        for (const r of this.onEstablished.splice(0)) r();
+        return;
+      case 'resend-routes': this.counters.routeRefreshesReceived++; this.sent.clear(); return this.sync();
+      case 'count-update': {
+        const u = a.update;
+        this.counters.updatesReceived++;
+        if (u.treatAsWithdraw) this.counters.treatAsWithdraw++;
+        this.counters.attributesDiscarded += u.issues.filter((i) => i.action === 'attribute-discard').length;
+        this.counters.prefixesReceived += u.announced().length;
+        return;
+      }
+    }
+  }
+
+  private connect(): void {
+    this.sock?.destroy();
+    const sock = createConnection({ host: this.cfg.address, port: this.cfg.port, localAddress: this.cfg.localAddress });
+    this.attach(sock, true);
+    sock.once('connect', () => {
+      if (this.sock === sock) this.fire({ type: 'tcp-connected' });
+    });
+  }
+
+  private attach(sock: Socket, outgoing: boolean): void {
+    this.sock = sock;
+    this.sockOutgoing = outgoing;
+    this.reader = new MessageReader();
+    sock.setNoDelay(true);
+    sock.on('data', (chunk: Buffer) => {
+      if (this.sock !== sock) return;
+      let raws: Buffer[];
+      try {
+        raws = this.reader.push(chunk);
+      } catch (err) {
+        return this.fire({ type: 'message-error', error: err as MessageError });
+      }
+      for (const raw of raws) {
+        if (this.sock !== sock) return;
+        this.receive(raw);
+      }
+    });
+    sock.on('error', (err) => {
+      this.log.debug({ neighbor: this.cfg.address, err: err.message }, 'bgp socket error');
+      if (this.sock === sock && !this.lastError?.startsWith('sent') ) this.lastError = `tcp: ${err.message}`;
+    });
+    sock.on('close', () => {
+      if (this.sock === sock) {
+        this.sock = undefined;
+        this.fire({ type: 'tcp-failed' });
+      }
+    });
+  }
+
+  private receive(raw: Buffer): void {
+    let m: Message;
+    try {
+      m = decodeMessage(raw, { as4: this.negotiated?.as4 ?? false });
+    } catch (err) {
+      if (!(err instanceof MessageError)) throw err;
+      this.counters.malformedReceived++;
+      return this.fire({ type: 'message-error', error: err });
+    }
+    this.counters.messagesReceived++;
+    this.log.trace({ neighbor: this.cfg.address, type: m.type, hex: raw.toString('hex') }, 'bgp message received');
+    switch (m.type) {
+      case 'open': return this.fire({ type: 'open', open: m.open });
+      case 'keepalive': return this.fire({ type: 'keepalive' });
+      case 'update': return this.fire({ type: 'update', update: m.update });
+      case 'route-refresh': return this.fire({ type: 'route-refresh' });
+      case 'notification':
+        this.counters.notificationsReceived++;
+        return this.fire({ type: 'notification', notification: m.notification });
+    }
+  }
+
+  private send(m: Message): void {
+    if (this.sock) this.rawSend(this.sock, m);
+  }
+
+  private rawSend(sock: Socket, m: Message): void {
+    if (sock.destroyed || !sock.writable) return;
+    this.counters.messagesSent++;
+    sock.write(encodeMessage(m, { as4: this.negotiated?.as4 ?? false }));
+  }
+
+  /** Sends announcements and withdrawals so the peer holds exactly the desired routes. */
+  private sync(): void {
+    const n = this.negotiated;
+    if (!n || !this.sock) return;
+    const nextHops = deriveNextHops(this.sock.localAddress ?? this.cfg.localAddress ?? '');
+    const actx = { localAsn: this.ctx.localAsn, peerAsn: this.ctx.peerAsn, as4: n.as4, nextHops };
+    for (const [prefix, ad] of this.desired) {
+      const key = advertKey(ad);
+      if (this.sent.get(prefix) === key) continue;
+      const afi = prefix.includes(':') ? AFI.IPV6 : AFI.IPV4;
+      if (!n.families.some((f) => f.afi === afi)) continue;
+      const u = announceUpdate(ad, actx);
+      if (!u) {
+        this.log.warn({ neighbor: this.cfg.address, prefix }, 'bgp: no next hop of this family on the session; not announcing');
+        continue;
+      }
+      this.send({ type: 'update', update: u });
+      this.sent.set(prefix, key);
+      this.counters.announcementsSent++;
+    }
+    for (const prefix of [...this.sent.keys()]) {
+      if (this.desired.has(prefix)) continue;
+      this.send({ type: 'update', update: withdrawUpdate(prefix) });
+      this.sent.delete(prefix);
+      this.counters.withdrawalsSent++;
+    }
+  }
+
+  /**
+   * A second connection while ours is in OpenSent/OpenConfirm: send our OPEN on it, read the
+   * peer's OPEN, then RFC 4271 §6.8: if our identifier is lower, keep the connection the peer
+   * opened; otherwise keep the one we opened. The loser gets Cease/Collision Resolution (6/7).
+   */
+  private raceIncoming(sock: Socket): void {
+    this.pending.add(sock);
+    const reader = new MessageReader();
+    const open = new Open({ asn: this.ctx.localAsn, holdTime: this.ctx.holdTime, routerId: this.ctx.routerId, capabilities: standardCapabilities(this.ctx.localAsn, this.ctx.families) });
+    this.rawSend(sock, { type: 'open', open });
+    const giveUp = setTimeout(() => sock.destroy(), LARGE_HOLD_TIME * 1000);
+    const finish = () => { clearTimeout(giveUp); this.pending.delete(sock); sock.removeAllListeners('data'); };
+    sock.on('error', () => undefined);
+    sock.on('close', finish);
+    sock.on('data', (chunk: Buffer) => {
+      let m: Message | undefined;
+      try {
+        const raw = reader.push(chunk)[0];
+        if (!raw) return;
+        m = decodeMessage(raw);
+      } catch {
+        finish();
+        return void sock.destroy();
+      }
+      finish();
+      if (m.type !== 'open' || this.closed) return void sock.destroy();
+      const keepIncoming = parseIp(this.ctx.routerId).readUInt32BE(0) < parseIp(m.open.routerId).readUInt32BE(0);
+      const oursIsOutgoing = this.sockOutgoing;
+      const keepNew = (keepIncoming && oursIsOutgoing) || (!oursIsOutgoing);
+      const inState = this.state === 'OpenSent' || this.state === 'OpenConfirm';
+      if (!keepNew || !inState) {
+        this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+        this.counters.collisions++;
+        return void sock.end();
+      }
+      this.counters.collisions++;
+      const old = this.sock;
+      if (old) {
+        this.sock = undefined;
+        this.rawSend(old, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+        old.end();
+      }
+      this.log.debug({ neighbor: this.cfg.address }, 'bgp collision: keeping the connection the peer opened');
+      this.attach(sock, false);
+      this.state = 'OpenSent';
+      this.fire({ type: 'open', open: m.open });
+    });
+  }
+}
