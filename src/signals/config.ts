@@ -30,8 +30,8 @@ export interface SignalsConfig {
   subscribe: SubscribeRule[];
   /** Channel (`@availability`) → OTLP/HTTP base endpoints (`channel @availability: endpoint "…"`). */
   channels: Map<string, string[]>;
-  /** `tier/service/member` → block its reported address must be in (from the delivery file). */
-  blocks: Map<string, string>;
+  /** `tier/service/member` → blocks its reported address must be in (from the delivery file). */
+  blocks: Map<string, string[]>;
 }
 
 /** The publish/subscribe rules of seed example 5, used when a delivery file has none. */

@@ -34,7 +34,7 @@ export interface Extracted {
 /** Context of one request: who the token belongs to, configured blocks, receive time. */
 export interface ExtractContext {
   binding: TokenBinding;
-  blocks: ReadonlyMap<string, string>;
+  blocks: ReadonlyMap<string, readonly string[]>;
   now: number;
   /** Records whose own time is older than this (ms) are stale and rejected; default 1 lease. */
   maxAgeMs: number;
@@ -61,8 +61,10 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   const address = res[ATTR.address];
   if (address === undefined) return { id };
   if (typeof address !== 'string' || isIP(address) === 0) return `${ATTR.address} is not an IP address`;
-  const block = ctx.blocks.get(memberKey(id)) ?? b.block;
-  if (block !== undefined && !addressInBlock(address, block)) return `${ATTR.address} ${address} is outside the block ${block} of ${memberKey(id)}`;
+  const blocks = ctx.blocks.get(memberKey(id)) ?? (b.block !== undefined ? [b.block] : []);
+  if (blocks.length > 0 && !blocks.some((bl) => addressInBlock(address, bl))) {
+    return `${ATTR.address} ${address} is outside the block ${blocks.join(', ')} of ${memberKey(id)}`;
+  }
   return { id, address };
 }
 

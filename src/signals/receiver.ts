@@ -30,7 +30,7 @@ export interface ReceiverOptions {
   limits?: Partial<IngestLimits>;
   logger?: Logger;
   /** Member blocks from the delivery file (`tier/service/member` → ADDR/LEN). */
-  blocks?: ReadonlyMap<string, string>;
+  blocks?: ReadonlyMap<string, readonly string[]>;
   /** Events older than this are rejected as stale; default 3000 ms (one lease). */
   maxAgeMs?: number;
   observer?: IngestObserver;
@@ -107,7 +107,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const now = opts.now ?? Date.now;
   const rate = new RateLimiter(limits.ratePerToken, limits.burstPerToken, now);
-  const blocks = opts.blocks ?? new Map<string, string>();
+  const blocks = opts.blocks ?? new Map<string, readonly string[]>();
   let inFlight = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

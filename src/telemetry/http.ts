@@ -1,0 +1,70 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseListen } from '../signals/receiver';
+import type { MemberRegistry } from '../signals/registry';
+import type { Logger } from '../util/log';
+import type { Telemetry } from './metrics';
+
+/** Options of startTelemetryServer. */
+export interface TelemetryServerOptions {
+  /** `ADDR:PORT`, default 127.0.0.1:8053. */
+  listen?: string;
+  telemetry: Telemetry;
+  registry?: MemberRegistry;
+  logger?: Logger;
+}
+
+/** A running telemetry HTTP server. */
+export interface TelemetryServer {
+  address(): AddressInfo;
+  close(): Promise<void>;
+}
+
+/**
+ * The operator's HTTP endpoint (`--http`): `GET /metrics` (Prometheus text) and
+ * `GET /status.json` — the member state, its local version and a digest that is equal on every
+ * node holding the same membership and weights (so a fleet can be compared at a glance).
+ */
+export async function startTelemetryServer(opts: TelemetryServerOptions): Promise<TelemetryServer> {
+  const started = new Date().toISOString();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      opts.telemetry.prometheus.getMetricsRequestHandler(req, res);
+      return;
+    }
+    if (path === '/status.json') {
+      const reg = opts.registry;
+      const body = JSON.stringify({
+        started,
+        signals: reg
+          ? { version: reg.version, digest: reg.digest(), starting: reg.starting, members: reg.snapshot() }
+          : null,
+      }, null, 2);
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body + '\n');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /status.json\n');
+  });
+  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:8053');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  opts.logger?.info({ address: server.address() }, 'telemetry HTTP listening');
+  return {
+    address: () => server.address() as AddressInfo,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,111 @@
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Counter } from '@opentelemetry/api';
+import type { IngestObserver } from '../signals/receiver';
+import type { MemberRegistry } from '../signals/registry';
+
+/** A snapshot of DNS query counters (shape of src/dns/counters.ts DnsCountersSnapshot). */
+export interface DnsCountsLike {
+  queriesByType: Record<string, number>;
+  repliesByRcode: Record<string, number>;
+}
+
+/** Options of createTelemetry. */
+export interface TelemetryOptions {
+  /** The member registry: lease expiries, state version, members by state. */
+  registry?: MemberRegistry;
+  /** Polled on each collection for queries by type and replies by rcode. */
+  dnsSnapshot?: () => DnsCountsLike;
+  /** Also push every `otlpIntervalMs` to this OTLP/HTTP metrics URL (…/v1/metrics). */
+  otlpUrl?: string;
+  otlpIntervalMs?: number;
+  /** `service.instance.id` of this node. */
+  instance?: string;
+}
+
+/**
+ * anypick's own metrics through @opentelemetry/sdk-metrics: DNS queries by type and rcode,
+ * answers per member, lease expiries, ingest accepted/rejected, the fleet state version. Read
+ * with the Prometheus exporter (scraped at /metrics, see telemetry/http.ts) and optionally
+ * pushed over OTLP.
+ */
+export class Telemetry implements IngestObserver {
+  readonly prometheus: PrometheusExporter;
+  private readonly provider: MeterProvider;
+  private readonly ingestCounter: Counter;
+  private readonly refusedCounter: Counter;
+  private readonly answersCounter: Counter;
+
+  constructor(opts: TelemetryOptions = {}) {
+    this.prometheus = new PrometheusExporter({ preventServerStart: true });
+    const readers: IMetricReader[] = [this.prometheus];
+    if (opts.otlpUrl) {
+      readers.push(new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: opts.otlpUrl }),
+        exportIntervalMillis: opts.otlpIntervalMs ?? 10_000,
+      }));
+    }
+    this.provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'anypick', 'service.instance.id': opts.instance ?? `pid-${process.pid}` }),
+      readers,
+    });
+    const meter = this.provider.getMeter('anypick');
+    this.ingestCounter = meter.createCounter('anypick.signals.ingested', { description: 'OTLP records and data points by signal and outcome' });
+    this.refusedCounter = meter.createCounter('anypick.signals.refused', { description: 'OTLP requests refused, by HTTP status' });
+    this.answersCounter = meter.createCounter('anypick.dns.answers', { description: 'DNS answers naming a member' });
+    const reg = opts.registry;
+    if (reg) {
+      meter.createObservableCounter('anypick.signals.lease_expiries', { description: 'Leases that ran out (members gone silent)' })
+        .addCallback((r) => r.observe(reg.expiries));
+      meter.createObservableGauge('anypick.signals.state_version', { description: 'Local version of the member state (increments on change)' })
+        .addCallback((r) => r.observe(reg.version));
+      meter.createObservableGauge('anypick.signals.members', { description: 'Members by tier, service and state' })
+        .addCallback((r) => {
+          const counts = new Map<string, number>();
+          for (const m of reg.snapshot()) {
+            const state = !m.present ? 'absent' : m.ready ? 'ready' : 'not_ready';
+            const k = `${m.tier}\0${m.service}\0${state}`;
+            counts.set(k, (counts.get(k) ?? 0) + 1);
+          }
+          for (const [k, n] of counts) {
+            const [tier, service, state] = k.split('\0');
+            r.observe(n, { tier, service, state });
+          }
+        });
+      meter.createObservableGauge('anypick.signals.member_factor', { description: 'Dynamic weight factor per member' })
+        .addCallback((r) => {
+          for (const m of reg.snapshot()) r.observe(m.factor, { tier: m.tier, service: m.service, member: m.member });
+        });
+    }
+    const dns = opts.dnsSnapshot;
+    if (dns) {
+      meter.createObservableCounter('anypick.dns.queries', { description: 'DNS queries by QTYPE' })
+        .addCallback((r) => { for (const [type, n] of Object.entries(dns().queriesByType)) r.observe(n, { type }); });
+      meter.createObservableCounter('anypick.dns.replies', { description: 'DNS replies by RCODE' })
+        .addCallback((r) => { for (const [rcode, n] of Object.entries(dns().repliesByRcode)) r.observe(n, { rcode }); });
+    }
+  }
+
+  /** IngestObserver: records accepted/rejected by signal. */
+  ingest(signal: 'logs' | 'metrics', outcome: 'accepted' | 'rejected', n: number): void {
+    if (n > 0) this.ingestCounter.add(n, { signal, outcome });
+  }
+
+  /** IngestObserver: a refused request. */
+  refused(status: number): void {
+    this.refusedCounter.add(1, { status: String(status) });
+  }
+
+  /** Counts one DNS answer that named `member` (called by the datacenter pick responder). */
+  answer(service: string, member: string): void {
+    this.answersCounter.add(1, { service, member });
+  }
+
+  /** Flushes and stops the readers. */
+  async shutdown(): Promise<void> {
+    await this.provider.shutdown();
+  }
+}
