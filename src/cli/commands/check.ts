@@ -2,6 +2,7 @@ import { EXIT } from '../command';
 import type { Command } from '../command';
 import { loadPaths } from '../../config/load';
 import { loadResultJson } from '../../config/json';
+import { datacenterLocationWarnings } from '../../pick/check-locations';
 
 /** `anypick check [PATH…] [--json]`: validates zone and delivery files together. */
 export const checkCommand: Command = {
@@ -14,16 +15,19 @@ recursively; default: zones bgp) into one namespace, resolves every reference an
 checks delivery names against the zones served.
 
   --json   print the resolved model and a summary of the zones on stdout
+  --geoip-db FILE  geo database placing datacenter-pick members (default geo-data/sample.mmdb)
 
 Errors go to stderr as 'file:line:col: message', warnings as
 'file:line:col: warning: message'. Exit 0 when valid, 1 when any error was found.
 See docs/delivery-language.md.`,
   options: {
     json: { type: 'boolean' },
+    'geoip-db': { type: 'string' },
   },
   async run(values, positionals) {
     const paths = positionals.length > 0 ? positionals : ['zones', 'bgp'];
     const r = loadPaths(paths);
+    if (r.errors.length === 0) r.warnings.push(...datacenterLocationWarnings(r.model, values['geoip-db']));
     for (const w of r.warnings) process.stderr.write(`${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`);
     for (const e of r.errors) process.stderr.write(e.format() + '\n');
     if (values.json) process.stdout.write(JSON.stringify(loadResultJson(r), null, 2) + '\n');

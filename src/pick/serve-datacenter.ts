@@ -1,0 +1,43 @@
+/**
+ * What `anypick serve` needs for datacenter picks: the geo database (`--geoip-db`, reloaded on
+ * change) and the DNS responders built from each loaded delivery model.
+ */
+import type { DeliveryModel } from '../config/model';
+import type { DynamicResponder } from '../dns/dynamic';
+import type { GeoDatabase } from '../geo/database';
+import type { Logger } from '../util/log';
+import { datacenterResponders } from './datacenter-responder';
+import { datacenterServices } from './datacenter-services';
+import { openGeoOption } from './geo-option';
+import type { MemberStateSource } from './types';
+
+/** The `serve` options this module reads. */
+export const DATACENTER_SERVE_OPTIONS = { 'geoip-db': { type: 'string' } } as const;
+
+/** Usage lines for `serve --help`. */
+export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB, GeoIP2-City or flat layout) for datacenter picks; reloaded
+                      when it changes (default geo-data/sample.mmdb; 'none' for no database)`;
+
+/** Datacenter picks of a running server. */
+export class DatacenterPicks {
+  private constructor(readonly geo: GeoDatabase | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource) {}
+
+  /** Opens `--geoip-db` (throws GeoDatabaseError when a named file is missing or invalid). */
+  static open(geoipDb: unknown, logger: Logger, state?: MemberStateSource): DatacenterPicks {
+    const geo = openGeoOption(geoipDb, { watch: true, log: logger });
+    logger.info({ geoipDb: geo?.file ?? null }, geo ? 'geo database opened' : 'no geo database: datacenter picks see every client location as unknown');
+    return new DatacenterPicks(geo, logger, state);
+  }
+
+  /** The responders for every datacenter pick of `model`. */
+  responders(model: DeliveryModel): DynamicResponder[] {
+    const specs = datacenterServices(model);
+    if (specs.length) this.logger.info({ picks: specs.map((s) => ({ service: s.service, name: s.name, members: s.members.length })) }, 'datacenter picks');
+    return datacenterResponders(specs, { geo: this.geo, state: this.state });
+  }
+
+  /** Stops watching the geo database. */
+  close(): void {
+    this.geo?.close();
+  }
+}
