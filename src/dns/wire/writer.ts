@@ -119,7 +119,9 @@ export class MessageWriter {
   }
 
   /** Writes a name, compressing against earlier names. */
-  name(name: string): void {
+  name(written: string): void {
+    // RDATA names may be written absolute ('www.example.com.'): the dot is the root label.
+    const name = written.endsWith('.') && !written.endsWith('\\.') ? written.slice(0, -1) : written;
     const labels = splitLabels(name);
     const b = this.buf;
     for (let i = 0; i < labels.length; i++) {
