@@ -4,6 +4,7 @@ import { SourceError, SourceErrors } from '../util/source-error';
 import type { SourcePos } from '../util/source-error';
 import { EscapeError, decodeOctets } from './escapes';
 import { hasPresentationForm, isMetaType, parseGeneric, parseType } from './generic';
+import type { RecordType } from './generic';
 import { lex } from './lexer';
 import type { Entry, Token } from './lexer';
 import { NameError, parseName, requireOrigin } from './names';
@@ -76,6 +77,7 @@ class ZoneParser {
   private readonly errors: SourceError[] = [];
   private readonly records: ZoneRecord[] = [];
   private apex: string | undefined;
+  private readonly failedTypes = new Set<string>();
 
   constructor(private readonly opts: ParseZoneOptions) {}
 
@@ -90,7 +92,7 @@ class ZoneParser {
     const scope: Scope = { file: this.opts.file, origin, ttl: undefined, owner: undefined, stack: [normalize(this.opts.file)] };
     this.readFile(text, scope);
     const apex = this.apex ?? origin ?? '';
-    this.errors.push(...validateZone(apex, this.records, this.opts.file));
+    this.errors.push(...validateZone(apex, this.records, this.opts.file, this.failedTypes));
     const soa = this.records.find((r) => r.type === 'SOA' && r.name === apex);
     const fallback = this.opts.defaultTtl ?? (soa?.data as { minimum: number } | undefined)?.minimum ?? 0;
     for (const r of this.records) if (r.ttl === NO_TTL) r.ttl = fallback;
@@ -213,7 +215,17 @@ class ZoneParser {
     if (isMetaType(type.code)) {
       throw errorAt(scope.file, typeTok, `${typeTok.text} is a meta or query type and cannot appear in a zone (RFC 6895 §3.1)`, 'E_ZONE_TYPE');
     }
-    const rest = toks.slice(i + 1);
+    try {
+      this.rdata(entry, scope, owner, ttl, type, typeTok, toks.slice(i + 1));
+    } catch (err) {
+      // A broken SOA or NS record must not also be reported as a missing one.
+      this.failedTypes.add(type.name);
+      throw err;
+    }
+  }
+
+  private rdata(entry: Entry, scope: Scope, owner: string, ttl: number | undefined, type: RecordType, typeTok: Token, rest: Token[]): void {
+    const first = entry.tokens[0] as Token;
     const generic = rest[0] !== undefined && !rest[0].quoted && rest[0].text === '\\#';
     const reader = new RdataReader(scope.file, type.name, scope.origin, generic ? rest.slice(1) : rest, endOf(entry));
     let data: unknown;

@@ -28,6 +28,11 @@ export class RdataReader {
     return t;
   }
 
+  /** The next token without consuming it. */
+  peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
+
   /** True when tokens remain. */
   more(): boolean {
     return this.i < this.tokens.length;

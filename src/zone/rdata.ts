@@ -78,9 +78,10 @@ export const RDATA: Record<string, RdataParser> = {
       }
       return h;
     });
+    const fpTok = r.peek() ?? hashTok;
     const fp = r.hexRest('fingerprint');
     if (fp.length !== SSHFP_LEN[hash]) {
-      throw r.errorAt(hashTok, `SSHFP fingerprint is ${fp.length} octets; type ${hash} needs ${SSHFP_LEN[hash]}`);
+      throw r.errorAt(fpTok, `SSHFP fingerprint is ${fp.length} octets; type ${hash} needs ${SSHFP_LEN[hash]}`);
     }
     return { algorithm, hash, fingerprint: fp.toString('hex').toUpperCase() };
   },
@@ -92,8 +93,9 @@ export const RDATA: Record<string, RdataParser> = {
     if (!/^\d+$/.test(mt.text) || matchingType > 255) {
       throw r.errorAt(mt, `invalid matching type '${mt.text}' (expected an integer 0-255)`);
     }
+    const certTok = r.peek() ?? mt;
     const certificate = r.hexRest('certificate association data');
-    r.at(mt, () => checkLen(r, TLSA_LEN, matchingType, certificate, 'certificate association data'));
+    r.at(certTok, () => checkLen(r, TLSA_LEN, matchingType, certificate, 'certificate association data'));
     return { usage, selector, matchingType, certificate };
   },
   DS: (r) => {
@@ -104,8 +106,9 @@ export const RDATA: Record<string, RdataParser> = {
     if (!/^\d+$/.test(dt.text) || digestType > 255) {
       throw r.errorAt(dt, `invalid digest type '${dt.text}' (expected an integer 0-255)`);
     }
+    const digestTok = r.peek() ?? dt;
     const digest = r.hexRest('digest');
-    r.at(dt, () => checkLen(r, DS_LEN, digestType, digest, 'digest'));
+    r.at(digestTok, () => checkLen(r, DS_LEN, digestType, digest, 'digest'));
     return { keyTag, algorithm, digestType, digest };
   },
 };

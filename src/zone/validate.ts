@@ -13,8 +13,9 @@ const where = (p: SourcePos): string => `${p.file}:${p.line}:${p.col}`;
  * Zone-level rules, each reported at the record that breaks it:
  * every owner inside the zone; exactly one SOA, at the apex (RFC 1035 §5.2); NS records at
  * the apex (RFC 1034 §4.2.1); a CNAME alone at its name (RFC 1034 §3.6.2, RFC 2181 §10.1).
+ * `failedTypes` are types of records that had parse errors: those are not reported missing.
  */
-export function validateZone(apex: string, records: ZoneRecord[], file: string): SourceError[] {
+export function validateZone(apex: string, records: ZoneRecord[], file: string, failedTypes: ReadonlySet<string> = new Set()): SourceError[] {
   const errors: SourceError[] = [];
   const err = (pos: SourcePos, msg: string, code: string): void => {
     errors.push(new SourceError(pos, msg, code));
@@ -40,8 +41,8 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string):
     }
   }
   const top = { file, line: 1, col: 1 };
-  if (!apexSoa) err(top, `zone '${show(apex)}' has no SOA record at its apex`, 'E_ZONE_SOA');
-  if (!records.some((r) => r.type === 'NS' && r.name === apex)) {
+  if (!apexSoa && !failedTypes.has('SOA')) err(top, `zone '${show(apex)}' has no SOA record at its apex`, 'E_ZONE_SOA');
+  if (!failedTypes.has('NS') && !records.some((r) => r.type === 'NS' && r.name === apex)) {
     err(apexSoa?.pos ?? top, `zone apex '${show(apex)}' has no NS records`, 'E_ZONE_NS');
   }
 
