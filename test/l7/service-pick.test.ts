@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { loadAdmission } from '../../src/l7/admission/admission';
+import { L7Proxy } from '../../src/l7/proxy/server';
+import { ServicePickRoute } from '../../src/l7/service-pick/route';
+import type { EntryConfig } from '../../src/l7/service-pick/members';
+import { Backend, raw, statusOf } from './support/backends';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const pos = { file: join(ROOT, 'zones', 'example.delivery'), line: 1, col: 1 };
+
+function entries(gpu: Backend[], cpu: Backend[]): EntryConfig[] {
+  const eps = (bs: Backend[]) => bs.map((b) => ({ name: b.name, host: '127.0.0.1', port: b.port, weight: 10 }));
+  return [
+    { name: 'service-with-gpu', priority: 10, weight: 100, dynamicWeight: false, requires: [], members: { kind: 'static', endpoints: eps(gpu) } },
+    { name: 'service-without-gpu', priority: 25, weight: 250, dynamicWeight: false, requires: [], members: { kind: 'static', endpoints: eps(cpu) } },
+  ];
+}
+
+describe('l7/service pick proxy', function () {
+  const gpu = [new Backend('gpu-1'), new Backend('gpu-2')];
+  const cpu = [new Backend('cpu-1')];
+  let proxy: L7Proxy;
+  let route: ServicePickRoute;
+  let port: number;
+  const url = (p: string) => `http://127.0.0.1:${port}${p}`;
+  const host = { host: 'example.com' };
+
+  before(async () => {
+    for (const b of [...gpu, ...cpu]) await b.start();
+    const admission = loadAdmission({
+      kind: 'control',
+      name: 'my-uri',
+      pos,
+      uri: { text: 'https://example.com/api/*', scheme: 'https', host: 'example.com', path: '/api/*', pos },
+      schema: { path: 'example.com/api/openapi-v3.schema.json', pos },
+    });
+    route = new ServicePickRoute({ service: 'my-service', entries: entries(gpu, cpu), admission, outlier: { baseEjectionMs: 300, consecutiveFailures: 2 } });
+    proxy = new L7Proxy(route, { scheme: 'https', headersTimeoutMs: 500, requestTimeoutMs: 1000, bodyIdleTimeoutMs: 300, maxBodyBytes: 4096, replayBufferBytes: 1024, maxHeaderBytes: 2048, upstreamHeadersTimeoutMs: 400 });
+    port = await proxy.listen(0, '127.0.0.1');
+  });
+  after(async () => {
+    await proxy.close();
+    for (const b of [...gpu, ...cpu]) await b.stop();
+  });
+  beforeEach(async () => {
+    for (const b of [...gpu, ...cpu]) {
+      b.seen = [];
+      b.status = 200;
+      b.delayMs = 0;
+      await b.start();
+    }
+  });
+
+  async function get(p: string, headers: Record<string, string> = host) {
+    const r = await request(url(p), { headers });
+    const text = await r.body.text();
+    return { status: r.statusCode, headers: r.headers, text, json: r.statusCode < 300 || r.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : undefined };
+  }
+
+  it('forwards to the preferred priority only, sharing its members', async () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 30; i++) names.add((await get('/api/items/1')).json.name);
+    expect([...names].sort()).to.deep.equal(['gpu-1', 'gpu-2']);
+  });
+
+  it('adds Forwarded and X-Forwarded-* (RFC 7239) and keeps Host', async () => {
+    await get('/api/health', { host: 'example.com', 'x-forwarded-for': '203.0.113.9' });
+    const h = [...gpu, ...cpu].flatMap((b) => b.seen)[0].headers;
+    expect(h.host).to.equal('example.com');
+    expect(h.forwarded).to.equal('for=127.0.0.1;host=example.com;proto=https');
+    // The peer (loopback) is a trusted proxy, so its X-Forwarded-For is kept and extended.
+    expect(h['x-forwarded-for']).to.equal('203.0.113.9, 127.0.0.1');
+    expect(h['x-forwarded-proto']).to.equal('https');
+  });
+
+  it('admission rejects with problem+json and forwards nothing', async () => {
+    const cases: [string, string, Record<string, string>, string | undefined, number][] = [
+      ['GET', '/api/nope', {}, undefined, 404],
+      ['GET', '/other', {}, undefined, 404],
+      ['PATCH', '/api/items/1', {}, undefined, 405],
+      ['GET', '/api/items?limit=0', {}, undefined, 400],
+      ['POST', '/api/items', { 'content-type': 'application/json' }, '{"name":', 400],
+      ['POST', '/api/items', { 'content-type': 'application/json' }, '{"nom":"x"}', 422],
+      ['POST', '/api/items', { 'content-type': 'text/plain' }, 'x', 415],
+      ['POST', '/api/items', { 'content-type': 'application/json' }, JSON.stringify({ name: 'x'.repeat(5000) }), 413],
+    ];
+    for (const [method, p, hs, body, status] of cases) {
+      const r = await request(url(p), { method: method as 'GET', headers: { ...host, ...hs }, body });
+      const problem = (await r.body.json()) as { status: number; detail: string };
+      expect(r.statusCode, `${method} ${p}`).to.equal(status);
+      expect(r.headers['content-type']).to.equal('application/problem+json');
+      expect(problem.status).to.equal(status);
+      expect(problem.detail).to.be.a('string').and.not.equal('');
+    }
+    expect([...gpu, ...cpu].flatMap((b) => b.seen)).to.have.length(0);
+  });
+
+  it('a valid JSON body is buffered, validated and forwarded intact', async () => {
+    const body = JSON.stringify({ name: 'lamp', price: 3 });
+    const r = await request(url('/api/items'), { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, body });
+    expect(r.statusCode).to.equal(200);
+    await r.body.dump();
+    expect([...gpu, ...cpu].flatMap((b) => b.seen).map((s) => s.body)).to.deep.equal([body]);
+  });
+
+  it('a dead member is ejected, requests retry on another member, and it returns after its backoff', async () => {
+    await gpu[0].stop();
+    for (let i = 0; i < 20; i++) {
+      const r = await get('/api/items/1');
+      expect(r.status).to.equal(200);
+      expect(r.json.name).to.equal('gpu-2');
+    }
+    expect(route.outlier.isEjected('service-with-gpu/gpu-1')).to.equal(true);
+    await gpu[0].start();
+    await new Promise((r) => setTimeout(r, 350));
+    expect(route.outlier.isEjected('service-with-gpu/gpu-1')).to.equal(false);
+    const names = new Set<string>();
+    for (let i = 0; i < 30; i++) names.add((await get('/api/items/1')).json.name);
+    expect(names.has('gpu-1')).to.equal(true);
+  });
+
+  it('with every GPU member down the next priority serves (mode without GPU)', async () => {
+    for (const b of gpu) await b.stop();
+    const r = await get('/api/items/2');
+    expect(r.status).to.equal(200);
+    expect(r.json.name).to.equal('cpu-1');
+    expect(route.decide().mode).to.equal('service-without-gpu');
+    for (const b of gpu) await b.start();
+    await new Promise((r) => setTimeout(r, 700));
+  });
+
+  it('5xx answers of idempotent requests are retried elsewhere; the last answer passes through', async () => {
+    gpu[0].status = 503;
+    for (let i = 0; i < 10; i++) expect((await get('/api/items/3')).json.name).to.equal('gpu-2');
+    for (const b of [...gpu, ...cpu]) b.status = 500;
+    const r = await get('/api/items/3');
+    expect(r.status).to.equal(500);
+    await new Promise((r) => setTimeout(r, 700));
+  });
+
+  it('a streamed body that cannot be replayed gets 502, never a silent drop', async () => {
+    for (const b of [...gpu, ...cpu]) await b.stop();
+    const r = await request(url('/api/infer'), { method: 'POST', headers: { ...host, 'content-type': 'application/octet-stream' }, body: Readable.from([Buffer.alloc(2000, 1)]) });
+    const p = (await r.body.json()) as { type: string; detail: string };
+    expect(r.statusCode).to.equal(502);
+    expect(p.type).to.contain('E_NOT_REPLAYABLE');
+    for (const b of [...gpu, ...cpu]) await b.start();
+    await new Promise((r) => setTimeout(r, 700));
+  });
+
+  it('an upstream that does not answer in time gives 504', async () => {
+    for (const b of [...gpu, ...cpu]) b.delayMs = 2500;
+    const r = await request(url('/api/items'), { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    expect(r.statusCode).to.equal(504);
+    expect(((await r.body.json()) as { type: string }).type).to.contain('E_UPSTREAM_TIMEOUT');
+    for (const b of [...gpu, ...cpu]) await b.stop();
+    await new Promise((r) => setTimeout(r, 700));
+  });
+
+  describe('bad input: a clear 4xx and the proxy keeps serving', () => {
+    const cases: [string, string | Buffer, number][] = [
+      ['oversized headers', `GET /api/health HTTP/1.1\r\nHost: example.com\r\nX-Big: ${'a'.repeat(4000)}\r\n\r\n`, 431],
+      ['malformed request line', 'GARBAGE\r\n\r\n', 400],
+      ['bad header syntax', 'GET /api/health HTTP/1.1\r\nHost example.com\r\n\r\n', 400],
+      ['missing Host', 'GET /api/health HTTP/1.1\r\n\r\n', 400],
+      ['both Content-Length and chunked', 'POST /api/infer HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+      ['declared body too large', 'POST /api/infer HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/octet-stream\r\nContent-Length: 999999\r\n\r\n', 413],
+      ['slow client never finishes its head', 'GET /api/health HTTP/1.1\r\nHost: example.com\r\n', 408],
+      ['slow client stops sending a JSON body', 'POST /api/items HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"na', 408],
+      ['bad chunked encoding', 'POST /api/infer HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n', 400],
+    ];
+    for (const [name, data, status] of cases) {
+      it(`${name} → ${status}`, async () => {
+        const text = await raw(port, data, 3000);
+        expect(statusOf(text), text.slice(0, 200)).to.equal(status);
+        expect(text).to.contain('application/problem+json');
+        expect((await get('/api/health')).status).to.equal(200);
+      });
+    }
+    it('a streamed body over the limit is cut with 413', async () => {
+      const r = await request(url('/api/infer'), { method: 'POST', headers: { ...host, 'content-type': 'application/octet-stream' }, body: Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(1000, 1))) }).catch((e: Error) => e);
+      if (r instanceof Error) return; // the proxy may close the connection while the client is still sending
+      expect(r.statusCode).to.equal(413);
+      await r.body.dump();
+    });
+  });
+});
