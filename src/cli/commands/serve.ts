@@ -13,6 +13,8 @@ import { startDnsServer } from '../../dns/server';
 import type { DnsServer, ListenAddress } from '../../dns/server';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
+import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from '../../pick/serve-datacenter';
+import type { DynamicResponder } from '../../dns/dynamic';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
 
@@ -36,6 +38,8 @@ export function parseListen(spec: string): ListenAddress {
 /** What one load produced: zones to serve, the files and directories to watch, the errors. */
 interface Loaded {
   zones: Zone[];
+  /** Datacenter-pick responders built from the delivery model. */
+  dynamic: DynamicResponder[];
   watch: string[];
   errors: string[];
 }
@@ -48,7 +52,7 @@ function addDirTree(dir: string, out: Set<string>, depth = 0): void {
 }
 
 /** Loads every zone and delivery file under `paths` (`loadPaths`), completely, before anything is swapped. */
-function loadData(paths: string[], explicit: boolean): Loaded {
+function loadData(paths: string[], explicit: boolean, picks: DatacenterPicks): Loaded {
   const present = explicit ? paths : paths.filter((p) => existsSync(p));
   const r = loadPaths(present);
   const watchSet = new Set<string>();
@@ -61,7 +65,8 @@ function loadData(paths: string[], explicit: boolean): Loaded {
     }
   }
   for (const f of r.files) watchSet.add(resolvePath(dirname(f)));
-  return { zones: r.zones, watch: [...watchSet], errors: r.errors.map((e) => e.format()) };
+  const dynamic = r.errors.length === 0 ? picks.responders(r.model) : [];
+  return { zones: r.zones, dynamic, watch: [...watchSet], errors: r.errors.map((e) => e.format()) };
 }
 
 /** Watches directories and calls `onChange` once events have been quiet for a while. */
@@ -87,17 +92,17 @@ function watchPaths(dirs: string[], logger: Logger, onChange: () => void): () =>
 }
 
 /** Serves the DNS part: binds every `--dns` address. */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean): Promise<DnsServer> {
-  const dns = await startDnsServer({ listen, zones, logger, queryLog });
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[] = []): Promise<DnsServer> {
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic });
   for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
   return dns;
 }
 
 /** Reloads: parse everything, then swap atomically; on any error keep the last good data. */
-function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logger, why: string): Loaded | undefined {
+function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logger, why: string, picks: DatacenterPicks): Loaded | undefined {
   let loaded: Loaded;
   try {
-    loaded = loadData(paths, explicit);
+    loaded = loadData(paths, explicit, picks);
   } catch (err) {
     logger.error({ err, why }, 'reload failed; still serving the last good data');
     return undefined;
@@ -108,7 +113,7 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
     return undefined;
   }
   try {
-    dns.update(loaded.zones);
+    dns.update(loaded.zones, loaded.dynamic);
   } catch (err) {
     logger.error({ err, why }, `reload rejected: ${(err as Error).message}; still serving the last good data`);
     return undefined;
@@ -135,18 +140,19 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const paths = explicit ? positionals : DEFAULT_PATHS;
   const logger = createLogger(level as LogLevel);
 
-  const first = loadData(paths, explicit);
+  const picks = DatacenterPicks.open(values['geoip-db'], logger);
+  const first = loadData(paths, explicit, picks);
   if (first.errors.length > 0) {
     for (const e of first.errors) process.stderr.write(e + '\n');
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true);
+  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic);
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
-    const next = reload(paths, explicit, dns, logger, why);
+    const next = reload(paths, explicit, dns, logger, why, picks);
     if (next) {
       unwatch();
       unwatch = watchPaths(next.watch, logger, () => doReload('file change'));
@@ -157,6 +163,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   logger.info({ signal: sig }, 'shutting down');
   unwatch();
   await dns.close();
+  picks.close();
   return EXIT.OK;
 }
 
@@ -175,12 +182,14 @@ Options:
   --dns ADDR:PORT     listen on UDP and TCP (repeatable; IPv6 as [::1]:5300; default ${DEFAULT_DNS})
   --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default info); logs are pino JSON on stderr
   --query-log         log one line per query (info level)
+${DATACENTER_SERVE_USAGE}
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {
     dns: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
     'query-log': { type: 'boolean' },
+    ...DATACENTER_SERVE_OPTIONS,
   },
   run,
 };
