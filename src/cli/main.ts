@@ -11,6 +11,7 @@ function commands(): Command[] {
     require('./commands/serve').serveCommand,
     require('./commands/explain').explainCommand,
     require('./commands/bgp').bgpCommand,
+    require('./commands/report').reportCommand,
   ];
   return list;
 }
