@@ -1,0 +1,80 @@
+/** Starts `anypick serve` as a real process on a free port and queries it with dig. */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+
+/** A running `anypick serve` child. */
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  /** stderr lines so far (pino JSON). */
+  logs: string[];
+  /** Resolves when a log line matches, rejects after `ms`. */
+  waitForLog(re: RegExp, ms?: number, from?: number): Promise<string>;
+  stop(): Promise<number | null>;
+}
+
+/** Spawns `serve DIR --dns 127.0.0.1:PORT` on a random high port (retrying if taken). */
+export async function startServe(args: string[], opts: { cpu?: string } = {}): Promise<ServeProcess> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const argv = [MAIN, 'serve', ...args, '--dns', `127.0.0.1:${port}`];
+    const child = opts.cpu ? spawn('taskset', ['-c', opts.cpu, process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const logs: string[] = [];
+    const waiters: Array<() => void> = [];
+    let buf = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        logs.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      for (const w of waiters.splice(0)) w();
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => { for (const w of waiters.splice(0)) w(); r(code); }));
+    const waitForLog = (re: RegExp, ms = 10000, from = 0): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no log line matching ${re} within ${ms} ms; logs:\n${logs.join('\n')}`)), ms);
+        const check = (): void => {
+          const hit = logs.slice(from).find((l) => re.test(l));
+          if (hit) {
+            clearTimeout(timer);
+            resolve(hit);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`server exited (${child.exitCode}) before ${re}; logs:\n${logs.join('\n')}`));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    const stop = async (): Promise<number | null> => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    };
+    try {
+      await waitForLog(/"msg":"serving"/);
+      return { child, port, logs, waitForLog, stop };
+    } catch (err) {
+      await stop();
+      if (logs.some((l) => /EADDRINUSE/.test(l)) || /EADDRINUSE/.test(String(err))) continue;
+      throw err;
+    }
+  }
+  throw new Error('no free port found for anypick serve');
+}
+
+/** Runs dig against the server; resolves to its stdout. */
+export function dig(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], (err, stdout) => {
+      if (err && !stdout) reject(err);
+      else resolve(stdout);
+    });
+  });
+}
