@@ -164,9 +164,12 @@ class ZoneParser {
     } catch (err) {
       throw errorAt(scope.file, pathTok, `cannot read $INCLUDE file '${path}': ${(err as Error).message}`, 'E_ZONE_INCLUDE');
     }
-    // RFC 1035 §5.1: the included file starts at the given origin; the including file's own
-    // origin (and here also its $TTL and previous owner) are unaffected by what it does.
-    this.readFile(text, { file: path, origin, ttl: scope.ttl, owner: undefined, stack: [...scope.stack, path] });
+    // RFC 1035 §5.1: the included file starts at the given origin, and the including file's
+    // origin is unaffected by it; so is its previous owner. A $TTL set inside stays in effect
+    // afterwards, as in BIND (checked against named-compilezone in the tests).
+    const child: Scope = { file: path, origin, ttl: scope.ttl, owner: undefined, stack: [...scope.stack, path] };
+    this.readFile(text, child);
+    scope.ttl = child.ttl;
   }
 
   private record(entry: Entry, scope: Scope): void {

@@ -31,7 +31,7 @@ describe('zone $INCLUDE', () => {
     expect(z.file).to.equal('zones/a.zone');
   });
 
-  it('takes an origin argument; the including file keeps its origin, $TTL and owner', () => {
+  it('takes an origin argument; the including file keeps its origin and owner, a $TTL stays (as in BIND)', () => {
     const fs = files({ 'z/svc.inc': '$TTL 5\n$ORIGIN elsewhere.example.com.\nin1 A 192.0.2.1\n' });
     const body = [
       'keep A 192.0.2.9',
@@ -41,8 +41,9 @@ describe('zone $INCLUDE', () => {
     ].join('\n');
     const z = parseZone(HEAD + body + '\n', { file: 'z/t.zone', readInclude: fs.read });
     expect(rr(z, 'in1.elsewhere.example.com', 'A').ttl).to.equal(5);
-    expect(rr(z, 'keep.example.com', 'AAAA').ttl).to.equal(300);
-    expect(rr(z, 'after.example.com', 'A').ttl).to.equal(300);
+    expect(rr(z, 'keep.example.com', 'A').ttl).to.equal(300);
+    expect(rr(z, 'keep.example.com', 'AAAA').ttl).to.equal(5);
+    expect(rr(z, 'after.example.com', 'A').ttl).to.equal(5);
   });
 
   it('an included file starts at the origin given to it', () => {
