@@ -5,6 +5,7 @@
  * delivery's datacenter sections (seed example 5's top tier).
  */
 import type { DeliveryModel, Service } from '../config/model';
+import { dnsServices } from '../config/walk';
 import type { SourcePos } from '../util/source-error';
 import { DATACENTER_STRATEGY } from './datacenter-strategy';
 import type { DatacenterPickOptions } from './datacenter-strategy';
@@ -68,50 +69,45 @@ function isDatacenterPick(s: Service | undefined): s is Service {
   return s !== undefined && s.strategy?.name === DATACENTER_STRATEGY && s.listen !== undefined && !IP_LITERAL.test(s.listen.host);
 }
 
-/** Every datacenter pick the DNS tier answers for (services without `listen` are skipped). */
+/**
+ * Every datacenter pick the DNS tier answers for (`dnsServices`: each delivery's
+ * datacenter-pick service, and top-level services whose members are records, seed example 3;
+ * top-level services with block members are cluster picks, seed example 2, and are skipped).
+ */
 export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
   const out: DcServiceSpec[] = [];
-  for (const s of model.services) {
-    if (s.tier !== undefined || !isDatacenterPick(s) || s.members?.kind !== 'static') continue;
-    out.push({
-      service: s.name,
-      name: s.listen!.host,
-      membership: false,
-      ...options(s),
-      members: s.members.members.map((m) => ({
-        name: m.name,
-        weight: m.weight,
-        dynamic: m.dynamic,
-        location: m.location,
-        targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
-        pos: m.pos,
-      })),
-      pos: s.pos,
-    });
-  }
-  for (const d of model.deliveries) {
-    const s = d.datacenterPick;
+  for (const { service: s, delivery: d } of dnsServices(model)) {
     if (!isDatacenterPick(s)) continue;
+    const base = { service: s.name, name: s.listen!.host, ...options(s), pos: s.pos };
     if (s.members?.kind === 'static') {
-      out.push({ ...datacenterServices({ ...model, services: [{ ...s, tier: undefined }], deliveries: [] })[0], service: s.name });
-      continue;
+      out.push({
+        ...base,
+        membership: false,
+        members: s.members.members.map((m) => ({
+          name: m.name,
+          weight: m.weight,
+          dynamic: m.dynamic,
+          location: m.location,
+          targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
+          pos: m.pos,
+        })),
+      });
+    } else if (d) {
+      // `dynamic: membership.…`: the members are the delivery's datacenter sections, each
+      // answering with its block (the address as written), static weight 1 scaled by signals.
+      out.push({
+        ...base,
+        membership: true,
+        members: d.datacenters.map((sec) => ({
+          name: sec.name,
+          weight: 1,
+          dynamic: true,
+          location: sec.location,
+          targets: sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [],
+          pos: sec.pos,
+        })),
+      });
     }
-    out.push({
-      service: s.name,
-      name: s.listen!.host,
-      membership: s.members?.kind === 'dynamic',
-      ...options(s),
-      // Members are the datacenter sections; each answers with its block (the address as written).
-      members: d.datacenters.map((sec) => ({
-        name: sec.name,
-        weight: 1,
-        dynamic: true,
-        location: sec.location,
-        targets: sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [],
-        pos: sec.pos,
-      })),
-      pos: s.pos,
-    });
   }
   return out;
 }
