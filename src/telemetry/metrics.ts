@@ -62,6 +62,8 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => r.observe(reg.expiries));
       meter.createObservableGauge('anypick.signals.state_version', { description: 'Local version of the member state (increments on change)' })
         .addCallback((r) => r.observe(reg.version));
+      meter.createObservableGauge('anypick.signals.state_digest', { description: 'Digest of membership and weights (label); equal across an agreeing fleet' })
+        .addCallback((r) => r.observe(1, { digest: reg.digest() }));
       meter.createObservableGauge('anypick.signals.members', { description: 'Members by tier, service and state' })
         .addCallback((r) => {
           const counts = new Map<string, number>();
