@@ -65,5 +65,12 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string, 
       err(firstCname.pos, msg, 'E_ZONE_CNAME');
     }
   }
-  return errors;
+  // Report in reading order: files as first met, then line and column.
+  const fileIndex = new Map<string, number>([[file, 0]]);
+  for (const r of records) if (!fileIndex.has(r.pos.file)) fileIndex.set(r.pos.file, fileIndex.size);
+  const rank = (e: SourceError): number[] => [fileIndex.get(e.pos.file) ?? 0, e.pos.line, e.pos.col];
+  return errors.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return (x[0] as number) - (y[0] as number) || (x[1] as number) - (y[1] as number) || (x[2] as number) - (y[2] as number);
+  });
 }
