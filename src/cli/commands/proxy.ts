@@ -1,0 +1,201 @@
+/**
+ * `anypick proxy`: runs the cluster pick of a datacenter, or (with --cluster) the service pick
+ * of a cluster, from the same delivery file (docs/cascade.md). It receives its members' signals
+ * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
+ */
+import { isIP } from 'node:net';
+import { loadPaths } from '../../config/load';
+import { GeoDatabase } from '../../geo/database';
+import { AdmissionLoadError, loadAdmission } from '../../l7/admission/admission';
+import { ClusterPickRoute } from '../../l7/cluster/route';
+import { TierNotFoundError, admitControl, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, servicePickList } from '../../l7/from-model';
+import { L7Proxy } from '../../l7/proxy/server';
+import type { ProxyRoute } from '../../l7/proxy/server';
+import { ServicePickRoute } from '../../l7/service-pick/route';
+import { clusterPickAvailability, servicePickAvailability } from '../../l7/signals/availability';
+import type { Availability } from '../../l7/signals/availability';
+import { UpwardPublisher } from '../../l7/signals/upward';
+import { subscribedKinds } from '../../signals/config';
+import { signalsConfigFromModel } from '../../signals/from-model';
+import { parseListen, startSignalsReceiver } from '../../signals/receiver';
+import type { SignalsReceiver } from '../../signals/receiver';
+import { MemberRegistry } from '../../signals/registry';
+import { routeOtelDiagnostics } from '../../signals/reporter';
+import { TokenStore } from '../../signals/tokens';
+import { createLogger, LOG_LEVELS } from '../../util/log';
+import type { LogLevel } from '../../util/log';
+import { EXIT, UsageError } from '../command';
+import type { Command } from '../command';
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function listenOf(text: string, flag: string): { host: string; port: number } {
+  try {
+    return parseListen(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+function portOf(v: string | undefined): number {
+  if (v === undefined) return 80;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--upstream-port ${v}: want 1..65535`);
+  return n;
+}
+
+async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  try {
+    return await runProxy(values, positionals);
+  } catch (err) {
+    // A tier missing from the files or a control that does not compile is invalid input.
+    if (err instanceof TierNotFoundError || err instanceof AdmissionLoadError) {
+      process.stderr.write(`anypick proxy: ${err.message}\n`);
+      return EXIT.INVALID;
+    }
+    throw err;
+  }
+}
+
+async function runProxy(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const level = (str(values['log-level']) ?? 'info') as LogLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level ${level}: want one of ${LOG_LEVELS.join(', ')}`);
+  const dcName = str(values.datacenter);
+  if (!dcName) throw new UsageError('--datacenter NAME is required');
+  const listen = listenOf(str(values.listen) ?? '', '--listen');
+  const upstreamPort = portOf(str(values['upstream-port']));
+  const reportTo = (values['report-to'] as string[] | undefined) ?? [];
+  for (const u of reportTo) if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--report-to ${u}: want an http:// or https:// URL`);
+  const token = str(values.token) ?? process.env.ANYPICK_TOKEN;
+  if (reportTo.length && !token) throw new UsageError('--report-to needs --token TOKEN (or env ANYPICK_TOKEN)');
+
+  const logger = createLogger(level, 'anypick-proxy');
+  routeOtelDiagnostics(logger);
+  const loaded = loadPaths(positionals.length ? positionals : ['zones']);
+  if (loaded.errors.length) {
+    for (const e of loaded.errors) process.stderr.write(e.format() + '\n');
+    return EXIT.INVALID;
+  }
+  const model = loaded.model;
+  const cfg = signalsConfigFromModel(model);
+  const { delivery, dc } = findDatacenter(model, dcName);
+  const service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
+  const clusterName = str(values.cluster);
+
+  let registry: MemberRegistry | undefined;
+  let receiver: SignalsReceiver | undefined;
+  if (values.signals !== undefined) {
+    const tokens = TokenStore.load(str(values.tokens));
+    if (!tokens) throw new UsageError('--signals needs --tokens FILE (or env ANYPICK_TOKENS) to authenticate members');
+    registry = new MemberRegistry({ leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) });
+    receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
+  }
+
+  let route: ProxyRoute;
+  let availability: () => Availability;
+  let geo: GeoDatabase | undefined;
+  let member: string;
+  let tier: 'cluster' | 'datacenter';
+  let scheme = 'http';
+  if (clusterName) {
+    const sp = findServicePick(dc, clusterName);
+    const control = admitControl(sp.service);
+    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort });
+    route = r;
+    availability = () => servicePickAvailability(r.decide());
+    member = clusterName;
+    tier = 'cluster';
+    scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
+  } else {
+    const s = clusterPickService(dc);
+    const control = admitControl(s);
+    const geoFile = str(values['geoip-db']);
+    geo = geoFile ? GeoDatabase.open(geoFile, { log: logger }) : undefined;
+    const locate = geo ? (a: string) => geo!.lookup(a).location : undefined;
+    const r = new ClusterPickRoute({ service, clusters: clustersOf(dc), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, locate, toleranceKm: s.strategy?.toleranceKm });
+    route = r;
+    availability = () => clusterPickAvailability(r.candidates());
+    member = dc.name;
+    tier = 'datacenter';
+    scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
+  }
+
+  const proxy = new L7Proxy(route, { scheme }, logger);
+  const port = await proxy.listen(listen.port, listen.host);
+  let publisher: UpwardPublisher | undefined;
+  if (reportTo.length) {
+    const unspecified = listen.host === '0.0.0.0' || listen.host === '::';
+    publisher = new UpwardPublisher({
+      tier,
+      service,
+      member,
+      address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+      endpoints: reportTo,
+      token: token!,
+      intervalMs: cfg.reportIntervalMs,
+      availability,
+      logger,
+    });
+    publisher.start();
+  }
+  const what = clusterName ? `service pick of ${dcName}/${clusterName}` : `cluster pick of ${dcName}`;
+  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: what, service }, 'proxy listening');
+  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}\n`);
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string): void => {
+      logger.info({ signal: sig }, 'stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await publisher?.stop().catch(() => undefined);
+  await proxy.close();
+  await receiver?.close();
+  registry?.close();
+  geo?.close();
+  return EXIT.OK;
+}
+
+/** `anypick proxy`. */
+export const proxyCommand: Command = {
+  name: 'proxy',
+  summary: 'run the cluster pick of a datacenter, or the service pick of a cluster (L7)',
+  usage: `Usage: anypick proxy [PATH…] --datacenter NAME [--cluster NAME] --listen ADDR:PORT [options]
+
+Runs one L7 tier of the delivery in PATH… (files or directories; default zones/):
+  --datacenter NAME        the cluster pick of this datacenter (chooses a cluster by
+                           internet-location-then-dynamic-weight, forwards to its service pick)
+  --cluster NAME           instead, the service pick of this cluster of the datacenter
+                           (priority-then-weight over its list, admission, passive health)
+
+Options:
+  --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
+  --signals ADDR:PORT      receive the members' OTLP signals here (needs --tokens or ANYPICK_TOKENS)
+  --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
+  --report-to URL          publish this tier's availability to the receiver above (repeatable)
+  --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
+  --upstream-port N        port of dynamic members (their presence carries only an address; default 80)
+  --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
+  --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
+
+Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime failure.`,
+  options: {
+    datacenter: { type: 'string' },
+    cluster: { type: 'string' },
+    listen: { type: 'string' },
+    signals: { type: 'string' },
+    tokens: { type: 'string' },
+    'report-to': { type: 'string', multiple: true },
+    token: { type: 'string' },
+    'upstream-port': { type: 'string' },
+    'geoip-db': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  run,
+};
