@@ -12,6 +12,7 @@ function commands(): Command[] {
     require('./commands/explain').explainCommand,
     require('./commands/bgp').bgpCommand,
     require('./commands/report').reportCommand,
+    require('./commands/proxy').proxyCommand,
   ];
   return list;
 }
