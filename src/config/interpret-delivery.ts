@@ -105,7 +105,7 @@ function clusterPick(ctx: LoadContext, n: Node, parent: Scope, serviceName: stri
     service: (c) => { const x = interpretService(ctx, c, c.args[0], scope, 'cluster'); if (x) cp.services.push(x); },
   }, {
     repeatable: ['control', 'list', 'service'],
-    expected: ['control', 'list', 'service', 'a service NAME:', 'a cluster section NAME'],
+    expected: ['control', 'list', 'service', 'a service NAME:', 'a cluster section NAME (no colon)'],
     fallback: (c) => {
       if (c.head.colon) {
         // `my-service:` — a service of the cluster tier.
@@ -135,9 +135,10 @@ function datacenterPick(ctx: LoadContext, n: Node, d: Delivery, scope: Scope): v
   const s: Service = { kind: 'service', name, pos: nameWord.pos, tier: 'datacenter', delivery: d.name };
   const names = new Map<string, DatacenterSection>();
   dispatch(ctx, n.children, 'datacenter-pick-service', serviceTable(ctx, s, scope), {
-    expected: [...SERVICE_KEYS, 'a datacenter section NAME'],
+    expected: [...SERVICE_KEYS, 'a datacenter section NAME (no colon)'],
     fallback: (c) => {
-      if (SERVICE_KEYS.includes(c.head.text)) return false;
+      // A datacenter section is a bare name; `word:` is a (misspelt) keyword.
+      if (SERVICE_KEYS.includes(c.head.text) || c.head.colon) return false;
       const secName = sectionName(ctx, c, 'datacenter');
       if (secName === undefined) return true;
       const sec: DatacenterSection = { name: secName, pos: c.pos };
@@ -195,7 +196,7 @@ export function interpretDelivery(ctx: LoadContext, node: Node): Delivery | unde
           else if (u) ch.endpoints.push(u);
         }
       }
-      if (ch.endpoints.length === 0) ctx.error(cw.pos, `channel @${ch.name} needs at least one 'endpoint "URL"'`, CONFIG_CODES.MISSING);
+      if (ch.endpoints.length === 0 && lines.every((ws) => ws.length === 0)) ctx.error(cw.pos, `channel @${ch.name} needs at least one 'endpoint "URL"'`, CONFIG_CODES.MISSING);
     },
     lease: (n) => { const w = ctx.oneWord(n); const v = w && ctx.value(w, parseDuration); if (v !== undefined) d.leaseMs = v; },
     'report-interval': (n) => { const w = ctx.oneWord(n); const v = w && ctx.value(w, parseDuration); if (v !== undefined) d.reportIntervalMs = v; },
