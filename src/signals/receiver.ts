@@ -31,7 +31,7 @@ export interface ReceiverOptions {
   logger?: Logger;
   /** Member blocks from the delivery file (`tier/service/member` → ADDR/LEN). */
   blocks?: ReadonlyMap<string, readonly string[]>;
-  /** Events older than this are rejected as stale; default 3000 ms (one lease). */
+  /** Events older than this are rejected as stale; default the registry's lease. */
   maxAgeMs?: number;
   observer?: IngestObserver;
   now?: () => number;
@@ -134,7 +134,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
       } finally {
         inFlight--;
       }
-      const ctx = { binding, blocks, now: now(), maxAgeMs: opts.maxAgeMs ?? 3000 };
+      const ctx = { binding, blocks, now: now(), maxAgeMs: opts.maxAgeMs ?? opts.registry.lease };
       let got: Extracted;
       try {
         got = signal === 'logs'

@@ -49,9 +49,10 @@ const ABSENT: MemberLiveState = Object.freeze({ present: false, ready: false, fa
 export class MemberRegistry implements MemberStateSource {
   private ver = 0;
   private readonly entries = new Map<string, Entry>();
-  private readonly leaseMs: number;
-  private readonly graceUntil: number;
-  private readonly params: WeightParams;
+  private leaseMs: number;
+  private graceUntil: number;
+  private params: WeightParams;
+  private readonly startedAt: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private inGrace = true;
@@ -62,7 +63,8 @@ export class MemberRegistry implements MemberStateSource {
   constructor(private readonly opts: RegistryOptions = {}) {
     this.leaseMs = opts.leaseMs ?? 3000;
     this.now = opts.now ?? Date.now;
-    this.graceUntil = this.now() + (opts.graceMs ?? this.leaseMs);
+    this.startedAt = this.now();
+    this.graceUntil = this.startedAt + (opts.graceMs ?? this.leaseMs);
     this.params = opts.weight ?? DEFAULT_WEIGHT_PARAMS;
     this.schedule();
   }
@@ -108,6 +110,23 @@ export class MemberRegistry implements MemberStateSource {
       .map((e) => `${memberKey(e.id)} ${e.state.ready ? 1 : 0} ${e.state.factor.toFixed(2)} ${e.address ?? ''}`)
       .sort();
     return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+  }
+
+  /** Lease TTL in force. */
+  get lease(): number {
+    return this.leaseMs;
+  }
+
+  /**
+   * Applies a new configuration (after a reload): the lease TTL for future renewals, the grace
+   * period (measured from start), the weight params and the subscribed signals.
+   */
+  configure(c: { leaseMs?: number; graceMs?: number; weight?: WeightParams; subscribed?: ReadonlySet<SignalKind> }): void {
+    if (c.leaseMs !== undefined) this.leaseMs = c.leaseMs;
+    if (this.inGrace) this.graceUntil = this.startedAt + (c.graceMs ?? this.leaseMs);
+    if (c.weight) this.params = c.weight;
+    if (c.subscribed) this.opts.subscribed = c.subscribed;
+    this.evaluate(this.now());
   }
 
   /** Applies signals (in order) and re-evaluates once; unsubscribed kinds are ignored. */

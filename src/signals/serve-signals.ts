@@ -1,0 +1,104 @@
+/**
+ * What `anypick serve` needs for signals: the member registry (handed to the datacenter pick as
+ * its MemberStateSource), the OTLP receiver (`--signals`, on when tokens are configured) and the
+ * telemetry HTTP endpoint (`--http`). Kept here so serve.ts only calls create/configure/start/close.
+ */
+import type { DeliveryModel } from '../config/model';
+import { startTelemetryServer } from '../telemetry/http';
+import type { TelemetryServer } from '../telemetry/http';
+import { Telemetry } from '../telemetry/metrics';
+import type { DnsCountsLike } from '../telemetry/metrics';
+import type { Logger } from '../util/log';
+import { subscribedKinds } from './config';
+import { signalsConfigFromModel } from './from-model';
+import { startSignalsReceiver } from './receiver';
+import type { SignalsReceiver } from './receiver';
+import { MemberRegistry } from './registry';
+import { TokenStore } from './tokens';
+
+/** The `serve` options this module reads. */
+export const SIGNALS_SERVE_OPTIONS = {
+  signals: { type: 'string' },
+  tokens: { type: 'string' },
+  http: { type: 'string' },
+  'otlp-metrics': { type: 'string' },
+} as const;
+
+/** Default listen addresses. */
+export const DEFAULT_SIGNALS_LISTEN = '127.0.0.1:4318';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:8053';
+
+/** Usage lines for `serve --help`. */
+export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for member signals (default ${DEFAULT_SIGNALS_LISTEN}); runs when
+                      tokens are configured (docs/signals.md)
+  --tokens FILE       bearer tokens bound to members, 'TOKEN TIER SERVICE MEMBER [BLOCK]' a line
+                      (default: env ANYPICK_TOKENS; never commit tokens to git)
+  --http ADDR:PORT    /metrics (Prometheus) and /status.json (default ${DEFAULT_HTTP_LISTEN}; when not
+                      given explicitly, a busy port is only a warning)
+  --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)`;
+
+/** Signals side of a running `serve`. */
+export class ServeSignals {
+  /** Member state for the picks; undefined when no tokens are configured (static answers only). */
+  readonly registry: MemberRegistry | undefined;
+  private readonly blocks = new Map<string, readonly string[]>();
+  private receiver?: SignalsReceiver;
+  private http?: TelemetryServer;
+  private telemetry?: Telemetry;
+
+  private constructor(private readonly values: Record<string, unknown>, private readonly logger: Logger, private readonly tokens: TokenStore | undefined) {
+    this.registry = tokens ? new MemberRegistry({ onExpire: (id) => logger.info({ member: id }, 'lease expired') }) : undefined;
+  }
+
+  /** Reads `--tokens`/ANYPICK_TOKENS (throws TokenFileError on a bad file). */
+  static create(values: Record<string, unknown>, logger: Logger): ServeSignals {
+    const tokens = TokenStore.load(values.tokens as string | undefined);
+    if (!tokens && values.signals !== undefined) logger.warn('--signals given but no tokens (--tokens FILE or ANYPICK_TOKENS): the receiver stays off');
+    return new ServeSignals(values, logger, tokens);
+  }
+
+  /** Applies a loaded delivery model: lease, report interval, subscribe rules, member blocks. */
+  configure(model: DeliveryModel): void {
+    if (!this.registry) return;
+    const cfg = signalsConfigFromModel(model);
+    this.blocks.clear();
+    for (const [k, v] of cfg.blocks) this.blocks.set(k, v);
+    this.registry.configure({ leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) });
+  }
+
+  /** Starts the receiver (when tokens exist) and the telemetry HTTP server. */
+  async start(dnsSnapshot?: () => DnsCountsLike): Promise<void> {
+    const reg = this.registry;
+    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, otlpUrl: this.values['otlp-metrics'] as string | undefined });
+    if (reg && this.tokens) {
+      this.receiver = await startSignalsReceiver({
+        listen: (this.values.signals as string | undefined) ?? DEFAULT_SIGNALS_LISTEN,
+        registry: reg,
+        tokens: this.tokens,
+        blocks: this.blocks,
+        logger: this.logger,
+        observer: this.telemetry,
+      });
+    }
+    const explicit = this.values.http as string | undefined;
+    try {
+      this.http = await startTelemetryServer({ listen: explicit ?? DEFAULT_HTTP_LISTEN, telemetry: this.telemetry, registry: reg, logger: this.logger });
+    } catch (err) {
+      if (explicit) throw err;
+      this.logger.warn({ err }, `telemetry HTTP not started on ${DEFAULT_HTTP_LISTEN}`);
+    }
+  }
+
+  /** Counts one DNS answer naming a member (for `anypick.dns.answers`). */
+  answer(service: string, member: string): void {
+    this.telemetry?.answer(service, member);
+  }
+
+  /** Stops everything. */
+  async close(): Promise<void> {
+    await this.receiver?.close();
+    await this.http?.close();
+    await this.telemetry?.shutdown();
+    this.registry?.close();
+  }
+}
