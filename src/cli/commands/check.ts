@@ -14,8 +14,9 @@ Loads every *.zone and *.delivery file under PATH (files or directories, searche
 recursively; default: zones bgp) into one namespace, resolves every reference and
 checks delivery names against the zones served.
 
-  --json   print the resolved model and a summary of the zones on stdout
-  --geoip-db FILE  geo database placing datacenter-pick members (default geo-data/sample.mmdb)
+  --json           print the resolved model and a summary of the zones on stdout
+  --geoip-db FILE  geo database placing datacenter-pick members (default
+                   geo-data/sample.mmdb; 'none' for no database)
 
 Errors go to stderr as 'file:line:col: message', warnings as
 'file:line:col: warning: message'. Exit 0 when valid, 1 when any error was found.
