@@ -11,6 +11,7 @@ import { NameError, parseName, requireOrigin } from './names';
 import { RDATA } from './rdata';
 import { RdataReader } from './rdata-reader';
 import type { Zone, ZoneRecord } from './types';
+import { normaliseRrsets } from './rrsets';
 import { validateZone } from './validate';
 import { MAX_TTL, ValueError, looksLikeTtl, parseDuration } from './values';
 
@@ -79,7 +80,12 @@ class ZoneParser {
   private apex: string | undefined;
   private readonly failedTypes = new Set<string>();
 
-  constructor(private readonly opts: ParseZoneOptions) {}
+  constructor(private readonly opts: ParseZoneOptions) {
+    const t = opts.defaultTtl;
+    if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > MAX_TTL)) {
+      throw new RangeError(`Invalid defaultTtl: ${t} (an integer 0-${MAX_TTL})`);
+    }
+  }
 
   run(text: string): Zone {
     let origin: string | undefined;
@@ -92,12 +98,13 @@ class ZoneParser {
     const scope: Scope = { file: this.opts.file, origin, ttl: undefined, owner: undefined, stack: [normalize(this.opts.file)] };
     this.readFile(text, scope);
     const apex = this.apex ?? origin ?? '';
-    this.errors.push(...validateZone(apex, this.records, this.opts.file, this.failedTypes));
     const soa = this.records.find((r) => r.type === 'SOA' && r.name === apex);
     const fallback = this.opts.defaultTtl ?? (soa?.data as { minimum: number } | undefined)?.minimum ?? 0;
     for (const r of this.records) if (r.ttl === NO_TTL) r.ttl = fallback;
+    const { records, warnings } = normaliseRrsets(this.records);
+    this.errors.push(...validateZone(apex, records, this.opts.file, this.failedTypes));
     if (this.errors.length > 0 || !soa) throw new SourceErrors(this.errors);
-    return { origin: apex, file: this.opts.file, soa, records: this.records };
+    return { origin: apex, file: this.opts.file, soa, records, warnings };
   }
 
   private readFile(text: string, scope: Scope): void {

@@ -1,4 +1,4 @@
-import type { SourcePos } from '../util/source-error';
+import type { SourceError, SourcePos } from '../util/source-error';
 
 /**
  * One resource record loaded from a zone file.
@@ -27,4 +27,10 @@ export interface Zone {
   file: string;
   soa: ZoneRecord;
   records: ZoneRecord[];
+  /**
+   * Things the parser corrected rather than rejected, as BIND does: a record whose TTL differed
+   * from its RRset's (set to the first TTL, RFC 2181 §5.2) and duplicate records (dropped).
+   * Added by the zone parser; absent means none.
+   */
+  warnings?: SourceError[];
 }

@@ -42,6 +42,11 @@ ptr PTR Host.Example.NET.
 dname DNAME other.example.
 gen TYPE65280 \\# 3 abcdef
 gen2 TYPE1 \\# 4 C0000202
+mixed 100 A 192.0.2.2
+mixed 50 A 192.0.2.3
+mixed 70 A 192.0.2.2
+DUP TXT "a"
+dup TXT "a"
 $INCLUDE torture.inc inc
 after A 192.0.2.99
 `;
