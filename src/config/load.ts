@@ -164,7 +164,12 @@ export function loadPaths(paths: string[]): LoadResult {
       continue;
     }
     try {
-      zones.push(loadZoneFile(f, originFromFileName(f)));
+      const z = loadZoneFile(f, originFromFileName(f));
+      const prev = zones.find((x) => x.origin === z.origin);
+      if (prev) {
+        const p = prev.soa.pos;
+        errors.push(new SourceError(z.soa.pos, `duplicate zone '${z.origin}' (first loaded at ${p.file}:${p.line}:${p.col})`, 'E_CONFIG_DUPLICATE'));
+      } else zones.push(z);
     } catch (err) {
       if (err instanceof SourceErrors) errors.push(...err.errors);
       else if (err instanceof SourceError) errors.push(err);

@@ -115,6 +115,10 @@ const CASES: Case[] = [
     'a.delivery': 'service s:\n  listen "https://example.com"\n  next-hop-members:\n    d 1 dyn "example.com AAAA IN 90 2001:db8::/56"\n',
     'b.delivery': 'service t:\n  listen "https://example.com"\n  next-hop-members:\n    d 1 dyn "example.com AAAA IN 90 2001:db8::/56"\n' },
     errors: ["b.delivery:2:10: 'example.com' is already answered by the DNS-tier service at a.delivery:2:10"] },
+  { name: 'one origin in two zone files', files: {
+    'a.zone': '$ORIGIN a.example.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n',
+    'b.zone': '$ORIGIN a.example.\n@ 3600 IN SOA ns h 1 2 3 4 5\n@ 3600 IN NS ns\nns 3600 IN A 192.0.2.1\n' },
+    errors: ["b.zone:2:1: duplicate zone 'a.example' (first loaded at a.zone:2:1)"] },
 ];
 
 describe('config: broken inputs give file:line:col messages', () => {

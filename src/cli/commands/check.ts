@@ -8,7 +8,7 @@ import { datacenterLocationWarnings } from '../../pick/check-locations';
 export const checkCommand: Command = {
   name: 'check',
   summary: 'validate zone and delivery files (default: zones bgp)',
-  usage: `Usage: anypick check [PATH…] [--json]
+  usage: `Usage: anypick check [PATH…] [--json] [--geoip-db FILE]
 
 Loads every *.zone and *.delivery file under PATH (files or directories, searched
 recursively; default: zones bgp) into one namespace, resolves every reference and
