@@ -1,0 +1,131 @@
+/**
+ * The read-only dashboard: one self-contained page (no external assets, so it works on an
+ * isolated management network) that polls `status.json` every second and draws members per
+ * tier, the share of answers per member over time, BGP sessions and recent state changes.
+ */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>anypick</title>
+<style>
+  :root { --bg:#0f1419; --panel:#182028; --fg:#e6e6e6; --dim:#8a96a3; --ok:#3fb950; --bad:#f85149; --warn:#d29922; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:14px/1.4 system-ui, sans-serif; background:var(--bg); color:var(--fg); }
+  header { padding:12px 20px; display:flex; gap:24px; align-items:baseline; border-bottom:1px solid #263140; }
+  header h1 { font-size:18px; margin:0; }
+  header span { color:var(--dim); }
+  main { display:grid; grid-template-columns: 1fr 1fr; gap:16px; padding:16px 20px; }
+  section { background:var(--panel); border-radius:8px; padding:12px 16px; min-width:0; }
+  section.wide { grid-column: 1 / -1; }
+  h2 { font-size:14px; margin:0 0 8px; color:var(--dim); text-transform:uppercase; letter-spacing:.05em; }
+  table { width:100%; border-collapse:collapse; }
+  th, td { text-align:left; padding:4px 6px; border-bottom:1px solid #263140; white-space:nowrap; }
+  th { color:var(--dim); font-weight:500; }
+  .dot { display:inline-block; width:9px; height:9px; border-radius:50%; margin-right:6px; }
+  .up { background:var(--ok); } .down { background:var(--bad); } .idle { background:var(--warn); }
+  .bar { background:#263140; height:8px; width:90px; border-radius:4px; display:inline-block; vertical-align:middle; }
+  .bar > i { display:block; height:8px; border-radius:4px; background:#58a6ff; }
+  .legend span { margin-right:14px; }
+  .empty { color:var(--dim); font-style:italic; }
+  ol { margin:0; padding-left:18px; max-height:260px; overflow:auto; }
+  li { margin:2px 0; } li time { color:var(--dim); margin-right:8px; }
+  #stale { color:var(--bad); display:none; }
+</style>
+</head>
+<body>
+<header>
+  <h1>anypick</h1>
+  <span id="node" data-testid="node"></span>
+  <span id="version"></span>
+  <span id="state" data-testid="state-version"></span>
+  <span id="queries" data-testid="queries"></span>
+  <span id="stale">no update for a while</span>
+</header>
+<main>
+  <section class="wide"><h2>Members</h2><div id="members" data-testid="members"></div></section>
+  <section class="wide"><h2>Share of answers per member</h2>
+    <svg id="chart" data-testid="chart" width="100%" height="180" viewBox="0 0 800 180" preserveAspectRatio="none"></svg>
+    <div class="legend" id="legend" data-testid="legend"></div></section>
+  <section><h2>BGP sessions</h2><div id="bgp" data-testid="bgp"></div></section>
+  <section><h2>Recent changes</h2><div id="events" data-testid="events"></div></section>
+</main>
+<script>
+"use strict";
+const COLORS = ["#58a6ff","#3fb950","#d29922","#f778ba","#a371f7","#79c0ff","#ffa657","#56d364"];
+const colorOf = (() => { const m = new Map(); return (k) => { if (!m.has(k)) m.set(k, COLORS[m.size % COLORS.length]); return m.get(k); }; })();
+const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;","\\"":"&quot;"}[c]));
+const pct = (x) => (x === undefined || x === null) ? "—" : Math.round(x * 100) + "%";
+const bar = (x) => '<span class="bar"><i style="width:' + Math.round(Math.max(0, Math.min(1, x || 0)) * 100) + '%"></i></span>';
+
+function members(list) {
+  if (!list.length) return '<p class="empty">no members configured</p>';
+  const tiers = [...new Set(list.map((m) => m.tier))];
+  return tiers.map((tier) => '<table data-tier="' + esc(tier) + '"><tr><th>' + esc(tier) + '</th><th>service</th><th>presence</th><th>ready</th><th>utilization</th><th>weight</th><th>address</th><th>source</th></tr>' +
+    list.filter((m) => m.tier === tier).map((m) =>
+      '<tr data-member="' + esc(m.member) + '"><td>' + esc(m.member) + '</td><td>' + esc(m.service) + '</td>' +
+      '<td><span class="dot ' + (m.present ? "up" : "down") + '"></span>' + (m.present ? "present" : "absent") + '</td>' +
+      '<td><span class="dot ' + (m.ready ? "up" : "down") + '"></span>' + (m.ready ? "ready" : "not ready") + '</td>' +
+      '<td>' + bar(m.utilization) + ' ' + pct(m.utilization) + '</td>' +
+      '<td>' + esc(m.staticWeight) + ' × ' + (Math.round(m.factor * 100) / 100) + ' = <b class="eff">' + (Math.round(m.effectiveWeight * 100) / 100) + '</b></td>' +
+      '<td>' + esc(m.address || "") + '</td><td>' + esc(m.source) + '</td></tr>').join("") + '</table>').join("");
+}
+
+function chart(series) {
+  const svg = document.getElementById("chart");
+  const buckets = series.buckets;
+  const keys = [...new Set(buckets.flatMap((b) => Object.keys(b.counts)))].sort();
+  if (!buckets.length) { svg.innerHTML = '<text x="10" y="90" fill="#8a96a3">no answers yet</text>'; document.getElementById("legend").innerHTML = ""; return; }
+  const w = 800 / Math.max(buckets.length, 30);
+  let out = "";
+  buckets.forEach((b, i) => {
+    const total = keys.reduce((s, k) => s + (b.counts[k] || 0), 0) || 1;
+    let y = 180;
+    for (const k of keys) {
+      const h = 180 * (b.counts[k] || 0) / total;
+      y -= h;
+      out += '<rect x="' + (i * w).toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + Math.max(w - 1, 1).toFixed(1) + '" height="' + h.toFixed(1) + '" fill="' + colorOf(k) + '"><title>' + esc(k) + ": " + (b.counts[k] || 0) + '</title></rect>';
+    }
+  });
+  svg.innerHTML = out;
+  const last = buckets[buckets.length - 1].counts;
+  const lastTotal = keys.reduce((s, k) => s + (last[k] || 0), 0) || 1;
+  document.getElementById("legend").innerHTML = keys.map((k) => '<span data-key="' + esc(k) + '"><span class="dot" style="background:' + colorOf(k) + '"></span>' + esc(k) + " " + pct((last[k] || 0) / lastTotal) + "</span>").join("");
+}
+
+function bgp(list) {
+  if (!list.length) return '<p class="empty">no BGP sessions on this node</p>';
+  return '<table><tr><th>neighbor</th><th>state</th><th>announced</th><th>last change</th><th>last error</th></tr>' + list.map((s) =>
+    '<tr><td>' + esc(s.neighbor) + '</td><td><span class="dot ' + (s.state === "Established" ? "up" : "down") + '"></span>' + esc(s.state) + '</td><td>' + esc(s.announced.join(", ") || "—") + '</td><td>' + esc(s.lastTransition || "") + '</td><td>' + esc(s.lastError || "") + '</td></tr>').join("") + '</table>';
+}
+
+function events(list) {
+  if (!list.length) return '<p class="empty">no changes yet</p>';
+  return '<ol>' + list.slice(0, 100).map((e) => '<li><time>' + esc(e.t.slice(11, 19)) + '</time><b>' + esc(e.kind) + '</b> ' + esc(e.text) + '</li>').join("") + '</ol>';
+}
+
+let lastOk = 0;
+async function refresh() {
+  try {
+    const r = await fetch("status.json", { cache: "no-store" });
+    const s = await r.json();
+    document.getElementById("node").textContent = s.node.name;
+    document.getElementById("version").textContent = "v" + s.node.version;
+    document.getElementById("state").textContent = s.node.stateVersion ? "state " + s.node.stateVersion.slice(0, 12) : "";
+    document.getElementById("queries").textContent = s.dns ? s.dns.queries + " queries" : "";
+    document.getElementById("members").innerHTML = members(s.members);
+    chart(s.answers);
+    document.getElementById("bgp").innerHTML = bgp(s.bgp);
+    document.getElementById("events").innerHTML = events(s.events);
+    document.body.dataset.updated = s.node.now;
+    lastOk = Date.now();
+  } catch (e) { /* keep the last view; the stale marker shows */ }
+  document.getElementById("stale").style.display = Date.now() - lastOk > 5000 ? "inline" : "none";
+}
+refresh();
+setInterval(refresh, 1000);
+</script>
+</body>
+</html>
+`;

@@ -1,0 +1,49 @@
+/** The live state a node shows on its dashboard and in `/status.json`. */
+export interface NodeStatus {
+  node: { name: string; version: string; startedAt: string; now: string; stateVersion?: string };
+  members: MemberStatus[];
+  answers: AnswerSeries;
+  bgp: BgpSessionStatus[];
+  events: StatusEvent[];
+  dns?: { queries: number; byRcode: Record<string, number>; byType: Record<string, number> };
+}
+
+/** One member of a pick as the node sees it. */
+export interface MemberStatus {
+  tier: string;
+  service: string;
+  member: string;
+  present: boolean;
+  ready: boolean;
+  /** 0..1 when reported. */
+  utilization?: number;
+  /** Dynamic factor 0..1 (1 for static members). */
+  factor: number;
+  staticWeight: number;
+  effectiveWeight: number;
+  address?: string;
+  /** Where the state comes from: live signals, or static configuration (no live state yet). */
+  source: 'signals' | 'static';
+}
+
+/** Answers given per member in fixed time buckets, oldest first. */
+export interface AnswerSeries {
+  bucketSeconds: number;
+  buckets: Array<{ t: string; counts: Record<string, number> }>;
+}
+
+/** One BGP session of the node's sidecar. */
+export interface BgpSessionStatus {
+  neighbor: string;
+  state: string;
+  announced: string[];
+  lastError?: string;
+  lastTransition?: string;
+}
+
+/** A state change worth showing: member up/down, lease expiry, route announced/withdrawn, reload. */
+export interface StatusEvent {
+  t: string;
+  kind: string;
+  text: string;
+}
