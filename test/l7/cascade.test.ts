@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { MemberRegistry } from '../../src/signals/registry';
+import { startSignalsReceiver } from '../../src/signals/receiver';
+import type { SignalsReceiver } from '../../src/signals/receiver';
+import { Reporter } from '../../src/signals/reporter';
+import { TokenStore } from '../../src/signals/tokens';
+import { Backend } from './support/backends';
+import { anypick, freePort, until } from './support/procs';
+import type { Child } from './support/procs';
+
+/**
+ * The cascade of seed example 5 (plus a second datacenter) on one machine: backends report to
+ * their cluster's service pick, each service pick reports to its datacenter's cluster pick,
+ * each cluster pick reports to the tier above — here a signals receiver and registry like the
+ * DNS fleet's, so the test can see what the DNS tier would.
+ */
+describe('l7/cascade: cluster pick → service pick → backends, signals upward', function () {
+  this.timeout(90_000);
+  const TOKEN = (s: string) => `tok-${s}-0123456789abcdef`;
+  const LEASE = 3000;
+  const dir = mkdtempSync(join(tmpdir(), 'anypick-cascade-'));
+  const tokensFile = join(dir, 'tokens');
+  const children: Child[] = [];
+  const reporters = new Map<string, Reporter>();
+  const backends = new Map<string, Backend>();
+  let top: { registry: MemberRegistry; receiver: SignalsReceiver };
+  let ports: { backend: number; sp: number; cp: number; spSig: number[]; cpSig: number[] };
+  let servicePicks: Child[] = [];
+
+  const spAddr = (dc: number) => `127.0.2.${dc}`;
+  const cpAddr = (dc: number) => `127.0.3.${dc}`;
+
+  function startServicePick(dc: number): Promise<Child> {
+    return anypick(
+      ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--cluster', 'cluster-1', '--listen', `${spAddr(dc)}:${ports.sp}`,
+        '--signals', `127.0.0.1:${ports.spSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', `http://127.0.0.1:${ports.cpSig[dc - 1]}`,
+        '--token', TOKEN('cluster'), '--upstream-port', String(ports.backend), '--log-level', 'warn'],
+      /listening/,
+    );
+  }
+
+  async function startBackend(dc: number, kind: 'gpu' | 'cpu', n: number): Promise<void> {
+    const name = `${kind}-${dc}`;
+    const b = backends.get(name) ?? new Backend(name);
+    b.port = ports.backend;
+    backends.set(name, b);
+    await b.start(`127.0.1.${n}`);
+    const service = kind === 'gpu' ? 'service-with-gpu' : 'service-without-gpu';
+    const r = new Reporter({
+      id: { tier: 'service', service, member: name },
+      address: `127.0.1.${n}`,
+      logEndpoints: [`http://127.0.0.1:${ports.spSig[dc - 1]}`],
+      metricEndpoints: [],
+      token: TOKEN(name),
+      intervalMs: 500,
+      ready: 1,
+    });
+    r.start();
+    reporters.set(name, r);
+  }
+
+  async function stopBackend(name: string): Promise<void> {
+    await reporters.get(name)?.stop();
+    reporters.delete(name);
+    await backends.get(name)?.stop();
+  }
+
+  async function via(dc: number): Promise<{ status: number; name?: string }> {
+    const r = await request(`http://${cpAddr(dc)}:${ports.cp}/api/items/7`, { headers: { host: 'example.com' }, headersTimeout: 5000 });
+    const body = (await r.body.json()) as { name?: string };
+    return { status: r.statusCode, name: body.name };
+  }
+
+  const dcState = (dc: number) => top.registry.get('datacenter', 'my-service', `datacenter-${dc}`);
+
+  before(async function () {
+    ports = {
+      backend: await freePort(),
+      sp: await freePort(),
+      cp: await freePort(),
+      spSig: [await freePort(), await freePort()],
+      cpSig: [await freePort(), await freePort()],
+    };
+    const lines = [
+      ...['gpu-1', 'gpu-2'].map((m) => `${TOKEN(m)} service service-with-gpu ${m}`),
+      ...['cpu-1', 'cpu-2'].map((m) => `${TOKEN(m)} service service-without-gpu ${m}`),
+      `${TOKEN('cluster')} cluster my-service cluster-1`,
+      `${TOKEN('dc1')} datacenter my-service datacenter-1`,
+      `${TOKEN('dc2')} datacenter my-service datacenter-2`,
+    ];
+    writeFileSync(tokensFile, lines.join('\n') + '\n');
+    const registry = new MemberRegistry({ leaseMs: LEASE });
+    const receiver = await startSignalsReceiver({ listen: '127.0.0.1:0', registry, tokens: TokenStore.parse(lines.join('\n'), 'test') });
+    top = { registry, receiver };
+    const topUrl = `http://127.0.0.1:${receiver.address().port}`;
+    await startBackend(1, 'gpu', 1);
+    await startBackend(1, 'cpu', 2);
+    await startBackend(2, 'gpu', 3);
+    await startBackend(2, 'cpu', 4);
+    servicePicks = await Promise.all([startServicePick(1), startServicePick(2)]);
+    children.push(...servicePicks);
+    for (const dc of [1, 2]) {
+      children.push(
+        await anypick(
+          ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--listen', `${cpAddr(dc)}:${ports.cp}`,
+            '--signals', `127.0.0.1:${ports.cpSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', topUrl,
+            '--token', TOKEN(`dc${dc}`), '--upstream-port', String(ports.sp), '--log-level', 'warn'],
+          /listening/,
+        ),
+      );
+    }
+  });
+
+  after(async () => {
+    for (const c of children) await c.stop();
+    for (const name of [...reporters.keys()]) await stopBackend(name).catch(() => undefined);
+    for (const b of backends.values()) await b.stop();
+    await top?.receiver.close();
+    top?.registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a request through the cluster pick and service pick reaches a GPU backend; both datacenters report ready', async () => {
+    for (const dc of [1, 2]) {
+      const r = await until(`datacenter-${dc} serving`, 15_000, async () => {
+        const x = await via(dc);
+        return x.status === 200 ? x : undefined;
+      });
+      expect(r.name).to.equal(`gpu-${dc}`);
+    }
+    await until('both datacenters ready at the top', 10_000, () => dcState(1)?.ready && dcState(2)?.ready);
+    expect(dcState(1)!.address).to.equal(cpAddr(1));
+  });
+
+  it('admission runs at the cluster pick (seed example 5): unknown paths get 404 problem+json', async () => {
+    const r = await request(`http://${cpAddr(1)}:${ports.cp}/api/nope`, { headers: { host: 'example.com' } });
+    expect(r.statusCode).to.equal(404);
+    expect(r.headers['content-type']).to.equal('application/problem+json');
+    await r.body.dump();
+  });
+
+  it('GPU backends stop → requests go to the without-GPU backends, and the fallback mode lowers readiness upward', async () => {
+    await stopBackend('gpu-1');
+    const r = await until('without-GPU serving in datacenter-1', 10_000, async () => {
+      const x = await via(1);
+      return x.status === 200 && x.name === 'cpu-1' ? x : undefined;
+    });
+    expect(r.name).to.equal('cpu-1');
+    for (let i = 0; i < 10; i++) expect((await via(1)).name).to.equal('cpu-1');
+    // The cluster pick of datacenter-1 now reports a lower factor than datacenter-2 (GPU mode).
+    await until('datacenter-1 weighted below datacenter-2', 10_000, () => dcState(1)!.ready && dcState(1)!.factor < dcState(2)!.factor);
+  });
+
+  it('every cluster of datacenter-1 stops → datacenter-1 reported not ready within one lease; back → traffic returns, ramped', async () => {
+    await servicePicks[0].stop();
+    const t0 = Date.now();
+    await until('datacenter-1 not ready at the top', LEASE * 3, () => dcState(1) && !dcState(1)!.ready);
+    const took = Date.now() - t0;
+    // One lease at the cluster pick, then one report interval to the top.
+    expect(took).to.be.below(LEASE + 2000);
+    expect((await via(1)).status).to.equal(503);
+    expect(dcState(2)!.ready).to.equal(true);
+
+    await startBackend(1, 'gpu', 1);
+    servicePicks[0] = await startServicePick(1);
+    children.push(servicePicks[0]);
+    const back = await until('datacenter-1 ready again', 15_000, () => (dcState(1)?.ready ? dcState(1) : undefined), 50);
+    // Slow start at the top: a returning member starts below its full factor.
+    expect(back.factor).to.be.below(1);
+    await until('datacenter-1 serves with GPU again', 10_000, async () => (await via(1)).name === 'gpu-1');
+  });
+});
