@@ -5,7 +5,10 @@ import type { ZoneRecord } from './types';
 const where = (p: SourcePos): string => `${p.file}:${p.line}:${p.col}`;
 
 function dataKey(data: unknown): string {
-  return JSON.stringify(data, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? `hex:${Buffer.from((v as { data: number[] }).data).toString('hex')}` : v));
+  if (typeof data === 'string') return data;
+  return JSON.stringify(data, (_k, v: unknown) =>
+    v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? `hex:${Buffer.from((v as { data: number[] }).data).toString('hex')}` : v,
+  );
 }
 
 /**
@@ -17,25 +20,26 @@ function dataKey(data: unknown): string {
 export function normaliseRrsets(records: ZoneRecord[]): { records: ZoneRecord[]; warnings: SourceError[] } {
   const kept: ZoneRecord[] = [];
   const warnings: SourceError[] = [];
-  const first = new Map<string, ZoneRecord>();
-  const seen = new Map<string, ZoneRecord>();
+  // name -> type -> the RRset's records so far, with their data keys.
+  const sets = new Map<string, Map<string, { key: string; r: ZoneRecord }[]>>();
   for (const r of records) {
-    const set = `${r.name}\u0000${r.type}`;
-    const key = `${set}\u0000${dataKey(r.data)}`;
-    const dup = seen.get(key);
+    let byType = sets.get(r.name);
+    if (!byType) sets.set(r.name, (byType = new Map()));
+    let set = byType.get(r.type);
+    if (!set) byType.set(r.type, (set = []));
+    const key = dataKey(r.data);
+    const dup = set.find((x) => x.key === key);
     if (dup) {
-      warnings.push(new SourceError(r.pos, `duplicate ${r.type} record ignored (same as ${where(dup.pos)}) (RFC 2181 §5)`, 'W_ZONE_DUPLICATE'));
+      warnings.push(new SourceError(r.pos, `duplicate ${r.type} record ignored (same as ${where(dup.r.pos)}) (RFC 2181 §5)`, 'W_ZONE_DUPLICATE'));
       continue;
     }
-    seen.set(key, r);
-    const head = first.get(set);
-    if (!head) {
-      first.set(set, r);
-    } else if (head.ttl !== r.ttl) {
+    const head = set[0]?.r;
+    if (head && head.ttl !== r.ttl) {
       const msg = `TTL ${r.ttl} differs from the TTL ${head.ttl} of its ${r.type} RRset (first at ${where(head.pos)}); using ${head.ttl} (RFC 2181 §5.2)`;
       warnings.push(new SourceError(r.pos, msg, 'W_ZONE_RRSET_TTL'));
       r.ttl = head.ttl;
     }
+    set.push({ key, r });
     kept.push(r);
   }
   return { records: kept, warnings };
