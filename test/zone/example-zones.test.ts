@@ -26,6 +26,7 @@ describe('shipped zones (zones/*.zone)', () => {
       it('loads with no errors, origin from the file', () => {
         expect(zone.origin).to.equal(f.slice(0, -'.zone'.length));
         expect(zone.soa.name).to.equal(zone.origin);
+        expect(zone.warnings ?? []).to.deep.equal([]);
       });
       it('every record round-trips through dns-packet', () => {
         expect(zone.records.length).to.be.greaterThan(2);
