@@ -26,7 +26,7 @@ function fraction(v: string, flag: string): number {
 }
 
 /** Endpoints for events and for the gauge: --endpoint for both, else the delivery's channels. */
-function endpoints(values: Record<string, unknown>): { logs: string[]; metrics: string[] } {
+function endpoints(values: Record<string, unknown>): { logs: string[]; metrics: string[]; intervalMs?: number } {
   const given = (values.endpoint as string[] | undefined) ?? [];
   for (const e of given) {
     if (!/^https?:\/\/[^/]/.test(e)) throw new UsageError(`--endpoint ${e}: want an http:// or https:// URL`);
@@ -38,7 +38,7 @@ function endpoints(values: Record<string, unknown>): { logs: string[]; metrics: 
   if (loaded.errors.length > 0) throw new UsageError(loaded.errors.map((e) => e.format()).join('\n'));
   const cfg = signalsConfigFromModel(loaded.model);
   const of = (signals: string[]) => [...new Set(cfg.publish.filter((p) => signals.includes(p.signal)).flatMap((p) => cfg.channels.get(p.channel) ?? []))];
-  const out = { logs: of(['presence', 'readiness', 'errors']), metrics: of(['utilization']) };
+  const out = { logs: of(['presence', 'readiness', 'errors']), metrics: of(['utilization']), intervalMs: cfg.reportIntervalMs };
   if (out.logs.length === 0) throw new UsageError('the delivery binds no channel of presence/readiness to an endpoint (channel @NAME: endpoint "URL")');
   return out;
 }
@@ -55,9 +55,10 @@ async function run(values: Record<string, unknown>): Promise<number> {
   if (!token) throw new UsageError('give --token TOKEN or set ANYPICK_TOKEN');
   const address = str(values.address);
   if (address !== undefined && isIP(address) === 0) throw new UsageError(`--address ${address}: not an IP address`);
+  const eps = endpoints(values);
   let intervalMs: number;
   try {
-    intervalMs = parseDuration(str(values.interval) ?? '1s');
+    intervalMs = values.interval !== undefined ? parseDuration(String(values.interval)) : (eps.intervalMs ?? 1000);
   } catch (err) {
     throw new UsageError(`--interval: ${(err as Error).message}`);
   }
@@ -73,7 +74,6 @@ async function run(values: Record<string, unknown>): Promise<number> {
   const fixedU = values.utilization !== undefined ? fraction(String(values.utilization), '--utilization') : undefined;
   const uCmd = str(values['utilization-cmd']);
   const utilization = fixedU !== undefined ? async () => fixedU : uCmd !== undefined ? () => commandUtilization(uCmd, intervalMs) : undefined;
-  const eps = endpoints(values);
 
   const logger = createLogger(level, 'anypick-report');
   routeOtelDiagnostics(logger);
@@ -130,7 +130,7 @@ Options:
   --service NAME          the anypick service, e.g. my-service
   --member NAME           this member's name, e.g. datacenter-1
   --address ADDR          address to answer with (must lie inside the member's block)
-  --interval DURATION     report interval (default 1s)
+  --interval DURATION     report interval (default: the delivery's report-interval, else 1s)
   --check SPEC            readiness from a local check: http://URL (2xx), tcp:HOST:PORT, exec:COMMAND
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
   --utilization U         fixed utilization 0..1
