@@ -89,7 +89,7 @@ function servicePick(ctx: LoadContext, n: Node, parent: Scope, serviceName: stri
       return true;
     },
   });
-  finishService(ctx, service);
+  finishService(ctx, service, n.children);
   if (!scope.services.has(service.name)) scope.services.set(service.name, service);
   return sp;
 }
@@ -150,7 +150,8 @@ function datacenterPick(ctx: LoadContext, n: Node, d: Delivery, scope: Scope): v
       return true;
     },
   });
-  finishService(ctx, s);
+  finishService(ctx, s, n.children);
+  if (!s.listen && !n.children.some((c) => c.head.text === 'listen')) ctx.warn(s.pos, `datacenter-pick-service '${name}' has no 'listen': the DNS tier answers for no name`);
   ctx.define(scope.services, 'service', s);
   d.datacenterPick = s;
 }

@@ -6,7 +6,7 @@ import { charPos } from './lexer';
 import { CONFIG_CODES, checkName, dispatch } from './context';
 import type { LoadContext, Scope } from './context';
 import { controlRef, dynamicFrom, dynamicWeightRef, listRef, membershipRef } from './refs';
-import { parseAddress, parsePort, parsePriority, parseUrl, parseWeight, ValueError } from './values';
+import { parseAddress, parseDistanceKm, parseIntIn, parsePort, parsePriority, parseTtl, parseUrl, parseWeight, ValueError } from './values';
 import { parseMemberLine, checkRecordOwners } from './interpret-members';
 import type { Control, EntryMembers, List, ListEntry, NextHopMembers, Service, Strategy, StrategyName, Tier, UrlValue, StaticEndpoint } from './model';
 
@@ -213,24 +213,13 @@ function strategy(ctx: LoadContext, node: Node): Strategy | undefined {
     if (w) ctx.value(w, f);
   };
   dispatch(ctx, options, 'next-hop-strategy', {
-    tolerance: (n) => one(n, (t) => { s.toleranceKm = requireKm(t); }),
-    answers: (n) => one(n, (t) => { s.answers = parseIntStrict(t, 1, 16, 'answers'); }),
+    tolerance: (n) => one(n, (t) => { s.toleranceKm = parseDistanceKm(t); }),
+    answers: (n) => one(n, (t) => { s.answers = parseIntIn(t, 1, 16, 'answers'); }),
     'when-none-ready': (n) => one(n, (t) => { s.whenNoneReady = oneOf(t, ['all', 'nearest', 'none'], 'when-none-ready') as Strategy['whenNoneReady']; }),
     sticky: (n) => one(n, (t) => { s.sticky = oneOf(t, ['client-subnet'], 'sticky') as 'client-subnet'; }),
-    ttl: (n) => one(n, (t) => { s.ttl = parseIntStrict(t, 0, 2147483647, 'ttl'); }),
+    ttl: (n) => one(n, (t) => { s.ttl = parseTtl(t); }),
   }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl'] });
   return s;
-}
-
-function requireKm(t: string): number {
-  const m = /^(\d+(?:\.\d+)?)km$/.exec(t);
-  if (!m) throw new ValueError(`bad distance '${t}' (expected kilometres, e.g. 500km)`);
-  return Number(m[1]);
-}
-
-function parseIntStrict(t: string, min: number, max: number, what: string): number {
-  if (!/^\d+$/.test(t) || Number(t) < min || Number(t) > max) throw new ValueError(`${what} must be an integer ${min}..${max}, got '${t}'`);
-  return Number(t);
 }
 
 function oneOf(t: string, allowed: string[], what: string): string {
@@ -282,10 +271,20 @@ export function serviceTable(ctx: LoadContext, s: Service, scope: Scope): Record
   };
 }
 
-/** Checks that belong to a finished service (record owners vs listen host). */
-export function finishService(ctx: LoadContext, s: Service): void {
+/**
+ * Checks that belong to a finished service: record owners vs the listen host, and what the
+ * strategy needs (`written` are the keys present, so a key with a bad value is not reported twice).
+ */
+export function finishService(ctx: LoadContext, s: Service, written: Node[]): void {
   checkRecordOwners(ctx, s);
+  const has = (k: string): boolean => written.some((n) => n.head.text === k);
   if (s.nextHop && s.members) ctx.error(s.members.pos, `service '${s.name}' has both 'next-hop' and 'next-hop-members'; use one`, CONFIG_CODES.SYNTAX);
+  if (s.strategy?.name === 'priority-then-weight' && !has('next-hop')) {
+    ctx.error(s.strategy.pos, `strategy 'priority-then-weight' needs 'next-hop: list.NAME' in service '${s.name}'`, CONFIG_CODES.MISSING);
+  }
+  if (s.strategy?.name === 'internet-location-then-dynamic-weight' && !has('next-hop-members')) {
+    ctx.error(s.strategy.pos, `strategy 'internet-location-then-dynamic-weight' needs 'next-hop-members' in service '${s.name}'`, CONFIG_CODES.MISSING);
+  }
 }
 
 /** `service NAME:` or a named service `NAME:` inside a tier block. */
@@ -294,7 +293,7 @@ export function interpretService(ctx: LoadContext, node: Node, nameWord: Word | 
   if (name === undefined || !nameWord) return undefined;
   const s: Service = { kind: 'service', name, pos: nameWord.pos, tier, delivery: scope.delivery?.name };
   dispatch(ctx, node.children, 'service', serviceTable(ctx, s, scope));
-  finishService(ctx, s);
+  finishService(ctx, s, node.children);
   ctx.define(scope.services, 'service', s);
   return s;
 }

@@ -62,8 +62,12 @@ const CASES: Case[] = [
     errors: ["a.delivery:3:22: bad schema reference '../secret.json' (expected a relative path without '.', '..' or empty segments, or an http(s) URL)"] },
   { name: 'unknown strategy', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: nearest-first\n' },
     errors: ["a.delivery:3:14: unknown strategy 'nearest-first' (expected one of: internet-location-then-dynamic-weight, priority-then-weight)"] },
-  { name: 'bad tolerance', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n    tolerance: 500mi\n' },
+  { name: 'bad tolerance', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n    tolerance: 500mi\n  next-hop-members:\n    c 1 dyn 2001:db8::/64\n' },
     errors: ["a.delivery:4:16: bad distance '500mi' (expected kilometres, e.g. 500km)"] },
+  { name: 'priority-then-weight without a list', files: { 'a.delivery': 'service s:\n  next-hop-strategy: priority-then-weight\n' },
+    errors: ["a.delivery:2:22: strategy 'priority-then-weight' needs 'next-hop: list.NAME' in service 's'"] },
+  { name: 'location strategy without members', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n' },
+    errors: ["a.delivery:3:14: strategy 'internet-location-then-dynamic-weight' needs 'next-hop-members' in service 's'"] },
   { name: 'threshold over 100%', files: { 'a.delivery': 'list l:\n  e:\n    threshold: 150%\n' },
     errors: ['a.delivery:3:16: threshold 150% out of range 1..100%'] },
   // Processes and BGP.

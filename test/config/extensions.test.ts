@@ -27,6 +27,12 @@ describe('config: optional extensions', () => {
     ]);
   });
 
+  it('warns about a datacenter pick without listen', () => {
+    const { errors, warnings } = loadTree({ 'a.delivery': `${HEAD}  datacenter-pick-service s:\n    next-hop-strategy:\n      dynamic: internet-location-then-dynamic-weight\n    next-hop-members:\n      dynamic: membership.s.datacenter\n` });
+    expect(errors).to.deep.equal([]);
+    expect(warnings).to.deep.equal(["a.delivery:6:27: datacenter-pick-service 's' has no 'listen': the DNS tier answers for no name"]);
+  });
+
   it('strategy options', () => {
     const { result, errors } = loadTree({ 'a.delivery': `service s:
   next-hop-strategy:
@@ -36,6 +42,8 @@ describe('config: optional extensions', () => {
     when-none-ready: all
     sticky: client-subnet
     ttl: 30
+  next-hop-members:
+    c-1 1 dyn 2001:db8::/64
 ` });
     expect(errors).to.deep.equal([]);
     expect(result.model.services[0].strategy).to.deep.include({ name: 'internet-location-then-dynamic-weight', dynamic: true, toleranceKm: 250.5, answers: 2, whenNoneReady: 'all', sticky: 'client-subnet', ttl: 30 });
@@ -124,8 +132,8 @@ describe('config: optional extensions', () => {
       ["a.delivery:1:10: report-interval (1000ms) must be shorter than lease (1000ms), or members expire between reports"]],
     ['channel endpoint not http', `${HEAD}  channel @availability: endpoint "grpc://127.0.0.1:4317"\n`,
       ["a.delivery:6:35: OTLP endpoint must be http:// or https://, got 'grpc://127.0.0.1:4317'"]],
-    ['unknown when-none-ready', 'service s:\n  next-hop-strategy:\n    priority-then-weight\n    when-none-ready: any\n',
-      ["a.delivery:4:22: bad when-none-ready 'any' (expected one of: all, nearest, none)"]],
+    ['unknown when-none-ready', 'list l:\n  e:\n    weight: 1\nservice s:\n  next-hop: list.l\n  next-hop-strategy:\n    priority-then-weight\n    when-none-ready: any\n',
+      ["a.delivery:8:22: bad when-none-ready 'any' (expected one of: all, nearest, none)"]],
     ['unknown check kind', 'process p:\n  c:\n    check: icmp\n',
       ["a.delivery:3:12: unknown check 'icmp' (expected one of: dns, http URL, tcp ADDR:PORT, exec \"COMMAND\")"]],
     ['tcp check without brackets', 'process p:\n  c:\n    check: tcp ::1:53\n',
