@@ -47,7 +47,7 @@ export interface Served {
 }
 
 /** Spawns `anypick serve ARGS --dns 127.0.0.1:0` and resolves once it logs its port. */
-export function serve(args: string[], host = '127.0.0.1'): Promise<Served> {
+export function serve(args: string[], host = '127.0.0.1', listeners = 1): Promise<Served & { pids: number[] }> {
   const proc = spawn(process.execPath, [MAIN, 'serve', ...args, '--dns', host.includes(':') ? `[${host}]:0` : `${host}:0`, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const stop = (): Promise<void> => new Promise((done) => {
@@ -59,13 +59,10 @@ export function serve(args: string[], host = '127.0.0.1'): Promise<Served> {
     const timer = setTimeout(() => { void stop(); reject(new Error(`serve did not start:\n${stderr}`)); }, 10_000);
     proc.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      for (const line of stderr.split('\n')) {
-        if (!line.includes('dns listening')) continue;
-        const port = (JSON.parse(line) as { port: number }).port;
-        clearTimeout(timer);
-        resolve({ proc, port, stop });
-        return;
-      }
+      const up = stderr.split('\n').filter((l) => l.includes('dns listening')).map((l) => JSON.parse(l) as { port: number; pid: number });
+      if (up.length < listeners) return;
+      clearTimeout(timer);
+      resolve({ proc, port: up[0].port, pids: up.map((u) => u.pid), stop });
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${stderr}`)); });
   });
