@@ -66,7 +66,7 @@ function labelText(octets: number[], text: string, mail: boolean): string {
         `escaped dot in a label of '${text}' is only supported in the SOA RNAME (dns-packet splits other names on dots)`,
       );
     } else if (b < 0x21 || b > 0x7e || b === 0x5c) {
-      throw new NameError(`octet ${b} in name '${text}' is not supported: labels must be printable ASCII without '\\'`);
+      throw new NameError(`octet ${b} in name '${text}' is not supported: labels must be printable ASCII without '\\' (IDNs as xn-- A-labels)`);
     } else {
       out += String.fromCharCode(b).toLowerCase();
     }

@@ -36,6 +36,7 @@ const BROKEN: { what: string; body?: string; full?: string; file?: string; error
   },
   { what: 'empty label', body: 'a..b A 192.0.2.1\n', errors: ["t.zone:5:1: empty label in name 'a..b'"] },
   { what: 'escaped dot outside RNAME', body: 'a\\.b A 192.0.2.1\n', errors: ["t.zone:5:1: escaped dot in a label of 'a\\.b' is only supported in the SOA RNAME (dns-packet splits other names on dots)"] },
+  { what: 'non-ASCII name', body: 'café A 192.0.2.1\n', errors: ["t.zone:5:1: octet 195 in name 'café' is not supported: labels must be printable ASCII without '\\' (IDNs as xn-- A-labels)"] },
   { what: 'bad \\DDD escape', body: 't TXT "\\256"\n', errors: ["t.zone:5:7: '\\256' is not an octet (0-255)"] },
   { what: 'TXT string over 255 octets', body: `t TXT "${'x'.repeat(256)}"\n`, errors: ['t.zone:5:7: TXT character-string is 256 octets long; the limit is 255 (RFC 1035 §3.3)'] },
   { what: 'blank owner first', full: '  A 192.0.2.1\n', file: 't.txt', errors: ['t.txt:1:3: record has no owner name and there is no previous owner', "t.txt:1:1: zone '.' has no SOA record at its apex", "t.txt:1:1: zone apex '.' has no NS records"] },

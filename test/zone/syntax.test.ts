@@ -33,6 +33,7 @@ describe('zone master-file syntax (RFC 1035 §5)', () => {
       type: 'SRV',
       data: { priority: 1, weight: 2, port: 443, target: 'target.example.com' },
     },
+    { what: 'parentheses in quotes are text', body: 't TXT "a(b" ")"', name: 't.example.com', type: 'TXT', data: txt('a(b', ')') },
     { what: '; in quotes is text', body: 't TXT "a;b" ; real comment', name: 't.example.com', type: 'TXT', data: txt('a;b') },
     { what: 'escaped quote and backslash', body: 't TXT "say \\"hi\\" \\\\o/"', name: 't.example.com', type: 'TXT', data: txt('say "hi" \\o/') },
     { what: '\\DDD escapes are octets', body: 't TXT "\\065\\255x"', name: 't.example.com', type: 'TXT', data: [Buffer.from([65, 255, 120])] },
