@@ -71,9 +71,10 @@ function readDelivery(ctx: LoadContext, file: string): void {
 
 /**
  * `infra.application.NAME` written in a file of directory D, when no loaded file forms NAME:
- * load `NAME.delivery` or `NN-NAME.delivery` from D, else from a sibling directory of D
- * (`zones/` finds `bgp/anycast-dns.delivery`), so one delivery file checks on its own.
+ * load `NAME.delivery` or `NN-NAME.delivery` from D, else from the sibling directory `bgp`
+ * of D (`zones/` finds `bgp/anycast-dns.delivery`), so one delivery file checks on its own.
  */
+/** Where `infra.application.NAME` is looked for: the referring file's directory, then `../bgp/`. */
 function candidates(dir: string): string[] {
   const list = (d: string): string[] => {
     try {
@@ -82,14 +83,8 @@ function candidates(dir: string): string[] {
       return [];
     }
   };
-  const parent = dirname(resolvePath(dir));
-  let siblings: string[] = [];
-  try {
-    siblings = readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(parent, e.name)).sort();
-  } catch {
-    siblings = [];
-  }
-  return [...list(dir), ...siblings.filter((d) => d !== resolvePath(dir)).flatMap(list)];
+  const bgp = join(dirname(resolvePath(dir)), 'bgp');
+  return [...list(dir), ...(bgp === resolvePath(dir) ? [] : list(bgp))];
 }
 
 function pullApplications(ctx: LoadContext, loaded: Set<string>): string[] {

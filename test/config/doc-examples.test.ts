@@ -29,11 +29,11 @@ describe('config: every example in docs/delivery-language.md loads', () => {
 
   before(() => {
     root = mkdtempSync(join(tmpdir(), 'anypick-doc-'));
-    // `# file: NAME` blocks are shared files in a sibling directory, found via infra.application.
-    mkdirSync(join(root, 'lib'));
+    // `# file: NAME` blocks are shared files in the sibling directory bgp/, found via infra.application.
+    mkdirSync(join(root, 'bgp'));
     for (const b of valid) {
       const f = /^# file: (\S+)\n/.exec(b.text);
-      if (f) writeFileSync(join(root, 'lib', f[1]), b.text);
+      if (f) writeFileSync(join(root, 'bgp', f[1]), b.text);
     }
   });
   after(() => rmSync(root, { recursive: true, force: true }));

@@ -127,6 +127,15 @@ describe('config: optional extensions', () => {
     expect(front.members?.kind === 'static' && front.members.endpoints.map((e) => [e.host, e.family, e.port, e.weight])).to.deep.equal([['127.0.0.1', 4, 8080, 1], ['::1', 6, 8080, 3]]);
   });
 
+  it('infra.application looks in the same directory and in ../bgp only', () => {
+    const app = 'process dns:\n  listen: 2001:db8::53\n';
+    const ref = 'delivery d\n  anycast-dns: infra.application.anycast-dns\n';
+    expect(loadTree({ 'zones/d.delivery': ref, 'bgp/7-anycast-dns.delivery': app }, ['zones']).errors).to.deep.equal([]);
+    expect(loadTree({ 'zones/d.delivery': ref, 'zones/anycast-dns.delivery': app }, ['zones/d.delivery']).errors).to.deep.equal([]);
+    expect(loadTree({ 'zones/d.delivery': ref, 'other/anycast-dns.delivery': app }, ['zones']).errors).to.deep.equal([
+      "zones/d.delivery:2:16: unresolved reference 'infra.application.anycast-dns': no loaded file 'anycast-dns.delivery' (or 'NN-anycast-dns.delivery') defines processes"]);
+  });
+
   const BAD: [string, string, string[]][] = [
     ['report interval not shorter than lease', `${HEAD}  lease: 1s\n  report-interval: 1s\n`,
       ["a.delivery:1:10: report-interval (1000ms) must be shorter than lease (1000ms), or members expire between reports"]],

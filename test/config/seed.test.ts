@@ -163,6 +163,12 @@ describe('config: repository examples (zones/ and bgp/)', () => {
     expect(s.strategy).to.deep.include({ toleranceKm: 500, answers: 1, whenNoneReady: 'nearest', sticky: 'client-subnet' });
   });
 
+  it('zones/example.com.delivery alone finds its application in bgp/', () => {
+    const one = loadPaths([join(ROOT, 'zones', 'example.com.delivery')]);
+    expect(one.errors.map((e) => e.format())).to.deep.equal([]);
+    expect(one.files.map((f) => relative(ROOT, f))).to.deep.equal(['zones/example.com.delivery', 'bgp/anycast-dns.delivery']);
+  });
+
   it('covers every seed construct', () => {
     const m = r.model;
     const d = m.deliveries[0];
