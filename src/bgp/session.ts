@@ -122,8 +122,9 @@ export class Session {
       sock.end();
       return;
     }
-    if (this.state === 'OpenSent' || this.state === 'OpenConfirm') return this.raceIncoming(sock);
-    // Idle (backing off), Connect or Active: the incoming connection becomes the session's.
+    // Our own connection exists or is in progress: both race until the peer's OPEN decides.
+    if (this.state === 'Connect' || this.state === 'OpenSent' || this.state === 'OpenConfirm') return this.raceIncoming(sock);
+    // Idle (backing off) or Active: the incoming connection becomes the session's.
     clearTimeout(this.timers.restart);
     if (this.state === 'Idle') this.transition(step('Idle', { type: 'start' }, { ...this.ctx, passive: true }), { type: 'start' });
     this.sock?.destroy();
@@ -226,10 +227,10 @@ export class Session {
     });
   }
 
-  private attach(sock: Socket, outgoing: boolean): void {
+  private attach(sock: Socket, outgoing: boolean, reader = new MessageReader()): void {
     this.sock = sock;
     this.sockOutgoing = outgoing;
-    this.reader = new MessageReader();
+    this.reader = reader;
     sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => {
       if (this.sock !== sock) return;
@@ -331,37 +332,51 @@ export class Session {
     sock.on('error', () => undefined);
     sock.on('close', finish);
     sock.on('data', (chunk: Buffer) => {
-      let m: Message | undefined;
+      let raws: Buffer[];
+      let m: Message;
       try {
-        const raw = reader.push(chunk)[0];
-        if (!raw) return;
-        m = decodeMessage(raw);
+        raws = reader.push(chunk);
+        if (raws.length === 0) return;
+        m = decodeMessage(raws[0]!);
       } catch {
         finish();
         return void sock.destroy();
       }
       finish();
       if (m.type !== 'open' || this.closed) return void sock.destroy();
-      const keepIncoming = parseIp(this.ctx.routerId).readUInt32BE(0) < parseIp(m.open.routerId).readUInt32BE(0);
-      const oursIsOutgoing = this.sockOutgoing;
-      const keepNew = (keepIncoming && oursIsOutgoing) || (!oursIsOutgoing);
-      const inState = this.state === 'OpenSent' || this.state === 'OpenConfirm';
-      if (!keepNew || !inState) {
-        this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
-        this.counters.collisions++;
+      const cease = () => this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+      this.counters.collisions++;
+      let keepNew: boolean;
+      if (this.state === 'OpenSent' || this.state === 'OpenConfirm') {
+        // RFC 4271 §6.8: the lower identifier gives up the connection it initiated.
+        const localLower = parseIp(this.ctx.routerId).readUInt32BE(0) < parseIp(m.open.routerId).readUInt32BE(0);
+        keepNew = !this.sockOutgoing || localLower;
+      } else {
+        // Our attempt never got anywhere (Connect, Active, Idle after a failure): take this one.
+        keepNew = this.state !== 'Established';
+      }
+      if (!keepNew) {
+        cease();
         return void sock.end();
       }
-      this.counters.collisions++;
       const old = this.sock;
       if (old) {
         this.sock = undefined;
-        this.rawSend(old, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
-        old.end();
+        if (this.state === 'OpenSent' || this.state === 'OpenConfirm') {
+          this.rawSend(old, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+          old.end();
+        } else {
+          old.destroy();
+        }
       }
       this.log.debug({ neighbor: this.cfg.address }, 'bgp collision: keeping the connection the peer opened');
-      this.attach(sock, false);
+      clearTimeout(this.timers.restart);
+      clearTimeout(this.timers.retry);
+      this.attach(sock, false, reader);
       this.state = 'OpenSent';
       this.fire({ type: 'open', open: m.open });
+      // Messages that arrived together with the OPEN (e.g. a KEEPALIVE).
+      for (const raw of raws.slice(1)) if (this.sock === sock) this.receive(raw);
     });
   }
 }

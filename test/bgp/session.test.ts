@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import pino from 'pino';
+import { Session } from '../../src/bgp/session';
+import { Listener } from '../../src/bgp/listener';
+import { neighbor } from '../../src/bgp/config';
+import type { NeighborConfig } from '../../src/bgp/config';
+import { until } from './support/bird';
+
+const log = pino({ level: 'silent' });
+
+/** Two anypick speakers on loopback (127.0.0.1 ↔ 127.0.0.2) on one random high port. */
+async function pair(a: Partial<NeighborConfig>, b: Partial<NeighborConfig>) {
+  const port = 20000 + Math.floor(Math.random() * 40000);
+  const sa = new Session(neighbor({ address: '127.0.0.2', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, routerId: '10.0.0.1', connectRetryMs: 100, ...a }), log);
+  const sb = new Session(neighbor({ address: '127.0.0.1', localAddress: '127.0.0.2', port, localAsn: 65536, peerAsn: 64511, routerId: '10.0.0.2', connectRetryMs: 100, ...b }), log);
+  const la = new Listener([sa], log);
+  const lb = new Listener([sb], log);
+  await la.start();
+  await lb.start();
+  return {
+    sa, sb,
+    async close() {
+      await Promise.all([sa.close(), sb.close()]);
+      await Promise.all([la.close(), lb.close()]);
+    },
+  };
+}
+
+describe('bgp session between two anypick speakers on loopback', function () {
+  this.timeout(10000);
+
+  it('both active: the connection collision resolves to one Established session (RFC 4271 §6.8)', async () => {
+    const p = await pair({}, {});
+    try {
+      p.sa.start();
+      p.sb.start();
+      await Promise.all([p.sa.whenEstablished(), p.sb.whenEstablished()]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect([p.sa.state, p.sb.state]).to.deep.equal(['Established', 'Established']);
+      expect([p.sa.status().peerRouterId, p.sb.status().peerRouterId]).to.deep.equal(['10.0.0.2', '10.0.0.1']);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('set() announces, diffs and withdraws; the peer counts UPDATEs', async () => {
+    const p = await pair({}, { passive: true });
+    try {
+      p.sb.start();
+      p.sa.start();
+      await p.sa.whenEstablished();
+      p.sa.set({ prefix: '192.0.2.53/32' }, { prefix: '2001:db8::53/128' });
+      expect(p.sa.announced().sort()).to.deep.equal(['192.0.2.53/32', '2001:db8::53/128']);
+      expect(await until(() => p.sb.counters.prefixesReceived === 2, 3000)).to.equal(true);
+      p.sa.set({ prefix: '192.0.2.53/32' }, { prefix: '2001:db8::53/128' }); // unchanged: nothing sent
+      expect(p.sa.counters.announcementsSent).to.equal(2);
+      p.sa.set({ prefix: '2001:db8::53/128', communities: [0xffff0000] }); // changed attributes + one withdrawal
+      expect(p.sa.counters.announcementsSent).to.equal(3);
+      expect(p.sa.counters.withdrawalsSent).to.equal(1);
+      expect(p.sa.announced()).to.deep.equal(['2001:db8::53/128']);
+      expect(await until(() => p.sb.counters.updatesReceived === 4, 3000)).to.equal(true);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('hold times negotiate to the smaller one; close() sends Cease/Administrative Shutdown', async () => {
+    const p = await pair({ holdTime: 30 }, { holdTime: 6, passive: true });
+    try {
+      p.sb.start();
+      p.sa.start();
+      await Promise.all([p.sa.whenEstablished(), p.sb.whenEstablished()]);
+      expect([p.sa.status().holdTime, p.sb.status().holdTime]).to.deep.equal([6, 6]);
+      await p.sa.close('maintenance');
+      expect(await until(() => p.sb.status().lastError !== null, 3000)).to.equal(true);
+      expect(p.sb.status().lastError).to.equal('received Cease/Administrative Shutdown (6/2): maintenance');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a wrong peer AS is refused with 2/2 and retried with backoff', async () => {
+    const p = await pair({ peerAsn: 65000 }, { passive: true });
+    try {
+      p.sb.start();
+      p.sa.start();
+      expect(await until(() => (p.sa.status().lastError ?? '').includes('Bad Peer AS (2/2)'), 3000)).to.equal(true);
+      expect(p.sa.state).to.not.equal('Established');
+      expect(await until(() => p.sb.counters.notificationsReceived >= 2, 3000), 'retried').to.equal(true);
+    } finally {
+      await p.close();
+    }
+  });
+});
