@@ -20,10 +20,10 @@ export interface DnsCountersSnapshot {
   tcpConnections: number;
 }
 
-/** Mutable counters; `snapshot()` copies them. */
+/** Mutable counters indexed by number (cheap on the per-query path); `snapshot()` names them. */
 export class DnsCounters {
-  private byType = new Map<string, number>();
-  private byRcode = new Map<string, number>();
+  private byType = new Float64Array(65536);
+  private byRcode = new Float64Array(4096);
   dropped = 0;
   truncated = 0;
   cacheHits = 0;
@@ -32,17 +32,22 @@ export class DnsCounters {
   tcp = 0;
   tcpConnections = 0;
 
-  /** Counts one reply. */
-  reply(qtype: string | undefined, rcode: string): void {
-    if (qtype !== undefined) this.byType.set(qtype, (this.byType.get(qtype) ?? 0) + 1);
-    this.byRcode.set(rcode, (this.byRcode.get(rcode) ?? 0) + 1);
+  /** Counts one reply: its QTYPE (-1 when the question was unreadable) and its (extended) RCODE. */
+  reply(qtype: number, rcode: number): void {
+    if (qtype >= 0) this.byType[qtype]++;
+    this.byRcode[rcode & 0xfff]++;
   }
 
-  /** A plain-object copy, safe to serialise or diff. */
-  snapshot(): DnsCountersSnapshot {
+  /** A plain-object copy, safe to serialise or diff; `typeName`/`rcodeName` give the mnemonics. */
+  snapshot(typeName: (t: number) => string, rcodeName: (r: number) => string): DnsCountersSnapshot {
+    const named = (arr: Float64Array, name: (n: number) => string): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (let i = 0; i < arr.length; i++) if (arr[i] > 0) out[name(i)] = arr[i];
+      return out;
+    };
     return {
-      queriesByType: Object.fromEntries(this.byType),
-      repliesByRcode: Object.fromEntries(this.byRcode),
+      queriesByType: named(this.byType, typeName),
+      repliesByRcode: named(this.byRcode, rcodeName),
       dropped: this.dropped,
       truncated: this.truncated,
       cacheHits: this.cacheHits,

@@ -28,7 +28,12 @@ export const DEFAULT_MAX_UDP = 1232;
 /** Bound on cached replies; the cache is dropped when full (and on every update). */
 export const CACHE_LIMIT = 50_000;
 
+/** One cached reply; a name's entries differ by QTYPE, QCLASS and framing variant. */
 interface CacheEntry {
+  qtype: number;
+  qclass: number;
+  /** -1 TCP, 0 UDP without EDNS, else (size limit << 1 | DO). */
+  variant: number;
   reply: EncodedReply;
   rcode: number;
 }
@@ -64,7 +69,8 @@ export interface EngineOptions {
 /** Answers DNS messages from the current DataSet. */
 export class DnsEngine {
   readonly counters = new DnsCounters();
-  private cache = new Map<string, CacheEntry>();
+  private cache = new Map<string, CacheEntry[]>();
+  private cached = 0;
   private readonly maxUdp: number;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
@@ -75,6 +81,7 @@ export class DnsEngine {
   update(data: DataSet): void {
     this.data = data;
     this.cache = new Map();
+    this.cached = 0;
   }
 
   /** Handles one message; returns the reply bytes, or undefined to drop it. */
@@ -105,7 +112,7 @@ export class DnsEngine {
 
   /** A snapshot of the counters. */
   stats(): ReturnType<DnsCounters['snapshot']> {
-    return this.counters.snapshot();
+    return this.counters.snapshot(qtypeName, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
   }
 
   private answer(msg: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
@@ -116,13 +123,18 @@ export class DnsEngine {
     const limit = ctx.tcp ? MAX_MESSAGE : edns ? Math.max(512, Math.min(edns.udpSize, this.maxUdp)) : 512;
     const data = this.data;
     const dynamic = data.dynamicByKey.size > 0 && q.qclass === CLASS_IN ? data.dynamicByKey.get(q.key) : undefined;
-    const key = dynamic ? '' : `${q.key}|${q.qtype}|${q.qclass}|${ctx.tcp ? 't' : edns ? `${limit - ecsLen}:${edns.dnssecOk ? 1 : 0}` : 'n'}`;
+    const variant = ctx.tcp ? -1 : edns ? ((limit - ecsLen) << 1) | (edns.dnssecOk ? 1 : 0) : 0;
     if (!dynamic) {
-      const hit = this.cache.get(key);
-      if (hit) {
-        this.counters.cacheHits++;
-        this.count(q, hit.rcode, ctx, undefined, hit.reply.truncated);
-        return patchCached(hit.reply, msg, q, ecs, 0);
+      const slots = this.cache.get(q.key);
+      if (slots) {
+        for (let i = 0; i < slots.length; i++) {
+          const hit = slots[i];
+          if (hit.qtype === q.qtype && hit.variant === variant && hit.qclass === q.qclass) {
+            this.counters.cacheHits++;
+            this.count(q, hit.rcode, ctx, undefined, hit.reply.truncated);
+            return patchCached(hit.reply, msg, q, ecs, 0);
+          }
+        }
       }
       this.counters.cacheMisses++;
     }
@@ -132,12 +144,21 @@ export class DnsEngine {
       limit: limit - ecsLen,
       edns: edns ? { udpSize: this.maxUdp, dnssecOk: edns.dnssecOk } : undefined,
     });
-    if (plan.cacheable && !dynamic) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-      this.cache.set(key, { reply, rcode: plan.rcode });
-    }
+    if (plan.cacheable && !dynamic) this.store(q, variant, reply, plan.rcode);
     this.count(q, plan.rcode, ctx, undefined, reply.truncated);
     return patchCached(reply, msg, q, ecs, plan.scopePrefix);
+  }
+
+  private store(q: ParsedQuery, variant: number, reply: EncodedReply, rcode: number): void {
+    if (this.cached >= CACHE_LIMIT) {
+      this.cache = new Map();
+      this.cached = 0;
+    }
+    const entry: CacheEntry = { qtype: q.qtype, qclass: q.qclass, variant, reply, rcode };
+    const slots = this.cache.get(q.key);
+    if (slots) slots.push(entry);
+    else this.cache.set(q.key, [entry]);
+    this.cached++;
   }
 
   private plan(data: DataSet, q: ParsedQuery, qname: string, ctx: QueryContext): ReplyPlan {
@@ -155,12 +176,18 @@ export class DnsEngine {
   }
 
   private count(q: ParsedQuery | undefined, rcode: number, ctx: QueryContext, reason?: string, truncated = false): void {
-    const qtype = q ? qtypeName(q.qtype) : undefined;
-    const rname = RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
-    this.counters.reply(qtype, rname);
+    this.counters.reply(q ? q.qtype : -1, rcode);
     if (truncated) this.counters.truncated++;
     if (this.opts.queryLog) {
-      this.opts.logger.info({ client: ctx.address, proto: ctx.tcp ? 'tcp' : 'udp', qname: q ? q.key && qnameFromKey(q.key) : undefined, qtype, rcode: rname, tc: truncated || undefined, reason }, 'query');
+      this.opts.logger.info({
+        client: ctx.address,
+        proto: ctx.tcp ? 'tcp' : 'udp',
+        qname: q ? qnameFromKey(q.key) : undefined,
+        qtype: q ? qtypeName(q.qtype) : undefined,
+        rcode: RCODE_NAMES[rcode] ?? `RCODE${rcode}`,
+        tc: truncated || undefined,
+        reason,
+      }, 'query');
     }
   }
 }

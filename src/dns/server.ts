@@ -8,6 +8,7 @@ import type { Logger } from '../util/log';
 import type { DynamicResponder } from './dynamic';
 import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
+import type { QueryContext } from './engine';
 import { DataSet } from './store';
 import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
 
@@ -57,9 +58,12 @@ interface Listener {
 
 function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.Socket> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
-  const ctx4 = { tcp: false, address: '', family: 4 as const };
+  // One context object reused per datagram: handle() is synchronous and does not keep it.
+  const ctx: QueryContext = { tcp: false, address: '', family: 4 };
   sock.on('message', (msg, rinfo) => {
-    const reply = engine.handle(msg, rinfo.family === 'IPv6' ? { tcp: false, address: rinfo.address, family: 6 } : { ...ctx4, address: rinfo.address });
+    ctx.address = rinfo.address;
+    ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
+    const reply = engine.handle(msg, ctx);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
   });
   return new Promise((resolveP, reject) => {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
 import type { Zone } from '../../zone/types';
@@ -40,7 +40,10 @@ interface Loaded {
   zones: Zone[];
   /** Datacenter-pick responders built from the delivery model. */
   dynamic: DynamicResponder[];
+  /** Directories to watch. */
   watch: string[];
+  /** File names whose change means a reload: every file read, including `$INCLUDE`d ones. */
+  names: Set<string>;
   errors: string[];
 }
 
@@ -64,18 +67,34 @@ function loadData(paths: string[], explicit: boolean, picks: DatacenterPicks): L
       /* reported by loadPaths */
     }
   }
-  for (const f of r.files) watchSet.add(resolvePath(dirname(f)));
+  const names = new Set<string>();
+  const files = new Set<string>(r.files);
+  for (const z of r.zones) for (const rec of z.records) files.add(rec.pos.file);
+  for (const e of r.errors) files.add(e.pos.file);
+  for (const f of files) {
+    watchSet.add(resolvePath(dirname(f)));
+    names.add(basename(f));
+  }
   const dynamic = r.errors.length === 0 ? picks.responders(r.model) : [];
-  return { zones: r.zones, dynamic, watch: [...watchSet], errors: r.errors.map((e) => e.format()) };
+  return { zones: r.zones, dynamic, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()) };
 }
 
-/** Watches directories and calls `onChange` once events have been quiet for a while. */
-function watchPaths(dirs: string[], logger: Logger, onChange: () => void): () => void {
+/** True when a change to `file` (a name inside a watched directory) can change what is served. */
+function relevant(file: string | null, names: Set<string>): boolean {
+  if (!file) return true;
+  const b = basename(file);
+  // New zone/delivery files, files already read, and (extension-less) directories; not editor or log noise.
+  return /\.(zone|delivery)$/.test(b) || names.has(b) || !b.includes('.');
+}
+
+/** Watches directories and calls `onChange` once relevant events have been quiet for a while. */
+function watchPaths(dirs: string[], names: Set<string>, logger: Logger, onChange: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   const watchers: FSWatcher[] = [];
   for (const d of dirs) {
     try {
-      const w = watch(d, () => {
+      const w = watch(d, (_event, file) => {
+        if (!relevant(file, names)) return;
         if (timer) clearTimeout(timer);
         timer = setTimeout(onChange, RELOAD_DEBOUNCE_MS);
       });
@@ -155,10 +174,10 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     const next = reload(paths, explicit, dns, logger, why, picks);
     if (next) {
       unwatch();
-      unwatch = watchPaths(next.watch, logger, () => doReload('file change'));
+      unwatch = watchPaths(next.watch, next.names, logger, () => doReload('file change'));
     }
   };
-  unwatch = watchPaths(first.watch, logger, () => doReload('file change'));
+  unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
   const sig = await handleSignals(() => doReload('SIGHUP'));
   logger.info({ signal: sig }, 'shutting down');
   unwatch();

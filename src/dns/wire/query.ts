@@ -41,11 +41,25 @@ class Malformed extends Error {
   readonly code = 'E_DNS_FORMERR';
 }
 
-/** Folds ASCII upper case only: DNS names compare case-insensitively on ASCII (RFC 4343 §3). */
-function asciiLower(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[^\x00-\x7f]/.test(s)) return s.toLowerCase();
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+/** Node's native latin1 slice (what `toString('latin1', …)` calls, without argument checks). */
+type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/**
+ * The lookup key of the question name: its wire bytes as latin1, ASCII upper case folded
+ * (RFC 4343 §3: only A-Z compare case-insensitively). Names without upper case, the common
+ * case, are a single native slice.
+ */
+function qnameKey(buf: Buffer, end: number): string {
+  let upper = false;
+  for (let i = HEADER_SIZE; i < end; i++) {
+    const c = buf[i];
+    if (c >= 0x41 && c <= 0x5a) {
+      upper = true;
+      break;
+    }
+  }
+  const raw = (buf as LatinSlicer).latin1Slice(HEADER_SIZE, end);
+  return upper ? raw.replace(/[A-Z]+/g, (c: string) => c.toLowerCase()) : raw;
 }
 
 /** Reads the question name at 12: uncompressed labels only (RFC 1035 §4.1.4 pointers point backwards). */
@@ -132,7 +146,7 @@ export function parseQuery(buf: Buffer): ParseOutcome {
     if (qnameEnd + 4 > buf.length) throw new Malformed('truncated question');
     const qtype = buf.readUInt16BE(qnameEnd);
     const qclass = buf.readUInt16BE(qnameEnd + 2);
-    const query: ParsedQuery = { id, flags, qnameEnd, key: asciiLower(buf.toString('latin1', HEADER_SIZE, qnameEnd)), qtype, qclass };
+    const query: ParsedQuery = { id, flags, qnameEnd, key: qnameKey(buf, qnameEnd), qtype, qclass };
     let off = qnameEnd + 4;
     const an = buf.readUInt16BE(6);
     const ns = buf.readUInt16BE(8);
