@@ -38,6 +38,7 @@ export const LEX_CODES = {
   TAB: 'E_CONFIG_TAB',
   INDENT: 'E_CONFIG_INDENT',
   QUOTE: 'E_CONFIG_QUOTE',
+  SYNTAX: 'E_CONFIG_SYNTAX',
 } as const;
 
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t' };
@@ -58,6 +59,10 @@ function lexLine(file: string, line: number, text: string, start: number, errors
     }
     if (ch === '#') break;
     const pos = { file, line, col: i + 1 };
+    if (semicolon) {
+      errors.push(new SourceError(pos, `unexpected text after ';' (a ';' ends the line)`, LEX_CODES.SYNTAX));
+      return { words, semicolon, broken: true };
+    }
     if (ch === '"') {
       let value = '';
       let verbatim = true;

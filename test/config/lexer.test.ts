@@ -47,6 +47,7 @@ describe('config: lexer and indentation tree', () => {
     ['dedent to an unknown level', 'a\n    b\n      c\n  d\n', ['f:4:3: inconsistent indentation: 2 spaces, but the lines above at this level have 4']],
     ['indented first line', ' a\n', ['f:1:2: unexpected indentation: a top-level line must start in column 1']],
     ['unterminated string', 'a "b\n', ['f:1:3: unterminated string: missing closing \'"\'']],
+    ['text after a semicolon', 'a\n  local-asn 1; peer-asn 2;\n', ["f:2:16: unexpected text after ';' (a ';' ends the line)"]],
     ['bad escape', 'a "b\\x"\n', ['f:1:5: unknown escape \'\\x\' in string (allowed: \\" \\\\ \\n \\t)']],
   ];
   for (const [name, src, errors] of BAD) {
