@@ -159,7 +159,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
       const e = err instanceof HttpError ? err : new HttpError(500, 'internal error');
       if (!(err instanceof HttpError)) opts.logger?.error({ err }, 'signals receiver failed on a request');
       opts.observer?.refused(e.status);
-      if (e.status === 413 || e.status === 401 || e.status === 429 || e.status === 503) req.resume();
+      req.resume(); // drain an unread body so the connection can be reused
       if (!res.headersSent) sendError(res, enc, e);
     }
   }
