@@ -47,6 +47,11 @@ describe('config: lexer and indentation tree', () => {
     ['dedent to an unknown level', 'a\n    b\n      c\n  d\n', ['f:4:3: inconsistent indentation: 2 spaces, but the lines above at this level have 4']],
     ['indented first line', ' a\n', ['f:1:2: unexpected indentation: a top-level line must start in column 1']],
     ['unterminated string', 'a "b\n', ['f:1:3: unterminated string: missing closing \'"\'']],
+    ['tab after a word', 'a\tb\n', ['f:1:2: tab character: indent and separate with spaces']],
+    ['siblings at two depths', 'a\n  b\n    c\n   d\n', ['f:4:4: inconsistent indentation: 3 spaces, but the lines above at this level have 4']],
+    ['dedent between levels', 'a\n  b\n c\n', ['f:3:2: inconsistent indentation: 1 spaces, but the lines above at this level have 2']],
+    ['backslash ending a string', 'a "b\\', ["f:1:5: unknown escape '\\' in string (allowed: \\\" \\\\ \\n \\t)"]],
+    ['second string unterminated', 'a "b" "c\n', ['f:1:7: unterminated string: missing closing \'"\'']],
     ['text after a semicolon', 'a\n  local-asn 1; peer-asn 2;\n', ["f:2:16: unexpected text after ';' (a ';' ends the line)"]],
     ['bad escape', 'a "b\\x"\n', ['f:1:5: unknown escape \'\\x\' in string (allowed: \\" \\\\ \\n \\t)']],
   ];
