@@ -2,11 +2,14 @@
  * The query engine shared by the UDP and TCP transports: parse (fast path), dynamic answer or
  * response cache, resolve and encode on a miss. One call per message; never throws.
  *
- * Measured design evidence (bench/dns, dnsperf on a 2-core VM, server pinned to one core): a
- * minimal raw Node UDP responder reaches ~52k q/s, dns-packet decode+encode per query ~41k
- * (0.79×) and the dns2 server ~36k; hence the hand-written parser and the cache of encoded
- * replies patched per query (ID, RD/CD, 0x20 question bytes, ECS) — see `npm run bench:dns`
- * for the figures of the current code. dns-packet still encodes RDATA on cache misses.
+ * Measured design evidence (`npm run bench:dns`: dnsperf on cpu 0, each server alone on cpu 1,
+ * 2-core VM shared with other work, 2026-11-25): the minimal raw Node UDP responder (copy the
+ * query, append a fixed answer, no parsing) answered 190–201k q/s; this engine 173–183k q/s
+ * (0.86–0.93× — 0.86 before the hit path lost its string-built cache key and Map-based
+ * counters); the dns2 server 13.7–14.6k q/s (0.07×). The design team measured a full dns-packet
+ * decode+encode per query at ~0.79× of raw. Hence the hand-written parser (wire/query.ts) and
+ * the per-name cache of encoded replies patched per query (ID, RD/CD, 0x20 question bytes,
+ * ECS); dns-packet still encodes RDATA on cache misses, once per record (wire/writer.ts).
  */
 import type { Logger } from '../util/log';
 import type { ClientInfo } from './dynamic';

@@ -93,9 +93,10 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
     }
     const dyn = client ? ds.dynamic.get(name) : undefined;
     if (dyn && client) {
+      // Whatever it says now may change with the next query: never cache a reply that asked it.
+      p.cacheable = false;
       const d = dyn.answer(qtype, client);
       if (d) {
-        p.cacheable = false;
         p.scopePrefix = d.scopePrefix;
         if (d.records.length === 0) p.authority.push(zone.negativeSoa());
         for (const r of d.records) p.answer.push(wire(r, name));

@@ -197,6 +197,19 @@ describe('dns answers: dynamic responders and updates', () => {
     const stat = ask(e, query('api.example.com', 'TXT'));
     expect(names(stat.answers)).to.deep.equal(['api.example.com TXT']);
   });
+  it('a CNAME into a dynamic name is followed to the pick, and never cached', () => {
+    let addr: string | undefined = '2001:db8:3::1';
+    const flip: DynamicResponder = { name: 'www.example.com', answer: (qtype) => (qtype === 'AAAA' && addr ? { records: [rr('www.example.com', 'AAAA', addr, 30)], scopePrefix: 0 } : undefined) };
+    const f = engine([flip]);
+    const first = ask(f, query('alias.example.com', 'AAAA'));
+    expect(names(first.answers)).to.deep.equal(['alias.example.com CNAME', 'www.example.com AAAA']);
+    addr = undefined;
+    const fallback = ask(f, query('alias.example.com', 'AAAA'));
+    expect((fallback.answers?.[1] as { data: string }).data).to.equal('2001:db8::1');
+    addr = '2001:db8:4::1';
+    const again = ask(f, query('alias.example.com', 'AAAA'));
+    expect((again.answers?.[1] as { data: string }).data).to.equal('2001:db8:4::1');
+  });
   it('rejects a dynamic name outside every zone or below a cut', () => {
     expect(() => new DataSet(testZones(), [{ ...picker, name: 'api.example.org' }])).to.throw(DataSetError, /not inside a served zone/);
     expect(() => new DataSet(testZones(), [{ ...picker, name: 'x.sub.example.com' }])).to.throw(DataSetError, /delegation sub.example.com/);

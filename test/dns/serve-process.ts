@@ -17,10 +17,10 @@ export interface ServeProcess {
 }
 
 /** Spawns `serve DIR --dns 127.0.0.1:PORT` on a random high port (retrying if taken). */
-export async function startServe(args: string[], opts: { cpu?: string } = {}): Promise<ServeProcess> {
+export async function startServe(args: string[] | ((port: number) => string[]), opts: { cpu?: string } = {}): Promise<ServeProcess> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
-    const argv = [MAIN, 'serve', ...args, '--dns', `127.0.0.1:${port}`];
+    const argv = [MAIN, 'serve', ...(typeof args === 'function' ? args(port) : args), '--dns', `127.0.0.1:${port}`];
     const child = opts.cpu ? spawn('taskset', ['-c', opts.cpu, process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     const logs: string[] = [];
     const waiters: Array<() => void> = [];
@@ -71,8 +71,13 @@ export async function startServe(args: string[], opts: { cpu?: string } = {}): P
 
 /** Runs dig against the server; resolves to its stdout. */
 export function dig(port: number, ...args: string[]): Promise<string> {
+  return digAt('127.0.0.1', port, ...args);
+}
+
+/** Runs dig against `server` (an address on loopback). */
+export function digAt(server: string, port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], (err, stdout) => {
+    execFile('dig', [`@${server}`, '-p', String(port), '+time=2', '+tries=1', ...args], (err, stdout) => {
       if (err && !stdout) reject(err);
       else resolve(stdout);
     });

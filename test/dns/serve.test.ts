@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
 import { requireTools } from '../support/tools';
-import { dig, startServe } from './serve-process';
+import { dig, digAt, startServe } from './serve-process';
 import type { ServeProcess } from './serve-process';
 import { query } from './helpers';
 
@@ -168,5 +168,31 @@ describe('anypick serve (dig against a real process)', function () {
   it('SIGTERM closes the sockets and exits 0', async () => {
     const code = await srv.stop();
     expect(code).to.equal(0);
+  });
+});
+
+describe('anypick serve on several addresses (IPv4 and IPv6)', function () {
+  this.timeout(20000);
+  let dir: string;
+  let srv: ServeProcess | undefined;
+  after(async () => {
+    if (srv) await srv.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  it('answers on 127.0.0.1 and [::1] given two --dns options, over UDP and TCP', async function () {
+    requireTools(this, 'dig');
+    dir = mkdtempSync(join(tmpdir(), 'anypick-dns6-'));
+    writeFileSync(join(dir, 'example.com.zone'), ZONE);
+    srv = await startServe((port) => [dir, '--dns', `[::1]:${port}`]);
+    expect(srv.logs.filter((l) => /dns listening/.test(l)).map((l) => JSON.parse(l).host)).to.have.members(['127.0.0.1', '::1']);
+    expect(await digAt('::1', srv.port, '+short', 'www.example.com', 'AAAA')).to.equal('2001:db8::1\n');
+    expect(await digAt('::1', srv.port, '+tcp', '+short', 'www.example.com', 'A')).to.equal('192.0.2.1\n');
+    expect(await dig(srv.port, '+short', 'www.example.com', 'A')).to.equal('192.0.2.1\n');
+  });
+  it('rejects a malformed --dns with a usage error (exit 2)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'src', 'cli', 'main.js'), 'serve', '--dns', '::1:53'], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/--dns ::1:53: expected ADDR:PORT/);
   });
 });
