@@ -62,8 +62,39 @@ export function servicePickList(sp: ServicePick): List {
   return list;
 }
 
+/**
+ * Rejects `requires` cycles among a list's entries (a branch that needs itself can never be
+ * up), naming the file, line and column of the entry that closes the cycle.
+ */
+export function checkRequiresCycles(list: List): void {
+  const byName = new Map(list.entries.map((e) => [e.name, e]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]): void => {
+    const e = byName.get(name);
+    if (!e || state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const p = e.pos;
+      throw new TierNotFoundError(`${p.file}:${p.line}:${p.col}: requires cycle in list '${list.name}': ${[...path, name].join(' → ')}`);
+    }
+    state.set(name, 'visiting');
+    for (const r of e.requires) visit(r.name, [...path, name]);
+    state.set(name, 'done');
+  };
+  for (const e of list.entries) visit(e.name, []);
+}
+
+/** A top-level `service NAME:` with `next-hop: list.NAME` (seed example 1) as a service pick. */
+export function findTopLevelServicePick(model: DeliveryModel, name: string): { service: Service; list: List } {
+  const service = model.services.find((s) => s.name === name && s.tier === undefined);
+  if (!service) throw new TierNotFoundError(`no top-level service '${name}' in the delivery files`);
+  const list = service.nextHop?.resolved ?? model.lists.find((l) => l.name === service.nextHop?.name);
+  if (!list) throw new TierNotFoundError(`service '${name}' has no next-hop list`);
+  return { service, list };
+}
+
 /** List entries as the service pick runs them. */
 export function entriesOf(list: List): EntryConfig[] {
+  checkRequiresCycles(list);
   return list.entries.map((e) => ({
     name: e.name,
     priority: e.priority,

@@ -8,7 +8,7 @@ import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError, loadAdmission } from '../../l7/admission/admission';
 import { ClusterPickRoute } from '../../l7/cluster/route';
-import { TierNotFoundError, admitControl, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, servicePickList } from '../../l7/from-model';
+import { TierNotFoundError, admitControl, findTopLevelServicePick, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, servicePickList } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
 import type { ProxyRoute } from '../../l7/proxy/server';
 import { ServicePickRoute } from '../../l7/service-pick/route';
@@ -63,7 +63,10 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   const level = (str(values['log-level']) ?? 'info') as LogLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level ${level}: want one of ${LOG_LEVELS.join(', ')}`);
   const dcName = str(values.datacenter);
-  if (!dcName) throw new UsageError('--datacenter NAME is required');
+  const topService = str(values.service);
+  if (!dcName && !topService) throw new UsageError('--datacenter NAME (or --service NAME for a top-level service pick) is required');
+  if (dcName && topService) throw new UsageError('give --datacenter or --service, not both');
+  if (topService && values.cluster !== undefined) throw new UsageError('--cluster goes with --datacenter');
   const listen = listenOf(str(values.listen) ?? '', '--listen');
   const upstreamPort = portOf(str(values['upstream-port']));
   const reportTo = (values['report-to'] as string[] | undefined) ?? [];
@@ -80,8 +83,6 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   const model = loaded.model;
   const cfg = signalsConfigFromModel(model);
-  const { delivery, dc } = findDatacenter(model, dcName);
-  const service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
   const clusterName = str(values.cluster);
 
   let registry: MemberRegistry | undefined;
@@ -99,7 +100,23 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   let member: string;
   let tier: 'cluster' | 'datacenter';
   let scheme = 'http';
-  if (clusterName) {
+  let service: string;
+  let what: string;
+  if (topService) {
+    const top = findTopLevelServicePick(model, topService);
+    const control = admitControl(top.service);
+    const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort });
+    route = r;
+    availability = () => servicePickAvailability(r.decide());
+    member = str(values.member) ?? topService;
+    tier = 'cluster';
+    service = topService;
+    scheme = control?.uri?.scheme ?? top.service.listen?.scheme ?? scheme;
+    what = `service pick of ${topService}`;
+  } else if (clusterName) {
+    const { delivery, dc } = findDatacenter(model, dcName!);
+    service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
+    what = `service pick of ${dcName}/${clusterName}`;
     const sp = findServicePick(dc, clusterName);
     const control = admitControl(sp.service);
     const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort });
@@ -109,6 +126,9 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     tier = 'cluster';
     scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
   } else {
+    const { delivery, dc } = findDatacenter(model, dcName!);
+    service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
+    what = `cluster pick of ${dcName}`;
     const s = clusterPickService(dc);
     const control = admitControl(s);
     const geoFile = str(values['geoip-db']);
@@ -140,7 +160,6 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     });
     publisher.start();
   }
-  const what = clusterName ? `service pick of ${dcName}/${clusterName}` : `cluster pick of ${dcName}`;
   logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: what, service }, 'proxy listening');
   process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}\n`);
 
@@ -166,13 +185,15 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
 export const proxyCommand: Command = {
   name: 'proxy',
   summary: 'run the cluster pick of a datacenter, or the service pick of a cluster (L7)',
-  usage: `Usage: anypick proxy [PATH…] --datacenter NAME [--cluster NAME] --listen ADDR:PORT [options]
+  usage: `Usage: anypick proxy [PATH…] (--datacenter NAME [--cluster NAME] | --service NAME) --listen ADDR:PORT [options]
 
 Runs one L7 tier of the delivery in PATH… (files or directories; default zones/):
   --datacenter NAME        the cluster pick of this datacenter (chooses a cluster by
                            internet-location-then-dynamic-weight, forwards to its service pick)
   --cluster NAME           instead, the service pick of this cluster of the datacenter
                            (priority-then-weight over its list, admission, passive health)
+  --service NAME           instead of --datacenter: the service pick of a top-level
+                           'service NAME:' with 'next-hop: list.NAME' (seed example 1)
 
 Options:
   --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
@@ -180,6 +201,7 @@ Options:
   --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
+  --member NAME            with --service: the member name reported upward (default NAME)
   --upstream-port N        port of dynamic members (their presence carries only an address; default 80)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
@@ -188,6 +210,8 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
   options: {
     datacenter: { type: 'string' },
     cluster: { type: 'string' },
+    service: { type: 'string' },
+    member: { type: 'string' },
     listen: { type: 'string' },
     signals: { type: 'string' },
     tokens: { type: 'string' },

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { Backend } from './support/backends';
+import { ROOT, anypick } from './support/procs';
+
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const SEED = join(ROOT, '..', 'shared', 'seed', 'examples');
+
+function run(args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15000 });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('l7/anypick proxy command', function () {
+  this.timeout(30_000);
+  const dir = mkdtempSync(join(tmpdir(), 'anypick-proxy-cli-'));
+  symlinkSync(join(ROOT, 'zones', 'example.com'), join(dir, 'example.com'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const usage: [string, string[], number, RegExp][] = [
+    ['no tier', ['proxy', dir, '--listen', '127.0.0.1:0'], 2, /--datacenter NAME/],
+    ['bad listen', ['proxy', dir, '--datacenter', 'x', '--listen', 'nope'], 2, /--listen/],
+    ['report without token', ['proxy', dir, '--datacenter', 'x', '--listen', '127.0.0.1:0', '--report-to', 'http://127.0.0.1:1'], 2, /--token/],
+    ['unknown option', ['proxy', dir, '--bogus'], 2, /bogus/],
+  ];
+  for (const [name, args, code, re] of usage) {
+    it(`${name} → exit ${code}`, () => {
+      const r = run(args);
+      expect(r.status, r.out).to.equal(code);
+      expect(r.out).to.match(re);
+    });
+  }
+
+  it('an unknown datacenter is invalid input (exit 1) naming the known ones', () => {
+    const d = join(dir, 'five');
+    spawnSync('mkdir', ['-p', d]);
+    copyFileSync(join(SEED, '5-delivery-global.delivery'), join(d, '5-delivery-global.delivery'));
+    copyFileSync(join(SEED, '4-anycast-dns.delivery'), join(d, '4-anycast-dns.delivery'));
+    const r = run(['proxy', d, '--datacenter', 'datacenter-9', '--listen', '127.0.0.1:0']);
+    expect(r.status, r.out).to.equal(1);
+    expect(r.out).to.contain("no datacenter 'datacenter-9'").and.contain('datacenter-1');
+  });
+
+  it('a requires cycle is rejected with file:line:col (exit 1)', () => {
+    const f = join(dir, 'cycle', 'c.delivery');
+    spawnSync('mkdir', ['-p', join(dir, 'cycle')]);
+    writeFileSync(f, 'list l:\n  a:\n    priority: 1\n    requires: b\n    members:\n      a1 127.0.0.1:1\n  b:\n    priority: 2\n    requires: a\n    members:\n      b1 127.0.0.1:2\n\nservice s:\n  next-hop: list.l\n');
+    const r = run(['proxy', join(dir, 'cycle'), '--service', 's', '--listen', '127.0.0.1:0']);
+    expect(r.status, r.out).to.equal(1);
+    expect(r.out).to.match(/c\.delivery:2:3: requires cycle in list 'l': a → b → a/);
+  });
+
+  it('seed example 1 runs as a service pick: admission, then priority-then-weight over static members', async () => {
+    const gpu = await new Backend('gpu').start();
+    const cpu = await new Backend('cpu').start();
+    const d = join(dir, 'one');
+    spawnSync('mkdir', ['-p', d]);
+    symlinkSync(join(ROOT, 'zones', 'example.com'), join(d, 'example.com'));
+    // Seed example 1 with static members added (addresses and ports only).
+    const text = spawnSync('cat', [join(SEED, '1-service-pick.delivery')], { encoding: 'utf8' }).stdout
+      .replace('    weight: 100\n', `    weight: 100\n    members:\n      gpu-1 127.0.0.1:${gpu.port}\n`)
+      .replace('    weight: 250\n', `    weight: 250\n    members:\n      cpu-1 127.0.0.1:${cpu.port}\n`);
+    writeFileSync(join(d, '1-service-pick.delivery'), text);
+    const child = await anypick(['proxy', d, '--service', 'my-service', '--listen', '127.0.0.1:0', '--log-level', 'warn'], /listening on/);
+    try {
+      const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const ok = await request(`http://127.0.0.1:${port}/api/items/1`, { headers: { host: 'example.com', 'x-forwarded-proto': 'https' } });
+      expect(ok.statusCode).to.equal(200);
+      expect(((await ok.body.json()) as { name: string }).name).to.equal('gpu');
+      await gpu.stop();
+      const fb = await request(`http://127.0.0.1:${port}/api/items/1`, { headers: { host: 'example.com' } });
+      expect(((await fb.body.json()) as { name: string }).name).to.equal('cpu');
+      const no = await request(`http://127.0.0.1:${port}/api/unknown`, { headers: { host: 'example.com' } });
+      expect(no.statusCode).to.equal(404);
+      await no.body.dump();
+    } finally {
+      await child.stop();
+      await gpu.stop();
+      await cpu.stop();
+    }
+  });
+});
