@@ -8,7 +8,8 @@ import { CONFIG_CODES, checkName, dispatch, newScope } from './context';
 import type { LoadContext, Scope } from './context';
 import { applicationRef } from './refs';
 import { blockAt } from './interpret-members';
-import { finishService, interpretControl, interpretList, interpretService, SERVICE_KEYS, serviceTable, urlValue } from './interpret-service';
+import { finishService, interpretControl, interpretService, SERVICE_KEYS, serviceTable, urlValue } from './interpret-service';
+import { interpretList } from './interpret-list';
 import { parseDuration, parseLocation } from './values';
 import type {
   Channel, ClusterPick, ClusterSection, DatacenterSection, Delivery, Publication, Service, ServicePick, SignalName, Subscription,
