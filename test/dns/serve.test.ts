@@ -41,6 +41,22 @@ function udpExchange(port: number, msg: Buffer, ms = 1500): Promise<Buffer | und
   });
 }
 
+/** Queries www.example.com A back to back until stopped; counts answered and failed queries. */
+function queryLoop(port: number): { stop(): Promise<{ ok: number; failed: number }> } {
+  let running = true;
+  let ok = 0;
+  let failed = 0;
+  const done = (async () => {
+    for (let id = 1; running; id = (id + 1) & 0xffff) {
+      const r = await udpExchange(port, query('www.example.com', 'A', { id }), 1000);
+      const d = r ? dnsPacket.decode(r) : undefined;
+      if (d && d.id === id && (d as { rcode?: string }).rcode === 'NOERROR' && (d.answers?.length ?? 0) === 1) ok++;
+      else failed++;
+    }
+  })();
+  return { stop: async () => { running = false; await done; return { ok, failed }; } };
+}
+
 describe('anypick serve (dig against a real process)', function () {
   this.timeout(30000);
   let dir: string;
@@ -149,6 +165,7 @@ describe('anypick serve (dig against a real process)', function () {
   });
 
   it('reload: a broken file is logged with file:line:col and the last good data keeps serving; the fix takes effect; SIGHUP reloads', async () => {
+    const loop = queryLoop(srv.port);
     const mark = srv.logs.length;
     writeFileSync(zoneFile(), ZONE + 'new  A  192.0.2.300\n');
     const line = await srv.waitForLog(/reload rejected/, 10000, mark);
@@ -163,6 +180,9 @@ describe('anypick serve (dig against a real process)', function () {
     const mark3 = srv.logs.length;
     srv.child.kill('SIGHUP');
     await srv.waitForLog(/"why":"SIGHUP".*"msg":"reloaded"/, 10000, mark3);
+    const during = await loop.stop();
+    expect(during.failed, 'queries that failed during the reloads').to.equal(0);
+    expect(during.ok).to.be.greaterThan(10);
   });
 
   it('SIGTERM closes the sockets and exits 0', async () => {
