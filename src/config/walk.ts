@@ -37,11 +37,21 @@ export function hasRecordMembers(s: Service): boolean {
 }
 
 /**
+ * Whether a top-level service is answered by DNS: it has static members and either some are
+ * records (seed example 3) or it listens on a whole host (no path) — DNS answers for names, not
+ * paths, so a service on `https://example.com/api/` with block members is a cluster pick
+ * (seed example 2).
+ */
+export function isDnsTier(s: Service): boolean {
+  if (!s.listen) return false;
+  if (s.tier !== undefined) return s.tier === 'datacenter';
+  return s.members?.kind === 'static' && (hasRecordMembers(s) || s.listen.path === '/');
+}
+
+/**
  * The services the authoritative DNS tier answers for (the DNS name is the `listen` host):
- * every delivery's datacenter-pick service, and top-level services whose members are records
- * (seed example 3). Top-level services with address-block members (seed example 2) are cluster
- * picks, not DNS.
+ * every delivery's datacenter-pick service, and top-level services `isDnsTier` accepts.
  */
 export function dnsServices(model: DeliveryModel): PlacedService[] {
-  return allServices(model).filter((p) => p.service.listen && (p.service.tier === 'datacenter' || (p.service.tier === undefined && hasRecordMembers(p.service))));
+  return allServices(model).filter((p) => isDnsTier(p.service));
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { loadTree } from './helpers';
+import { dnsServices } from '../../src/config/walk';
 
 const HEAD = `delivery d
   publish:
@@ -31,6 +32,18 @@ describe('config: optional extensions', () => {
     const { errors, warnings } = loadTree({ 'a.delivery': `${HEAD}  datacenter-pick-service s:\n    next-hop-strategy:\n      dynamic: internet-location-then-dynamic-weight\n    next-hop-members:\n      dynamic: membership.s.datacenter\n` });
     expect(errors).to.deep.equal([]);
     expect(warnings).to.deep.equal(["a.delivery:6:27: datacenter-pick-service 's' has no 'listen': the DNS tier answers for no name"]);
+  });
+
+  it('DNS tier: datacenter picks, record members, or block members on a whole host', () => {
+    const svc = (name: string, listen: string, target: string): string =>
+      `service ${name}:\n  listen "${listen}"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n  next-hop-members:\n    m 1 dyn ${target}\n`;
+    const { result, errors } = loadTree({ 'a.delivery': [
+      svc('records', 'https://a.example', '"a.example AAAA IN 60 2001:db8::/64"'),
+      svc('host-blocks', 'https://b.example', '2001:db8:1::/64'),
+      svc('path-blocks', 'https://b.example/api/', '2001:db8:2::/64'),
+    ].join('') });
+    expect(errors).to.deep.equal([]);
+    expect(dnsServices(result.model).map((p) => p.service.name)).to.deep.equal(['records', 'host-blocks']);
   });
 
   it('strategy options', () => {
