@@ -11,8 +11,8 @@ import { loadZoneFile, originFromFileName } from '../zone';
 import type { Zone } from '../zone';
 import { LoadContext } from './context';
 import { applicationName, interpretFile } from './interpret';
-import { resolveAll } from './resolve';
-import { dnsServices, allServices } from './walk';
+import { checkRequireCycles, resolveAll } from './resolve';
+import { allEntries, dnsServices, allServices } from './walk';
 import { emptyModel } from './model';
 import type { DeliveryModel } from './model';
 
@@ -173,6 +173,7 @@ export function loadPaths(paths: string[]): LoadResult {
   }
   const pulled = pullApplications(ctx, loaded);
   resolveAll(ctx);
+  checkRequireCycles(ctx, allEntries(ctx.model));
   uniqueDnsNames(ctx);
   crossCheck(ctx, zones);
   errors.push(...ctx.errors);

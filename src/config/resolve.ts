@@ -4,7 +4,7 @@
  */
 import { CONFIG_CODES } from './context';
 import type { LoadContext, Scope } from './context';
-import type { Delivery, ServiceLike, Subscription, Tier } from './model';
+import type { Delivery, ListEntry, ServiceLike, Subscription, Tier } from './model';
 
 function chain(scope: Scope): Scope[] {
   const out: Scope[] = [];
@@ -99,5 +99,40 @@ export function resolveAll(ctx: LoadContext): void {
         break;
       }
     }
+  }
+}
+
+/**
+ * A list entry that (transitively) requires itself can never be available: report each cycle
+ * once, at the entry of the cycle written first, as `requires cycle in list 'l': a → b → a`.
+ */
+export function checkRequireCycles(ctx: LoadContext, entries: ListEntry[]): void {
+  const reported = new Set<ListEntry>();
+  const order = new Map(entries.map((e, i) => [e, i]));
+  for (const start of entries) {
+    if (reported.has(start)) continue;
+    // Depth-first search for a path back to `start`.
+    const path: ListEntry[] = [start];
+    const seen = new Set<ListEntry>([start]);
+    const dfs = (e: ListEntry): boolean => {
+      for (const r of e.requires) {
+        const t = r.resolved;
+        if (!t || t.kind !== 'list-entry') continue;
+        if (t === start) return true;
+        if (seen.has(t)) continue;
+        seen.add(t);
+        path.push(t);
+        if (dfs(t)) return true;
+        path.pop();
+      }
+      return false;
+    };
+    if (!dfs(start)) continue;
+    const first = path.reduce((a, b) => ((order.get(b) ?? 0) < (order.get(a) ?? 0) ? b : a));
+    if (reported.has(first)) continue;
+    const i = path.indexOf(first);
+    const cycle = [...path.slice(i), ...path.slice(0, i), first];
+    for (const e of path) reported.add(e);
+    ctx.error(first.pos, `requires cycle in list '${first.list}': ${cycle.map((e) => e.name).join(' → ')}`, CONFIG_CODES.REF);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Helpers to walk a loaded model: every service at every tier, with where it sits.
  */
-import type { ClusterSection, DatacenterSection, Delivery, DeliveryModel, Service } from './model';
+import type { ClusterSection, DatacenterSection, Delivery, DeliveryModel, List, ListEntry, Service } from './model';
 
 /** A service and the delivery sections that enclose it. */
 export interface PlacedService {
@@ -54,4 +54,22 @@ export function isDnsTier(s: Service): boolean {
  */
 export function dnsServices(model: DeliveryModel): PlacedService[] {
   return allServices(model).filter((p) => isDnsTier(p.service));
+}
+
+/** Every list of the model: top-level ones, then those inside each delivery's tiers. */
+export function allLists(model: DeliveryModel): List[] {
+  const out: List[] = [...model.lists];
+  for (const d of model.deliveries) {
+    for (const dc of d.datacenters) {
+      if (!dc.clusterPick) continue;
+      out.push(...dc.clusterPick.lists);
+      for (const c of dc.clusterPick.clusters) out.push(...(c.servicePick?.lists ?? []));
+    }
+  }
+  return out;
+}
+
+/** Every list entry of the model, in file order. */
+export function allEntries(model: DeliveryModel): ListEntry[] {
+  return allLists(model).flatMap((l) => l.entries);
 }

@@ -118,6 +118,8 @@ const CASES: Case[] = [
     errors: ["a.delivery:14:10: unresolved reference 'control.inner': no control 'inner' in scope"] },
   { name: 'unresolved dependency', files: { 'a.delivery': 'list l:\n  a:\n    requires: b\n' },
     errors: ["a.delivery:3:15: unresolved dependency 'b': no service, list or list entry of that name in scope (defined: a, l)"] },
+  { name: 'requires cycle', files: { 'a.delivery': 'list l:\n  a:\n    requires: b\n  b:\n    requires: c\n  c:\n    requires: a\n  d:\n    requires: d\n' },
+    errors: ["a.delivery:2:3: requires cycle in list 'l': a → b → c → a", "a.delivery:8:3: requires cycle in list 'l': d → d"] },
   { name: 'duplicate names across files', files: { 'a.delivery': 'list l:\n  e:\n    weight: 1\n', 'b.delivery': 'list l:\n  f:\n    weight: 2\n' },
     errors: ["b.delivery:1:6: duplicate list 'l' (first defined at a.delivery:1:6)"] },
   { name: 'two DNS-tier services for one name', files: {
