@@ -32,13 +32,17 @@ async function main(): Promise<void> {
   const dns = await startDnsServer({ listen: [{ host: '127.0.0.1', port: 0 }], zones: loaded.zones, dynamic, logger });
   const rx = await startSignalsReceiver({ listen: '127.0.0.1:0', registry, tokens: TokenStore.load(tokensFile)!, blocks: cfg.blocks, logger });
   process.stdout.write(JSON.stringify({ dns: dns.addresses()[0]!.port, signals: rx.address().port }) + '\n');
-  process.once('SIGTERM', () => {
-    void Promise.all([dns.close(), rx.close()]).then(() => {
+  const stop = (): void => {
+    setTimeout(() => process.exit(0), 1000).unref();
+    void Promise.all([dns.close(), rx.close()]).finally(() => {
       registry.close();
       geo?.close();
       process.exit(0);
     });
-  });
+  };
+  process.once('SIGTERM', stop);
+  // The benchmark holds our stdin open: when it dies, we go too.
+  process.stdin.on('end', stop).resume();
 }
 
 main().catch((err: unknown) => {

@@ -52,7 +52,7 @@ function startNode(target: string, dir: string, tokensFile: string): Promise<Nod
   const argv = target === 'pieces'
     ? [join(ROOT, 'dist', 'bench', 'failover', 'node.js'), dir, tokensFile, String(LEASE_MS)]
     : [MAIN, 'serve', dir, '--dns', '127.0.0.1:0', '--signals', '127.0.0.1:0', '--tokens', tokensFile, '--http', '127.0.0.1:0', '--log-level', 'info'];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { stdio: [target === 'pieces' ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let dns = 0;
