@@ -72,9 +72,9 @@ interface Result {
   lost: string;
 }
 
-function runDnsperf(name: string, port: number, dataFile: string, outFile: string): Result {
+function runDnsperf(name: string, port: number, dataFile: string, outFile: string, extra: string[]): Result {
   const fd = openSync(outFile, 'w');
-  const [cmd, args] = pinned('0', 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', dataFile, '-l', String(SECONDS), '-c', '8', '-q', '200', '-v']);
+  const [cmd, args] = pinned('0', 'dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', dataFile, '-l', String(SECONDS), '-c', '8', '-q', '200', '-v', ...extra]);
   try {
     execFileSync(cmd, args, { stdio: ['ignore', fd, fd] });
   } finally {
@@ -91,12 +91,12 @@ function runDnsperf(name: string, port: number, dataFile: string, outFile: strin
   return { name, qps, avgMs: avg * 1000, p99Ms: p99 * 1000, lost };
 }
 
-async function measure(name: string, start: (port: number) => ChildProcess, dir: string): Promise<Result> {
+async function measure(name: string, start: (port: number) => ChildProcess, dir: string, extra: string[] = []): Promise<Result> {
   const port = 20000 + Math.floor(Math.random() * 40000);
   const child = start(port);
   try {
     await waitReady(port);
-    return runDnsperf(name, port, join(dir, 'queries.txt'), join(dir, 'out', `${name}.out`));
+    return runDnsperf(name, port, join(dir, 'queries.txt'), join(dir, 'out', `${name}.out`), extra);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -123,13 +123,15 @@ async function main(): Promise<void> {
       results.push(await measure('raw-node', raw, dir));
       results.push(await measure('anypick', serve, dir));
     }
+    // The same static answers asked with EDNS and an ECS option (198.51.100.0/24): the patch path that appends ECS.
+    results.push(await measure('anypick+ecs', serve, dir, ['-E', '8:00011800c63364']));
     results.push(await measure('dns2', dns2, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`\n${'target'.padEnd(10)} ${'QPS'.padStart(10)} ${'avg ms'.padStart(8)} ${'p99 ms'.padStart(8)}  lost\n`);
+  process.stdout.write(`\n${'target'.padEnd(12)} ${'QPS'.padStart(10)} ${'avg ms'.padStart(8)} ${'p99 ms'.padStart(8)}  lost\n`);
   for (const x of results) {
-    process.stdout.write(`${x.name.padEnd(10)} ${x.qps.toFixed(0).padStart(10)} ${x.avgMs.toFixed(3).padStart(8)} ${x.p99Ms.toFixed(3).padStart(8)}  ${x.lost}\n`);
+    process.stdout.write(`${x.name.padEnd(12)} ${x.qps.toFixed(0).padStart(10)} ${x.avgMs.toFixed(3).padStart(8)} ${x.p99Ms.toFixed(3).padStart(8)}  ${x.lost}\n`);
   }
   const best = (n: string): number => Math.max(...results.filter((x) => x.name === n).map((x) => x.qps));
   const ratio = best('anypick') / best('raw-node');
