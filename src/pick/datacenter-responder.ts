@@ -7,8 +7,8 @@ import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic
 import type { ZoneRecord } from '../zone/types';
 import { maskBytes, networkOf, parseAddress, unmapV4 } from '../geo/address';
 import type { GeoMatch } from '../geo/lookup';
-import { pickDatacenter } from './datacenter-strategy';
-import type { DatacenterCandidate, DatacenterPick, DatacenterPickOptions } from './datacenter-strategy';
+import { drawDatacenter, pickDatacenter, planDatacenter } from './datacenter-strategy';
+import type { DatacenterCandidate, DatacenterPick, DatacenterPickOptions, DatacenterPlan } from './datacenter-strategy';
 import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
 import type { Rand } from './random';
@@ -23,6 +23,9 @@ export interface GeoSource {
 
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
 export const STICKY_PREFIX = { 4: 24, 6: 56 } as const;
+
+/** Bound of the per-responder caches (geo lookups, plans, records). */
+const CACHE_LIMIT = 65536;
 
 /** Where a member's location came from. */
 export type LocationSource = 'explicit' | 'geo' | 'none';
@@ -74,6 +77,11 @@ function inside(address: string, network: string): boolean {
 export class DatacenterResponder implements DynamicResponder {
   readonly name: string;
   private placed?: PlacedMember[];
+  /** Answer records by type, address and TTL: the DNS writer caches encodings per record object. */
+  private readonly recordCache = new Map<string, ZoneRecord>();
+  private readonly geoCache = new Map<string, GeoMatch>();
+  private readonly plans = new Map<string, DatacenterPlan<DcTarget>>();
+  private planVersion = '';
   private placedGeneration = -1;
 
   constructor(
@@ -102,53 +110,126 @@ export class DatacenterResponder implements DynamicResponder {
     return s;
   }
 
-  /** Decides for one query; undefined for types other than A/AAAA or without targets of that family. */
-  decide(qtype: string, client: ClientInfo): DatacenterDecision | undefined {
-    if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
+  /** The candidates for a query type (members with a target of its family). */
+  private candidates(qtype: 'A' | 'AAAA'): DatacenterCandidate<DcTarget>[] {
     const family = qtype === 'A' ? 4 : 6;
-    const placed = this.members();
     const cands: DatacenterCandidate<DcTarget>[] = [];
-    for (const p of placed) {
+    for (const p of this.members()) {
       const targets = p.spec.targets.filter((t) => t.family === family);
       if (targets.length === 0) continue;
       cands.push({ name: p.spec.name, staticWeight: p.spec.weight, dynamic: p.spec.dynamic, location: p.location, live: this.live(p.spec.name), targets });
     }
-    if (cands.length === 0) return undefined;
+    return cands;
+  }
 
-    // RFC 7871 §7.1.2: a SOURCE PREFIX-LENGTH of 0 asks for an answer independent of the client.
+  /** Geo lookups per address, kept for one database generation (bounded). */
+  private lookup(address: string): GeoMatch | undefined {
+    const geo = this.deps.geo;
+    if (!geo) return undefined;
+    let m = this.geoCache.get(address);
+    if (!m) {
+      if (this.geoCache.size >= CACHE_LIMIT) this.geoCache.clear();
+      m = geo.lookup(address);
+      this.geoCache.set(address, m);
+    }
+    return m;
+  }
+
+  /**
+   * Where the client is. RFC 7871 §7.1.2: an ECS SOURCE PREFIX-LENGTH of 0 asks for an answer
+   * independent of the client: location unknown, scope 0, and stickiness hashes ::/0.
+   */
+  private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoMatch; subnet: string; subnetLen: number } {
+    // Cached lookups and plans hold for one geo database generation and member state version.
+    const version = `${this.deps.state?.version ?? 0}|${this.deps.geo?.generation ?? 0}`;
+    if (version !== this.planVersion) {
+      this.plans.clear();
+      this.geoCache.clear();
+      this.planVersion = version;
+    }
     const ecs = client.ecs;
-    const useEcs = ecs !== undefined && ecs.sourcePrefix > 0;
+    const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
+    const useEcs = ecs !== undefined && !noClient;
     const address = useEcs ? ecs.address : client.address;
+    const geo = noClient ? undefined : this.lookup(address);
+    if (!needSubnet) return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
     const bytes = unmapV4(parseAddress(address));
-    const subnetLen = useEcs ? Math.min(ecs.sourcePrefix, bytes.length * 8) : STICKY_PREFIX[bytes.length === 4 ? 4 : 6];
-    const subnet = networkOf(bytes, subnetLen);
-    const geo = ecs && !useEcs ? undefined : this.deps.geo?.lookup(address);
-    const opts: DatacenterPickOptions = { ...this.spec.options };
-    if (this.spec.sticky) opts.sticky = { key: subnet };
-    const pick = pickDatacenter(cands, geo?.location, opts, this.deps.rand ?? Math.random);
+    const subnetLen = noClient ? 0 : useEcs ? Math.min(ecs.sourcePrefix, bytes.length * 8) : STICKY_PREFIX[bytes.length === 4 ? 4 : 6];
+    return { address, useEcs, noClient, geo, subnet: networkOf(bytes, subnetLen), subnetLen };
+  }
 
-    // The decision depended on the matched geo network (all of it places the client alike) and,
-    // when sticky, on the hashed subnet too; without a geo database on nothing but that.
-    let scopePrefix = geo ? geo.prefixLength : 0;
-    if (this.spec.sticky) scopePrefix = Math.max(scopePrefix, subnetLen);
-    if (ecs && !useEcs) scopePrefix = 0;
+  /**
+   * The plan for a query type and client network, cached while the geo database generation,
+   * the member state version and the network stay the same: per query only the draw remains.
+   */
+  private plan(qtype: 'A' | 'AAAA', geo: GeoMatch | undefined): DatacenterPlan<DcTarget> {
+    const key = `${qtype}|${geo?.location ? geo.network : '-'}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      if (this.plans.size >= CACHE_LIMIT) this.plans.clear();
+      plan = planDatacenter(this.candidates(qtype), geo?.location, this.spec.options);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
 
+  /**
+   * ECS scope: the decision depended on the matched geo network (all of it places the client
+   * alike) and, when sticky, on the hashed subnet too; without a geo database on nothing else.
+   */
+  private scope(loc: { noClient: boolean; geo?: GeoMatch; subnetLen: number }): number {
+    if (loc.noClient) return 0;
+    const g = loc.geo ? loc.geo.prefixLength : 0;
+    return this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
+  }
+
+  private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
     const records: ZoneRecord[] = [];
-    for (const m of pick.picked) {
+    for (const m of picked) {
       const reported = m.live?.address;
       for (const t of m.targets) {
         const data = reported && inside(reported, t.network) ? reported : t.address;
-        records.push({ name: this.name, type: qtype, class: 'IN', ttl: this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, data, pos: t.pos });
+        records.push(this.record(qtype, data, this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, t));
       }
     }
-    return { qtype, client: { address, source: useEcs ? 'ecs' : 'query', subnet, geo }, members: placed, pick, records, scopePrefix };
+    return records;
   }
 
-  /** DynamicResponder: the picked members' addresses and the ECS scope. */
-  answer(qtype: string, client: ClientInfo): DynamicAnswer | undefined {
-    const d = this.decide(qtype, client);
-    return d && { records: d.records, scopePrefix: d.scopePrefix };
+  /** Decides for one query with the full explanation; undefined for other types than A/AAAA or without targets of that family. */
+  decide(qtype: string, client: ClientInfo): DatacenterDecision | undefined {
+    if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
+    const cands = this.candidates(qtype);
+    if (cands.length === 0) return undefined;
+    const loc = this.locate(client, true);
+    const opts: DatacenterPickOptions = { ...this.spec.options };
+    if (this.spec.sticky) opts.sticky = { key: loc.subnet };
+    const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random);
+    const records = this.records(qtype, pick.picked);
+    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo: loc.geo }, members: this.members(), pick, records, scopePrefix: this.scope(loc) };
   }
+
+  /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
+  answer(qtype: string, client: ClientInfo): DynamicAnswer | undefined {
+    if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
+    const loc = this.locate(client, this.spec.sticky);
+    const plan = this.plan(qtype, loc.geo);
+    if (plan.candidates.length === 0) return undefined;
+    const idx = drawDatacenter(plan, this.deps.rand ?? Math.random, this.spec.sticky ? loc.subnet : undefined);
+    return { records: this.records(qtype, idx.map((i) => plan.candidates[i])), scopePrefix: this.scope(loc) };
+  }
+
+  private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {
+    const key = `${type}|${data}|${ttl}`;
+    let r = this.recordCache.get(key);
+    if (!r) {
+      // Reported addresses come and go; bound the cache.
+      if (this.recordCache.size >= CACHE_LIMIT) this.recordCache.clear();
+      r = { name: this.name, type, class: 'IN', ttl, data, pos: t.pos };
+      this.recordCache.set(key, r);
+    }
+    return r;
+  }
+
 }
 
 /** Builds the responders of every datacenter pick in `specs`. */

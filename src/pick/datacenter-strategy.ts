@@ -129,13 +129,14 @@ function formGroups(ranked: RankedMember[], client: GeoPoint | undefined, tolera
 }
 
 /** Picks one index of `pool` by weight: at random, or by best rendezvous score when sticky. */
-function chooseOne(pool: number[], ranked: RankedMember[], rand: Rand, sticky: boolean): number {
-  if (sticky) {
+function chooseOne(pool: number[], ranked: RankedMember[], rand: Rand, scores: Map<number, number> | undefined): number {
+  if (scores) {
     let best = pool[0];
-    for (const i of pool) if ((ranked[i].stickyScore as number) < (ranked[best].stickyScore as number)) best = i;
+    for (const i of pool) if ((scores.get(i) as number) < (scores.get(best) as number)) best = i;
     return best;
   }
-  const total = pool.reduce((s, i) => s + ranked[i].weight, 0);
+  let total = 0;
+  for (const i of pool) total += ranked[i].weight;
   let x = rand() * total;
   for (const i of pool) {
     x -= ranked[i].weight;
@@ -145,32 +146,79 @@ function chooseOne(pool: number[], ranked: RankedMember[], rand: Rand, sticky: b
 }
 
 /**
+ * The part of a decision that does not depend on the draw: the judged members and their
+ * groups. Plans can be cached while the client's geo network, the member states and the
+ * options stay the same; {@link drawDatacenter} then only draws.
+ */
+export interface DatacenterPlan<T = unknown> {
+  candidates: readonly DatacenterCandidate<T>[];
+  client?: GeoPoint;
+  options: ReturnType<typeof resolveDatacenterOptions>;
+  /** One per candidate, same order. Not mutated by draws. */
+  ranked: RankedMember[];
+  /** Candidate indexes per group, in spill order. */
+  groups: number[][];
+  /** The groups' members with weight > 0. */
+  pools: number[][];
+  /** Every candidate, nearest first (unlocated last): the last-resort order. */
+  byDistance: number[];
+}
+
+/** Judges the candidates and forms the groups (steps 1 and 2 of docs/datacenter-pick.md). */
+export function planDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions): DatacenterPlan<T> {
+  const o = resolveDatacenterOptions(options);
+  const ranked = candidates.map((c) => judge(c, client));
+  const groups = formGroups(ranked, client, o.toleranceKm);
+  groups.forEach((g, n) => g.forEach((i) => (ranked[i].group = n + 1)));
+  const pools = groups.map((g) => g.filter((i) => ranked[i].weight > 0));
+  const byDist = ranked.map((m, i) => [m, i] as [RankedMember, number]).sort(byDistance).map(([, i]) => i);
+  return { candidates, client, options: o, ranked, groups, pools, byDistance: byDist };
+}
+
+/**
+ * Draws the answer of a plan (steps 3 and 4): candidate indexes in answer order. `stickyKey`
+ * replaces the random draw by weighted rendezvous hashing of that key.
+ */
+export function drawDatacenter(plan: DatacenterPlan, rand: Rand, stickyKey?: string): number[] {
+  const { answers, whenNoneReady } = plan.options;
+  const picked: number[] = [];
+  const pools = plan.pools;
+  // Fast path: one answer from a first non-empty pool of one member.
+  for (let n = 0; n < pools.length && picked.length < answers; n++) {
+    if (pools[n].length === 0) continue;
+    if (answers === 1 && pools[n].length === 1) return [pools[n][0]];
+    const pool = [...pools[n]];
+    const scores = stickyKey === undefined ? undefined : new Map(pool.map((i) => [i, rendezvousScore(stickyKey, plan.ranked[i].name, plan.ranked[i].weight)]));
+    while (pool.length && picked.length < answers) {
+      const i = chooseOne(pool, plan.ranked, rand, scores);
+      pool.splice(pool.indexOf(i), 1);
+      picked.push(i);
+    }
+  }
+  if (picked.length) return picked;
+  if (whenNoneReady === 'none') return [];
+  if (whenNoneReady === 'nearest') return plan.byDistance.slice(0, answers);
+  return plan.byDistance;
+}
+
+/**
  * Picks `answers` members for a client: the nearest group of ready members by great-circle
  * distance, then by weight (static × live factor) inside it; further groups only when the
  * nearer ones have no ready capacity (or to fill `answers`); a last resort when nothing is
- * ready. `client` undefined means the client's location is unknown.
+ * ready. `client` undefined means the client's location is unknown. Returns the pick with the
+ * full ranking and the reason (for `anypick explain`).
  */
 export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions, rand: Rand): DatacenterPick<T> {
-  const o = resolveDatacenterOptions(options);
-  const ranked = candidates.map((c) => judge(c, client));
+  const plan = planDatacenter(candidates, client, options);
+  return explainPlan(plan, drawDatacenter(plan, rand, options.sticky?.key));
+}
+
+/** Describes a drawn plan: ranking (copies), reason, group, last resort. */
+export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[]): DatacenterPick<T> {
+  const { candidates, client, groups, pools } = plan;
+  const o = plan.options;
+  const ranked = plan.ranked.map((m) => ({ ...m }));
   if (o.sticky) for (const m of ranked) m.stickyScore = rendezvousScore(o.sticky.key, m.name, m.weight);
-  const groups = formGroups(ranked, client, o.toleranceKm);
-  groups.forEach((g, n) => g.forEach((i) => (ranked[i].group = n + 1)));
-
-  const pickedIdx: number[] = [];
-  let firstGroup: number | undefined;
-  const skipped: number[] = [];
-  for (let n = 0; n < groups.length && pickedIdx.length < o.answers; n++) {
-    const pool = groups[n].filter((i) => ranked[i].weight > 0);
-    if (pool.length === 0 && firstGroup === undefined) skipped.push(n + 1);
-    while (pool.length && pickedIdx.length < o.answers) {
-      const i = chooseOne(pool, ranked, rand, o.sticky !== undefined);
-      pool.splice(pool.indexOf(i), 1);
-      pickedIdx.push(i);
-      firstGroup ??= n + 1;
-    }
-  }
-
   const order = ranked.map((m, i) => [m, i] as [RankedMember, number]);
   const rankingOrder = [...groups.flat(), ...order.filter(([m]) => !m.ready).sort(byDistance).map(([, i]) => i)];
   const finish = (idx: number[], reason: string, extra: Partial<DatacenterPick<T>>): DatacenterPick<T> => {
@@ -178,19 +226,19 @@ export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[],
     return { picked: idx.map((i) => candidates[i]), reason, ranking: rankingOrder.map((i) => ranked[i]), ...extra };
   };
 
-  if (pickedIdx.length === 0) {
-    const all = [...order].sort(byDistance).map(([, i]) => i);
+  const firstPool = pools.findIndex((p) => p.length > 0);
+  if (firstPool < 0) {
     const why = candidates.length === 0 ? 'no members' : 'no member is ready with weight > 0';
     if (o.whenNoneReady === 'none') return finish([], `${why}: last resort 'none' (empty answer)`, { lastResort: 'none' });
     if (o.whenNoneReady === 'nearest') {
-      const idx = all.slice(0, o.answers);
-      return finish(idx, `${why}: last resort 'nearest' (${idx.map((i) => `${ranked[i].name} at ${km(ranked[i].distanceKm)}`).join(', ') || 'none'})`, { lastResort: 'nearest' });
+      return finish(pickedIdx, `${why}: last resort 'nearest' (${pickedIdx.map((i) => `${ranked[i].name} at ${km(ranked[i].distanceKm)}`).join(', ') || 'none'})`, { lastResort: 'nearest' });
     }
-    return finish(all, `${why}: last resort 'all' (every member, nearest first)`, { lastResort: 'all' });
+    return finish(pickedIdx, `${why}: last resort 'all' (every member, nearest first)`, { lastResort: 'all' });
   }
 
   const parts: string[] = [];
-  const g1 = firstGroup as number;
+  const g1 = firstPool + 1;
+  const skipped = groups.slice(0, firstPool).map((_, n) => n + 1);
   const how = o.sticky ? `weighted rendezvous hash of '${o.sticky.key}'` : 'weight';
   if (!client) parts.push(`client location unknown: all ${groups.flat().length} ready members form one group`);
   else {

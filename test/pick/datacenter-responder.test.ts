@@ -78,6 +78,32 @@ describe('pick/datacenter-responder', () => {
     expect(d.pick.picked.map((m) => m.name)).to.deep.equal(['dc1']);
   });
 
+  it('answer() re-plans when the member state version changes (plans are cached per version)', () => {
+    const m: Record<string, MemberLiveState> = {};
+    const state = { version: 1, get: (_t: string, _s: string, n: string) => m[n] };
+    const r = new DatacenterResponder(spec(), { geo, state, rand: seededRandom(1) });
+    const pickFor = () => r.answer('AAAA', ecs('10.3.0.0', 24))!.records[0].data;
+    expect(pickFor()).to.equal('2001:db8:c001:e400::');
+    m.dc3 = { present: true, ready: false, factor: 0 };
+    expect(pickFor()).to.equal('2001:db8:c001:e400::'); // same version: the cached plan
+    state.version++;
+    expect(pickFor()).to.equal('2001:db8:ae21:7700::');
+    delete m.dc3;
+    state.version++;
+    expect(pickFor()).to.equal('2001:db8:c001:e400::');
+  });
+
+  it('answer() draws by weight from the cached plan', () => {
+    const r = new DatacenterResponder(spec({ options: { toleranceKm: 20000 } }), { geo, rand: seededRandom(5) });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 30000; i++) {
+      const a = String(r.answer('AAAA', ecs('10.3.0.0', 24))!.records[0].data);
+      counts.set(a, (counts.get(a) ?? 0) + 1);
+    }
+    for (const n of counts.values()) expect(n / 30000).to.be.within(0.31, 0.356);
+    expect(counts.size).to.equal(3);
+  });
+
   it('answers a reported address only when it lies inside the member block', () => {
     const inside = states({ dc3: { present: true, ready: true, factor: 1, address: '2001:db8:c001:e4ff::53' } });
     expect(new DatacenterResponder(spec(), { geo, state: inside }).answer('AAAA', ecs('10.3.0.0', 24))!.records[0].data).to.equal('2001:db8:c001:e4ff::53');
