@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Telemetry } from '../../src/telemetry/metrics';
+import { startTelemetryServer } from '../../src/telemetry/http';
+import { MemberRegistry } from '../../src/signals/registry';
+import { metricsText } from '../../src/bgp/status-server';
+import { newCounters } from '../../src/bgp/status';
+import type { AnnouncerStatus } from '../../src/bgp/status';
+import { OPERATIONS_DOC } from './doc-blocks';
+
+const root = join(__dirname, '..', '..', '..');
+const srcDir = join(root, 'src');
+const DOC = readFileSync(OPERATIONS_DOC, 'utf8');
+
+/** Every `.ts` file under `dir`. */
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+const sources = tsFiles(srcDir).map((f) => ({ file: relative(root, f), text: readFileSync(f, 'utf8') }));
+
+/** `const NAME = 'value'` string constants of src/, for instrument names given by constant. */
+function stringConstants(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of sources) {
+    for (const m of s.text.matchAll(/\bconst\s+([A-Z][A-Z0-9_]*)\s*=\s*'([^']+)'/g)) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** Every OpenTelemetry instrument registered in src/: `meter.createX(name, …)`. */
+function registeredInstruments(): Array<{ name: string; kind: string; file: string }> {
+  const consts = stringConstants();
+  const out: Array<{ name: string; kind: string; file: string }> = [];
+  const re = /\.create(Counter|UpDownCounter|Histogram|Gauge|ObservableCounter|ObservableGauge|ObservableUpDownCounter)\(\s*([^,)]+)/g;
+  for (const s of sources) {
+    for (const m of s.text.matchAll(re)) {
+      const arg = m[2].trim();
+      const literal = /^['"`]([^'"`$]+)['"`]$/.exec(arg)?.[1];
+      const name = literal ?? consts.get(arg);
+      if (!name) throw new Error(`${s.file}: cannot resolve the instrument name ${arg}`);
+      out.push({ name, kind: m[1], file: s.file });
+    }
+  }
+  return out;
+}
+
+/** Prometheus series names written by hand in src/ (complete names, not prefixes). */
+function handWrittenSeries(): Array<{ name: string; file: string }> {
+  return sources.flatMap((s) => [...s.text.matchAll(/\banypick_[a-z0-9_]*[a-z0-9]\b/g)].map((m) => ({ name: m[0], file: s.file })));
+}
+
+/** The `### …` section of the metrics reference whose table lists `series`. */
+function docSection(series: string): string | undefined {
+  const ref = DOC.split(/^## Metrics reference$/m)[1] ?? '';
+  return ref.split(/^### /m).find((sec) => sec.includes(`| \`${series}\` |`));
+}
+
+/** Series names and their label keys in a Prometheus text exposition. */
+function seriesOf(text: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? /.exec(line);
+    if (!m) continue;
+    const labels = out.get(m[1]) ?? new Set<string>();
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(l[1]);
+    out.set(m[1], labels);
+  }
+  return out;
+}
+
+/** The Prometheus names listed in the doc table of a section (first column). */
+function docTableNames(heading: string): string[] {
+  const sec = (DOC.split(/^## Metrics reference$/m)[1] ?? '').split(/^### /m).find((s) => s.startsWith(heading + '\n')) ?? '';
+  return [...sec.matchAll(/^\| `(anypick_[a-z0-9_]+)` \|/gm)].map((m) => m[1]);
+}
+
+/** Asserts both directions: every scraped series is documented with its labels; every documented one is scraped. */
+function expectDocumented(scraped: Map<string, Set<string>>, heading: string): void {
+  const names = [...scraped.keys()].filter((n) => n !== 'target_info');
+  expect(names.length, 'the scrape returned no series').to.be.greaterThan(3);
+  for (const name of names) {
+    const sec = docSection(name);
+    expect(sec, `${name} is missing from the tables of docs/operations.md`).to.not.equal(undefined);
+    for (const label of scraped.get(name)!) {
+      if (label === 'otel_scope_name') continue;
+      expect(sec!, `label ${label} of ${name} is not documented`).to.include(`\`${label}\``);
+    }
+  }
+  const listed = docTableNames(heading);
+  expect(listed.length).to.be.greaterThan(3);
+  for (const n of listed) expect(names, `docs/operations.md lists ${n}, which ${heading} does not export`).to.include(n);
+}
+
+describe('docs/operations.md metrics reference', () => {
+  it('lists every instrument registered in src/ (the scan finds them)', () => {
+    const found = registeredInstruments();
+    expect(found.length, 'the scan found no instruments: is the pattern stale?').to.be.greaterThanOrEqual(10);
+    expect(found.map((i) => i.name)).to.include.members(['anypick.dns.queries', 'anypick.utilization']);
+    for (const i of found) expect(DOC, `${i.name} (${i.file}) is not in docs/operations.md`).to.include(`\`${i.name}\``);
+  });
+
+  it('lists every hand-written Prometheus series in src/', () => {
+    const found = handWrittenSeries();
+    expect(found.length, 'the scan found no series').to.be.greaterThanOrEqual(4);
+    for (const s of found) expect(docSection(s.name), `${s.name} (${s.file}) is not in a metrics table`).to.not.equal(undefined);
+  });
+
+  it('the OpenTelemetry and Prometheus names in the serve table belong together', () => {
+    const rows = [...DOC.matchAll(/^\| `(anypick_[a-z0-9_]+)` \| `(anypick\.[a-z0-9_.]+)` \| (counter|gauge) \|/gm)];
+    expect(rows.length).to.be.greaterThanOrEqual(10);
+    for (const [, prom, otel, type] of rows) expect(prom).to.equal(otel.replace(/\./g, '_') + (type === 'counter' ? '_total' : ''));
+  });
+
+  it('matches a real scrape of the serve telemetry endpoint (names and labels)', async () => {
+    const registry = new MemberRegistry({});
+    const id = { tier: 'datacenter' as const, service: 'my-service', member: 'datacenter-1' };
+    registry.apply([{ kind: 'presence', id, at: Date.now(), state: 'up' }, { kind: 'readiness', id, at: Date.now(), ready: 1 }]);
+    const telemetry = new Telemetry({ registry, dnsSnapshot: () => ({ queriesByType: { AAAA: 2 }, repliesByRcode: { NOERROR: 2 } }) });
+    telemetry.ingest('logs', 'accepted', 2);
+    telemetry.refused(401);
+    telemetry.answer('my-service', 'datacenter-1');
+    const server = await startTelemetryServer({ listen: '127.0.0.1:0', telemetry, registry });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address().port}/metrics`);
+      expect(res.status).to.equal(200);
+      expectDocumented(seriesOf(await res.text()), 'anypick serve');
+    } finally {
+      await server.close();
+      await telemetry.shutdown();
+      registry.close();
+    }
+  });
+
+  it('matches the BGP sidecar exposition (names and labels)', () => {
+    const status: AnnouncerStatus = {
+      name: 'announce-routes', phase: 'up', prefixes: ['2001:db8::/48'],
+      check: { kind: 'dns', healthy: true, passes: 2, failures: 0, lastResult: 'ok', lastChange: null },
+      sessions: [{
+        neighbor: '2001:db8:ffff:1::1', port: 179, localAsn: 64511, peerAsn: 65536, routerId: '192.0.2.53', peerRouterId: null,
+        state: 'Established', holdTime: 90, announced: ['2001:db8::/48'], lastError: null, lastTransition: new Date().toISOString(), counters: newCounters(),
+      }],
+    };
+    expectDocumented(seriesOf(metricsText([status])), 'anypick bgp');
+  });
+});
