@@ -3,7 +3,9 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { ExportResult } from '@opentelemetry/core';
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import type { Logger } from '../util/log';
 import { ATTR, UTILIZATION_METRIC } from './extract';
@@ -28,6 +30,24 @@ export interface ReporterOptions {
   logger?: Logger;
 }
 
+/** Wraps an exporter to remember each export's outcome, so a round can tell failures. */
+class RecordingLogExporter implements LogRecordExporter {
+  failures: string[] = [];
+  constructor(private readonly inner: LogRecordExporter, private readonly url: string) {}
+  export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    this.inner.export(logs, (r) => {
+      if (r.code !== 0) this.failures.push(`${this.url}: ${r.error?.message ?? 'export failed'}`);
+      done(r);
+    });
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+}
+
 function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
@@ -42,6 +62,7 @@ export class Reporter {
   private readonly logs: LoggerProvider;
   private readonly metrics: MeterProvider | undefined;
   private readonly otelLogger: OtelLogger;
+  private readonly exporters: RecordingLogExporter[];
   private timer: NodeJS.Timeout | undefined;
   private lastUtilization: number | undefined;
   private running = false;
@@ -59,10 +80,14 @@ export class Reporter {
     const resource = resourceFromAttributes(attrs);
     const headers = { authorization: `Bearer ${opts.token}` };
     const timeoutMillis = Math.max(200, Math.min(opts.intervalMs, 10_000));
+    this.exporters = opts.logEndpoints.map((base) => {
+      const url = joinUrl(base, '/v1/logs');
+      return new RecordingLogExporter(new OTLPLogExporter({ url, headers, timeoutMillis }), url);
+    });
     this.logs = new LoggerProvider({
       resource,
-      processors: opts.logEndpoints.map((url) => new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter({ url: joinUrl(url, '/v1/logs'), headers, timeoutMillis }),
+      processors: this.exporters.map((exporter) => new BatchLogRecordProcessor({
+        exporter,
         // Rounds are flushed explicitly so presence and readiness travel in one request.
         scheduledDelayMillis: 3_600_000,
         exportTimeoutMillis: timeoutMillis,
@@ -84,15 +109,20 @@ export class Reporter {
     }
   }
 
-  /** Sends one round: presence up, readiness, utilization. */
-  async report(): Promise<{ ready: number; utilization?: number }> {
+  /** Sends one round: presence up, readiness, utilization; `failed` lists endpoints that refused the events. */
+  async report(): Promise<{ ready: number; utilization?: number; failed?: string[] }> {
     const budget = Math.max(100, Math.floor(this.opts.intervalMs * 0.8));
     const ready = this.opts.check ? ((await this.opts.check(budget)) ? 1 : 0) : (this.opts.ready ?? 1);
     if (this.opts.utilization) this.lastUtilization = await this.opts.utilization();
+    for (const e of this.exporters) e.failures = [];
     this.otelLogger.emit({ eventName: 'presence', attributes: { state: 'up' } });
     this.otelLogger.emit({ eventName: 'readiness', attributes: { ready } });
     await Promise.all([this.logs.forceFlush(), this.lastUtilization !== undefined ? this.metrics?.forceFlush() : undefined]);
-    return this.lastUtilization === undefined ? { ready } : { ready, utilization: this.lastUtilization };
+    const out: { ready: number; utilization?: number; failed?: string[] } = { ready };
+    if (this.lastUtilization !== undefined) out.utilization = this.lastUtilization;
+    const failed = this.exporters.flatMap((e) => e.failures);
+    if (failed.length > 0) out.failed = failed;
+    return out;
   }
 
   /** Reports now and then every interval until stop(). */

@@ -62,6 +62,13 @@ describe('anypick report (process)', function () {
     expect(dc1()).to.deep.equal({ present: true, ready: true, factor: 0.25, address: '2001:db8:ae21:7700::7' });
   });
 
+  it('--once exits 3 when an endpoint refuses the report (forged token)', async () => {
+    const r = await runCli([...ID, '--endpoint', t.url, '--token', 'forged-token-0000000000', '--once']);
+    expect(r.code).to.equal(3);
+    expect(JSON.parse(r.stdout).failed[0]).to.match(/\/v1\/logs: Unauthorized/);
+    expect(dc1().present).to.equal(false);
+  });
+
   it('follows a tcp check and leaves on SIGTERM', async () => {
     const server: Server = createServer((s) => s.destroy());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -93,7 +93,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
     const r = await reporter.report();
     process.stdout.write(JSON.stringify(r) + '\n');
     await reporter.stop(false);
-    return EXIT.OK;
+    return r.failed ? EXIT.RUNTIME : EXIT.OK;
   }
   logger.info({ member: `${tier}/${service}/${member}`, endpoints: eps, intervalMs }, 'reporting');
   reporter.start();
@@ -135,10 +135,10 @@ Options:
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
   --utilization U         fixed utilization 0..1
   --utilization-cmd CMD   utilization from the first number a command prints
-  --once                  send one round (no leaving report), print it, exit
+  --once                  send one round (no leaving report), print it, exit (3 if an endpoint refused it)
   --log-level LEVEL       ${LOG_LEVELS.join(', ')} (default info)
 
-Exit codes: 0 stopped by signal (after leaving), 2 usage.`,
+Exit codes: 0 stopped by signal (after leaving) or --once delivered, 2 usage, 3 --once not delivered.`,
   options: {
     endpoint: { type: 'string', multiple: true },
     delivery: { type: 'string', multiple: true },
