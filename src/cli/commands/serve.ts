@@ -15,6 +15,7 @@ import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
 import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from '../../pick/serve-datacenter';
 import type { DynamicResponder } from '../../dns/dynamic';
+import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
 
@@ -158,6 +159,8 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const explicit = positionals.length > 0;
   const paths = explicit ? positionals : DEFAULT_PATHS;
   const logger = createLogger(level as LogLevel);
+  const workers = parseWorkers(values.workers);
+  if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
 
   const picks = DatacenterPicks.open(values['geoip-db'], logger);
   const first = loadData(paths, explicit, picks);
@@ -183,6 +186,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   unwatch();
   await dns.close();
   picks.close();
+  leaveCluster();
   return EXIT.OK;
 }
 
@@ -202,6 +206,7 @@ Options:
   --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default info); logs are pino JSON on stderr
   --query-log         log one line per query (info level)
 ${DATACENTER_SERVE_USAGE}
+  --workers N         run N server processes sharing the sockets (node:cluster; default 1)
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {
@@ -209,6 +214,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     'log-level': { type: 'string' },
     'query-log': { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
+    workers: { type: 'string' },
   },
   run,
 };
