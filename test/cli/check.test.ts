@@ -25,7 +25,7 @@ describe('cli: anypick check', () => {
     const r = check([]);
     expect(r.stderr).to.equal('');
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.match(/^ok: \d+ files, 2 zones, /);
+    expect(r.stdout).to.match(/^ok: \d+ files, \d+ zones, 1 delivery, 5 services, 2 processes\n$/);
   });
 
   it('prints one file:line:col line per error and exits 1', () => {

@@ -2,6 +2,7 @@ import { EXIT } from '../command';
 import type { Command } from '../command';
 import { loadPaths } from '../../config/load';
 import { loadResultJson } from '../../config/json';
+import { allServices } from '../../config/walk';
 import { datacenterLocationWarnings } from '../../pick/check-locations';
 
 /** `anypick check [PATH…] [--json]`: validates zone and delivery files together. */
@@ -34,7 +35,8 @@ See docs/delivery-language.md.`,
     if (values.json) process.stdout.write(JSON.stringify(loadResultJson(r), null, 2) + '\n');
     else if (r.errors.length === 0) {
       const m = r.model;
-      process.stdout.write(`ok: ${r.files.length} files, ${r.zones.length} zones, ${m.services.length + m.deliveries.length} services/deliveries, ${m.processes.length} processes\n`);
+      const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
+      process.stdout.write(`ok: ${n(r.files.length, 'file')}, ${n(r.zones.length, 'zone')}, ${m.deliveries.length} deliver${m.deliveries.length === 1 ? 'y' : 'ies'}, ${n(allServices(m).length, 'service')}, ${m.processes.length} process${m.processes.length === 1 ? '' : 'es'}\n`);
     }
     return r.errors.length === 0 ? EXIT.OK : EXIT.INVALID;
   },
