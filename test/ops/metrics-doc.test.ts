@@ -146,3 +146,14 @@ describe('docs/operations.md metrics reference', () => {
     expectDocumented(seriesOf(metricsText([status])), 'anypick bgp');
   });
 });
+
+describe('docs/operations.md wiring note', () => {
+  it('says serve does not start its telemetry endpoint exactly while serve has no --http', async () => {
+    const { commandByName } = await import('../../src/cli/main');
+    const hasHttp = 'http' in commandByName('serve')!.options;
+    const note = DOC.includes('**Wiring status.**');
+    expect(note, hasHttp
+      ? 'anypick serve has --http now: remove the "Wiring status" note from docs/operations.md and put --http/--tokens into anypick-serve.service'
+      : 'anypick serve has no --http: docs/operations.md must say so').to.equal(!hasHttp);
+  });
+});
