@@ -3,6 +3,7 @@
  * its MemberStateSource), the OTLP receiver (`--signals`, on when tokens are configured) and the
  * telemetry HTTP endpoint (`--http`). Kept here so serve.ts only calls create/configure/start/close.
  */
+import { UsageError } from '../cli/command';
 import type { DeliveryModel } from '../config/model';
 import { startTelemetryServer } from '../telemetry/http';
 import type { TelemetryServer } from '../telemetry/http';
@@ -50,9 +51,13 @@ export class ServeSignals {
     this.registry = tokens ? new MemberRegistry({ onExpire: (id) => logger.info({ member: id }, 'lease expired') }) : undefined;
   }
 
-  /** Reads `--tokens`/ANYPICK_TOKENS (throws TokenFileError on a bad file). */
-  static create(values: Record<string, unknown>, logger: Logger): ServeSignals {
+  /**
+   * Reads `--tokens`/ANYPICK_TOKENS (throws TokenFileError on a bad file). Member state lives in
+   * one process, so signals and `--workers N` > 1 exclude each other (UsageError).
+   */
+  static create(values: Record<string, unknown>, logger: Logger, workers = 1): ServeSignals {
     const tokens = TokenStore.load(values.tokens as string | undefined);
+    if (tokens && workers > 1) throw new UsageError('signals (--tokens or ANYPICK_TOKENS) need --workers 1: member state lives in one process');
     if (!tokens && values.signals !== undefined) logger.warn('--signals given but no tokens (--tokens FILE or ANYPICK_TOKENS): the receiver stays off');
     return new ServeSignals(values, logger, tokens);
   }
