@@ -23,6 +23,8 @@ import { wireNameToText } from './wire/name';
 import { parseQuery } from './wire/query';
 import type { ParsedQuery } from './wire/query';
 import { badversReply, encodeReply, errorReply, patchCached } from './wire/reply';
+import { encodeDynamicReply } from './wire/dynamic-reply';
+import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 
@@ -54,6 +56,9 @@ export function qtypeName(code: number): string {
   }
   return n;
 }
+
+/** QTYPEs answered before any lookup: OPT (41), IXFR/AXFR (251/252), MAILB/MAILA (253/254). */
+const SPECIAL_QTYPES = new Set([41, 251, 252, 253, 254]);
 
 /** Per-query context from the transport. */
 export interface QueryContext {
@@ -141,12 +146,23 @@ export class DnsEngine {
       }
       this.counters.cacheMisses++;
     }
+    const ednsOut = edns ? { udpSize: this.maxUdp, dnssecOk: edns.dnssecOk } : undefined;
+    let asked: { name: string; answer: DynamicAnswer | undefined } | undefined;
+    if (dynamic && !SPECIAL_QTYPES.has(q.qtype)) {
+      // The pick: asked once per query, never cached; a plain answer is assembled from cached RR bytes.
+      const d = dynamic.answer(qtypeName(q.qtype), this.client(q, ctx));
+      if (d && d.records.length > 0) {
+        const fast = encodeDynamicReply(msg, q, d.records, limit, ednsOut, ecs, d.scopePrefix);
+        if (fast) {
+          this.count(q, RCODE.NOERROR, ctx);
+          return fast;
+        }
+      }
+      asked = { name: dynamic.name, answer: d };
+    }
     const qname = wireNameToText(msg, 12, q.qnameEnd);
-    const plan = this.plan(data, q, qname, ctx);
-    const reply = encodeReply(msg, q, qname, plan, {
-      limit: limit - ecsLen,
-      edns: edns ? { udpSize: this.maxUdp, dnssecOk: edns.dnssecOk } : undefined,
-    });
+    const plan = this.plan(data, q, qname, ctx, asked);
+    const reply = encodeReply(msg, q, qname, plan, { limit: limit - ecsLen, edns: ednsOut });
     if (plan.cacheable && !dynamic) this.store(q, variant, reply, plan.rcode);
     this.count(q, plan.rcode, ctx, undefined, reply.truncated);
     return patchCached(reply, msg, q, ecs, plan.scopePrefix);
@@ -164,7 +180,14 @@ export class DnsEngine {
     this.cached++;
   }
 
-  private plan(data: DataSet, q: ParsedQuery, qname: string, ctx: QueryContext): ReplyPlan {
+  private client(q: ParsedQuery, ctx: QueryContext): ClientInfo {
+    const ecs = q.edns?.ecs;
+    const client: ClientInfo = { address: ctx.address, family: ctx.family };
+    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: ecs.address };
+    return client;
+  }
+
+  private plan(data: DataSet, q: ParsedQuery, qname: string, ctx: QueryContext, asked?: { name: string; answer: DynamicAnswer | undefined }): ReplyPlan {
     const empty = (rcode: number): ReplyPlan => ({ rcode, aa: false, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 });
     // Only class IN is served; zone transfers are not offered (REFUSED, as BIND without allow-transfer).
     if (q.qclass !== CLASS_IN) return empty(RCODE.REFUSED);
@@ -172,10 +195,7 @@ export class DnsEngine {
     // RFC 6891 §6.1.1: OPT is a pseudo-type, never a question; MAILA/MAILB (RFC 1035 §3.2.3) are obsolete.
     if (q.qtype === 41) return empty(RCODE.FORMERR);
     if (q.qtype === 253 || q.qtype === 254) return empty(RCODE.NOTIMP);
-    const ecs = q.edns?.ecs;
-    const client: ClientInfo = { address: ctx.address, family: ctx.family };
-    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: ecs.address };
-    return resolve(data, qname, qtypeName(q.qtype), client);
+    return resolve(data, qname, qtypeName(q.qtype), this.client(q, ctx), asked);
   }
 
   private count(q: ParsedQuery | undefined, rcode: number, ctx: QueryContext, reason?: string, truncated = false): void {

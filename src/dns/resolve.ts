@@ -3,7 +3,7 @@
  * RFC 6604 and RFC 8482): pure, from a DataSet and a question to the sections of the reply.
  */
 import type { ZoneRecord } from '../zone/types';
-import type { ClientInfo } from './dynamic';
+import type { ClientInfo, DynamicAnswer } from './dynamic';
 import type { DataSet, Node, ZoneData } from './store';
 import { RCODE } from './wire/constants';
 import { normalizeName, parentName } from './wire/name';
@@ -75,8 +75,9 @@ function referral(ds: DataSet, zone: ZoneData, cut: string): ReplyPlan {
 /**
  * Resolves one question. `qname` is lower-case presentation, `qtype` a mnemonic ('A', 'ANY').
  * `client` is passed to dynamic responders; without it dynamic names answer from static data.
+ * `asked` is a responder's answer the caller already obtained for `name` (so it is asked once).
  */
-export function resolve(ds: DataSet, qname: string, qtype: string, client?: ClientInfo): ReplyPlan {
+export function resolve(ds: DataSet, qname: string, qtype: string, client?: ClientInfo, asked?: { name: string; answer: DynamicAnswer | undefined }): ReplyPlan {
   const zone = ds.findZone(qname);
   // Not authoritative and no recursion: REFUSED (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
   if (!zone) return plan(RCODE.REFUSED, false);
@@ -95,7 +96,7 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
     if (dyn && client) {
       // Whatever it says now may change with the next query: never cache a reply that asked it.
       p.cacheable = false;
-      const d = dyn.answer(qtype, client);
+      const d = asked && asked.name === name ? asked.answer : dyn.answer(qtype, client);
       if (d) {
         p.scopePrefix = d.scopePrefix;
         if (d.records.length === 0) p.authority.push(zone.negativeSoa());
