@@ -107,6 +107,16 @@ describe('deploy/systemd units', () => {
         });
       }
 
+      it('points Documentation= at docs that exist in the repository', () => {
+        const docs = values(u.unit, 'Unit', 'Documentation').join(' ').split(/\s+/).filter((d) => d !== '');
+        expect(docs.length).to.be.greaterThan(0);
+        for (const d of docs) {
+          const m = /^file:\/opt\/anypick\/(.+)$/.exec(d);
+          expect(m, `${u.file}: Documentation=${d} is not a file:/opt/anypick/… path`).to.not.equal(null);
+          expect(existsSync(join(root, m![1])), `${u.file}: ${d} does not exist in the repository`).to.equal(true);
+        }
+      });
+
       it('sends SIGHUP on reload only to a command that reloads on SIGHUP (others would stop)', () => {
         const reload = values(u.unit, 'Service', 'ExecReload').join(' ');
         const [sub] = anypickLines(u, environment(u, false)).at(-1)!;
