@@ -210,6 +210,24 @@ describe('dns answers: dynamic responders and updates', () => {
     const again = ask(f, query('alias.example.com', 'AAAA'));
     expect((again.answers?.[1] as { data: string }).data).to.equal('2001:db8:4::1');
   });
+  it('asks the responder once per query, truncates a large pick over UDP and sends it whole over TCP', () => {
+    let calls = 0;
+    const many = Array.from({ length: 100 }, (_, i) => rr('many.example.com', 'AAAA', `2001:db8::${(i + 1).toString(16)}`, 30));
+    const counting: DynamicResponder = { name: 'many.example.com', answer: (qtype) => { calls++; return qtype === 'AAAA' ? { records: many, scopePrefix: 0 } : { records: [], scopePrefix: 0 }; } };
+    const c = engine([counting]);
+    const viaUdp = ask(c, query('many.example.com', 'AAAA', { rd: false }));
+    expect(viaUdp.flag_tc).to.equal(true);
+    expect(viaUdp.flag_aa).to.equal(true);
+    expect(viaUdp.flag_rd).to.equal(false);
+    expect(viaUdp.answers).to.have.length(0);
+    const viaTcp = ask(c, query('many.example.com', 'AAAA'), tcp);
+    expect(viaTcp.flag_tc).to.equal(false);
+    expect(viaTcp.answers).to.have.length(100);
+    expect((viaTcp.answers?.[99] as { data: string }).data).to.equal('2001:db8::64');
+    const nodata = ask(c, query('many.example.com', 'A'));
+    expect(names(nodata.authorities)).to.deep.equal(['example.com SOA']);
+    expect(calls).to.equal(3);
+  });
   it('rejects a dynamic name outside every zone or below a cut', () => {
     expect(() => new DataSet(testZones(), [{ ...picker, name: 'api.example.org' }])).to.throw(DataSetError, /not inside a served zone/);
     expect(() => new DataSet(testZones(), [{ ...picker, name: 'x.sub.example.com' }])).to.throw(DataSetError, /delegation sub.example.com/);
