@@ -181,9 +181,19 @@ function weighted<T>(items: readonly T[], weightOf: (t: T) => number, random: ()
   return items.filter((t) => weightOf(t) > 0).at(-1);
 }
 
-/** Picks an entry and a member by priority, then weight. */
-export function pickPriorityThenWeight(entries: readonly PtwEntry[], opts: PtwOptions): PtwResult {
-  const statuses = evaluateServices(entries, opts.services);
+/** Entry statuses evaluated once for a given state, so many picks can share them. */
+export interface PtwPrepared {
+  ordered: PtwEntry[];
+  entryStatus: ServiceStatus[];
+  dependencies: ServiceStatus[];
+  byName: Map<string, ServiceStatus>;
+  priorities: number[];
+  firstUp?: ServiceStatus;
+}
+
+/** Evaluates thresholds, dependencies and effective weights of `entries` (pure). */
+export function preparePriorityThenWeight(entries: readonly PtwEntry[], services?: ReadonlyMap<string, PtwService>): PtwPrepared {
+  const statuses = evaluateServices(entries, services);
   const ordered = [...entries].sort((a, b) => a.priority - b.priority);
   const entryStatus: ServiceStatus[] = [];
   for (const e of ordered) {
@@ -195,7 +205,17 @@ export function pickPriorityThenWeight(entries: readonly PtwEntry[], opts: PtwOp
   const dependencies = [...statuses.values()].filter((s) => !entries.some((e) => e.name === s.name));
   const byName = new Map(entryStatus.map((s) => [s.name, s]));
   const priorities = [...new Set(ordered.map((e) => e.priority))];
-  const firstUp = entryStatus.find((s) => s.up);
+  return { ordered, entryStatus, dependencies, byName, priorities, firstUp: entryStatus.find((s) => s.up) };
+}
+
+/** Picks an entry and a member by priority, then weight. */
+export function pickPriorityThenWeight(entries: readonly PtwEntry[], opts: PtwOptions): PtwResult {
+  return pickPrepared(preparePriorityThenWeight(entries, opts.services), opts);
+}
+
+/** Picks from a prepared state (see preparePriorityThenWeight). */
+export function pickPrepared(prep: PtwPrepared, opts: Pick<PtwOptions, 'random' | 'exclude'>): PtwResult {
+  const { ordered, entryStatus, dependencies, byName, priorities, firstUp } = prep;
   const base = { entries: entryStatus, dependencies, servingPriority: firstUp?.priority, mode: firstUp?.name };
   const exclude = opts.exclude ?? new Set<string>();
   for (const p of priorities) {

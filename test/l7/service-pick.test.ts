@@ -98,6 +98,12 @@ describe('l7/service pick proxy', function () {
     expect([...gpu, ...cpu].flatMap((b) => b.seen)).to.have.length(0);
   });
 
+  it('dot segments are resolved before admission, so /api/../x cannot slip past the control', async () => {
+    expect(statusOf(await raw(port, 'GET /api/../other HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'))).to.equal(404);
+    expect(statusOf(await raw(port, 'GET /api/items/%2e%2e/health HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n'))).to.equal(200);
+    expect([...gpu, ...cpu].flatMap((b) => b.seen).map((x) => x.url)).to.deep.equal(['/api/health']);
+  });
+
   it('a valid JSON body is buffered, validated and forwarded intact', async () => {
     const body = JSON.stringify({ name: 'lamp', price: 3 });
     const r = await request(url('/api/items'), { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, body });

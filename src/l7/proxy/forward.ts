@@ -1,7 +1,7 @@
 /** One forwarded attempt over an undici pool, classified for retries and passive health. */
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { AttemptOutcome } from './outlier';
 import type { ProxyOptions } from './options';
 
@@ -47,17 +47,28 @@ export class Pools {
     return p;
   }
 
-  /** Sends one request; resolves with the response or an AttemptError. */
-  async send(origin: string, opts: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer | Readable | null }): Promise<Dispatcher.ResponseData | AttemptError> {
+  /**
+   * Sends one request with undici's stream API: `onHead` sees the response head and returns
+   * where the body goes. Resolves with undefined when the exchange completed, or an
+   * AttemptError (check `headSeen` to know whether it failed before or after the head).
+   */
+  async stream(
+    origin: string,
+    opts: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer | Readable | null },
+    onHead: (status: number, headers: Record<string, string | string[] | undefined>) => Writable,
+  ): Promise<(AttemptError & { headSeen: boolean }) | undefined> {
+    let headSeen = false;
     try {
-      return await this.get(origin).request({
-        method: opts.method as Dispatcher.HttpMethod,
-        path: opts.path,
-        headers: opts.headers,
-        body: opts.body ?? null,
-      });
+      await this.get(origin).stream(
+        { method: opts.method as Dispatcher.HttpMethod, path: opts.path, headers: opts.headers, body: opts.body ?? null },
+        ({ statusCode, headers }) => {
+          headSeen = true;
+          return onHead(statusCode, headers);
+        },
+      );
+      return undefined;
     } catch (err) {
-      return classify(err);
+      return { ...classify(err), headSeen };
     }
   }
 

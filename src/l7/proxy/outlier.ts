@@ -35,8 +35,10 @@ export class OutlierDetector {
   private readonly states = new Map<string, State>();
   private readonly o: Required<Omit<OutlierOptions, 'now'>>;
   private readonly now: () => number;
-  /** Incremented when any member is ejected or returns, so picks can be cached by version. */
+  /** Incremented when a member is ejected; see epoch() for returns. */
   version = 0;
+  /** Ends of running ejections, ascending. */
+  private ends: number[] = [];
 
   constructor(opts: OutlierOptions = {}) {
     this.o = {
@@ -55,6 +57,19 @@ export class OutlierDetector {
       this.states.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * A number that changes whenever the set of ejected members changes — by an ejection or by
+   * an ejection running out — so callers can cache decisions per epoch.
+   */
+  epoch(): number {
+    const now = this.now();
+    while (this.ends.length > 0 && this.ends[0] <= now) {
+      this.ends.shift();
+      this.version++;
+    }
+    return this.version;
   }
 
   /** True while `key` is ejected. */
@@ -90,6 +105,8 @@ export class OutlierDetector {
     s.ejections++;
     const ms = Math.min(this.o.maxEjectionMs, this.o.baseEjectionMs * 2 ** (s.ejections - 1));
     s.ejectedUntil = now + ms;
+    const at = this.ends.findIndex((t) => t > s.ejectedUntil);
+    this.ends.splice(at < 0 ? this.ends.length : at, 0, s.ejectedUntil);
     s.returnedAt = s.ejectedUntil;
     s.failures = 0;
     s.connectFailures = 0;

@@ -7,12 +7,11 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { AdmissionRequest, Admitted } from '../admission/admission';
 import { ProblemError, sendProblem } from '../problem';
 import { LimitedBody, readBody } from './body';
-import type { AttemptError } from './forward';
 import { Pools } from './forward';
 import { TrustedProxies, addForwarded, clientAddress, endToEnd } from './headers';
 import { DEFAULT_PROXY_OPTIONS, IDEMPOTENT } from './options';
@@ -55,10 +54,37 @@ function hostParts(host: string | undefined): { host: string; port?: number } | 
   return { host: m[1].replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ? Number(m[2]) : undefined };
 }
 
+/**
+ * RFC 9112 §3.2: origin-form (`/path?query`) or absolute-form. Dot segments and encoded dots
+ * or backslashes are normalised through WHATWG URL parsing (RFC 3986 §5.2.4), so admission and
+ * the member see the same path; the plain common case skips the parser.
+ */
+function requestTarget(target: string): { pathname: string; search: string; searchParams: URLSearchParams } {
+  if (target.startsWith('/') && !/\/\.|%2e|%2f|%5c|\\|#/i.test(target)) {
+    const q = target.indexOf('?');
+    const search = q < 0 ? '' : target.slice(q);
+    return { pathname: q < 0 ? target : target.slice(0, q), search, searchParams: new URLSearchParams(search) };
+  }
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) throw new ProblemError(400, 'E_TARGET', 'invalid request target');
+  try {
+    const u = new URL(target, 'http://placeholder');
+    return { pathname: u.pathname, search: u.search, searchParams: u.searchParams };
+  } catch {
+    throw new ProblemError(400, 'E_TARGET', 'invalid request target');
+  }
+}
+
 function clientErrorStatus(code: string | undefined): [number, string] {
   if (code === 'HPE_HEADER_OVERFLOW') return [431, 'request head exceeds the header size limit'];
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'request not received in time'];
   return [400, `malformed HTTP request (${code ?? 'parse error'})`];
+}
+
+/** Swallows the body of an upstream answer that will be retried elsewhere. */
+class Discard extends Writable {
+  override _write(_c: Buffer, _e: BufferEncoding, cb: () => void): void {
+    cb();
+  }
 }
 
 /** A running L7 proxy. */
@@ -135,12 +161,7 @@ export class L7Proxy {
       // RFC 9112 §3.2: a request without exactly one Host is a 400.
       const hp = hostParts(req.headers.host);
       if (!hp) throw new ProblemError(400, 'E_HOST', 'missing or invalid Host header');
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '/', 'http://placeholder');
-      } catch {
-        throw new ProblemError(400, 'E_TARGET', 'invalid request target');
-      }
+      const url = requestTarget(req.url ?? '');
       const xfp = req.headers['x-forwarded-proto'];
       const scheme = trustedPeer && typeof xfp === 'string' && /^https?$/i.test(xfp) ? xfp.toLowerCase() : this.o.scheme;
       const admitted = this.route.admit({ method, scheme, host: hp.host, port: hp.port, path: url.pathname, query: url.searchParams, headers: req.headers });
@@ -184,39 +205,39 @@ export class L7Proxy {
         req.pipe(limited);
         upBody = limited;
       }
-      const r = await this.pools.send(up.origin, { method, path, headers, body: upBody });
-      if ('outcome' in r) {
-        const e = r as AttemptError;
+      let retry = false;
+      const e = await this.pools.stream(up.origin, { method, path, headers, body: upBody }, (status, rh) => {
+        this.route.record(up, status >= 500 ? 'failure' : 'success');
+        if ((status === 502 || status === 503 || status === 504) && !streamed && IDEMPOTENT.has(method) && attempt < this.o.retries) {
+          retry = true;
+          last = new ProblemError(502, 'E_UPSTREAM_STATUS', `member ${up.key} answered ${status}`);
+          return new Discard();
+        }
+        res.writeHead(status, endToEnd(rh));
+        return res;
+      });
+      if (e?.headSeen) {
+        if (retry) continue;
+        // Upstream body failed mid-way (idle timeout, reset) or the client went away: the
+        // response is already started, so the only honest signal left is an aborted message.
+        this.route.record(up, 'failure');
+        res.destroy();
+        return;
+      }
+      if (e) {
         // The client's body outgrew the limit: the client's fault, not the member's.
         if (limited && limited.bytes > this.o.maxBodyBytes) throw new ProblemError(413, 'E_BODY_TOO_LARGE', `request body exceeds ${this.o.maxBodyBytes} bytes`);
         this.route.record(up, e.outcome);
         last = new ProblemError(e.status, e.status === 504 ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM', `member ${up.key}: ${e.message}`);
-        const replayable = !streamed;
-        const canRetry = replayable && (IDEMPOTENT.has(method) || e.beforeSend);
+        const canRetry = !streamed && (IDEMPOTENT.has(method) || e.beforeSend);
         if (!canRetry) {
           if (streamed) throw new ProblemError(502, 'E_NOT_REPLAYABLE', `member ${up.key}: ${e.message}; the request body was streamed and cannot be replayed, so it was not retried`);
           throw last;
         }
         continue;
       }
-      const status = r.statusCode;
-      const retryable = status === 502 || status === 503 || status === 504;
-      this.route.record(up, status >= 500 ? 'failure' : 'success');
-      if (retryable && !streamed && IDEMPOTENT.has(method) && attempt < this.o.retries) {
-        await r.body.dump().catch(() => undefined);
-        last = new ProblemError(502, 'E_UPSTREAM_STATUS', `member ${up.key} answered ${status}`);
-        continue;
-      }
+      if (retry) continue;
       this.stats.forwarded++;
-      res.writeHead(status, endToEnd(r.headers as Record<string, string | string[] | undefined>));
-      try {
-        await pipeline(r.body, res);
-      } catch {
-        // Upstream body failed mid-way (idle timeout, reset) or the client went away: the
-        // response is already started, so the only honest signal left is an aborted message.
-        this.route.record(up, 'failure');
-        res.destroy();
-      }
       return;
     }
     throw last ?? new ProblemError(502, 'E_UPSTREAM', 'no attempt succeeded');

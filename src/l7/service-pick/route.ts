@@ -4,8 +4,8 @@
  * or ejections change.
  */
 import type { Admission, AdmissionRequest, Admitted } from '../admission/admission';
-import { pickPriorityThenWeight } from '../../pick/priority-then-weight';
-import type { PtwResult } from '../../pick/priority-then-weight';
+import { pickPrepared, preparePriorityThenWeight } from '../../pick/priority-then-weight';
+import type { PtwPrepared, PtwResult } from '../../pick/priority-then-weight';
 import type { MemberStateSource } from '../../pick/types';
 import { OutlierDetector } from '../proxy/outlier';
 import type { AttemptOutcome, OutlierOptions } from '../proxy/outlier';
@@ -33,6 +33,7 @@ function origin(host: string, port: number): string {
 export class ServicePickRoute implements ProxyRoute {
   readonly outlier: OutlierDetector;
   private view: ListView | undefined;
+  private prepared: PtwPrepared | undefined;
   private viewKey = '';
   private readonly random: () => number;
 
@@ -47,8 +48,8 @@ export class ServicePickRoute implements ProxyRoute {
   }
 
   private current(): ListView {
-    // Ejections end by time alone, so the key includes whether any ejection is still running.
-    const key = `${this.o.source?.version ?? 0}/${this.outlier.version}/${this.outlier.ejected().length}`;
+    // Ejections end by time alone; the outlier epoch moves when one does.
+    const key = `${this.o.source?.version ?? 0}/${this.outlier.epoch()}`;
     if (!this.view || key !== this.viewKey) {
       this.view = buildView({
         entries: this.o.entries,
@@ -56,6 +57,7 @@ export class ServicePickRoute implements ProxyRoute {
         upstreamPort: this.o.upstreamPort ?? 80,
         ejected: (k) => this.outlier.isEjected(k),
       });
+      this.prepared = preparePriorityThenWeight(this.view.entries, this.view.services);
       this.viewKey = key;
     }
     return this.view;
@@ -63,8 +65,8 @@ export class ServicePickRoute implements ProxyRoute {
 
   /** One pick with its explanation (also used by status and the upward publisher). */
   decide(exclude: ReadonlySet<string> = new Set()): PtwResult {
-    const v = this.current();
-    return pickPriorityThenWeight(v.entries, { random: this.random, services: v.services, exclude });
+    this.current();
+    return pickPrepared(this.prepared!, { random: this.random, exclude });
   }
 
   /** Picks a member; a string says why none is available. */
