@@ -72,3 +72,16 @@ export async function commandUtilization(cmd: string, timeoutMs: number): Promis
   const v = Number(out.trim().split(/\s+/)[0]);
   return Number.isFinite(v) && v >= 0 && v <= 1 ? v : undefined;
 }
+
+/**
+ * Reads an errors report from a command's stdout: `COUNT TOTAL` (errors and requests since the
+ * last round) or a single ratio within 0..1. Undefined when the command fails or prints neither.
+ */
+export async function commandErrors(cmd: string, timeoutMs: number): Promise<{ count: number; total: number } | { ratio: number } | undefined> {
+  const out = await runCommand(cmd, timeoutMs);
+  if (out === undefined) return undefined;
+  const f = out.trim().split(/\s+/).map(Number);
+  if (f.length >= 2 && f.slice(0, 2).every((n) => Number.isInteger(n) && n >= 0) && f[0]! <= f[1]! && f[1]! > 0) return { count: f[0]!, total: f[1]! };
+  if (f.length === 1 && Number.isFinite(f[0]) && f[0]! >= 0 && f[0]! <= 1) return { ratio: f[0]! };
+  return undefined;
+}

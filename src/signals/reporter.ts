@@ -27,6 +27,8 @@ export interface ReporterOptions {
   check?: ReadyCheck;
   /** Current utilization 0..1, or undefined when unknown. */
   utilization?: () => Promise<number | undefined>;
+  /** Errors since the last round (`count`/`total` or `ratio`), or undefined when unknown. */
+  errors?: () => Promise<{ count: number; total: number } | { ratio: number } | undefined>;
   logger?: Logger;
 }
 
@@ -54,7 +56,8 @@ function joinUrl(base: string, path: string): string {
 
 /**
  * The publishing side (`anypick report`): every interval one OTLP logs request per endpoint
- * carrying a `presence` (up) and a `readiness` event, and the `anypick.utilization` gauge;
+ * carrying a `presence` (up) and a `readiness` event (and `errors` when known), and the
+ * `anypick.utilization` gauge;
  * `stop()` sends `presence` leaving and flushes. Built on the OpenTelemetry JS SDK and its
  * OTLP/HTTP exporters, so any OTLP receiver (or a Collector) can sit in between.
  */
@@ -110,16 +113,19 @@ export class Reporter {
   }
 
   /** Sends one round: presence up, readiness, utilization; `failed` lists endpoints that refused the events. */
-  async report(): Promise<{ ready: number; utilization?: number; failed?: string[] }> {
+  async report(): Promise<{ ready: number; utilization?: number; errors?: object; failed?: string[] }> {
     const budget = Math.max(100, Math.floor(this.opts.intervalMs * 0.8));
     const ready = this.opts.check ? ((await this.opts.check(budget)) ? 1 : 0) : (this.opts.ready ?? 1);
     if (this.opts.utilization) this.lastUtilization = await this.opts.utilization();
     for (const e of this.exporters) e.failures = [];
     this.otelLogger.emit({ eventName: 'presence', attributes: { state: 'up' } });
     this.otelLogger.emit({ eventName: 'readiness', attributes: { ready } });
+    const errors = this.opts.errors ? await this.opts.errors() : undefined;
+    if (errors) this.otelLogger.emit({ eventName: 'errors', attributes: { ...errors } });
     await Promise.all([this.logs.forceFlush(), this.lastUtilization !== undefined ? this.metrics?.forceFlush() : undefined]);
-    const out: { ready: number; utilization?: number; failed?: string[] } = { ready };
+    const out: { ready: number; utilization?: number; errors?: object; failed?: string[] } = { ready };
     if (this.lastUtilization !== undefined) out.utilization = this.lastUtilization;
+    if (errors) out.errors = errors;
     const failed = this.exporters.flatMap((e) => e.failures);
     if (failed.length > 0) out.failed = failed;
     return out;

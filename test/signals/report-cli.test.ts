@@ -62,6 +62,13 @@ describe('anypick report (process)', function () {
     expect(dc1()).to.deep.equal({ present: true, ready: true, factor: 0.25, address: '2001:db8:ae21:7700::7' });
   });
 
+  it('--errors-cmd reports errors that lower the factor', async () => {
+    const r = await runCli([...ID, '--endpoint', t.url, '--token', TOKEN_DC1, '--errors-cmd', 'echo 1 4', '--once']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).errors).to.deep.equal({ count: 1, total: 4 });
+    expect(dc1().factor).to.equal(0.75);
+  });
+
   it('--once exits 3 when an endpoint refuses the report (forged token)', async () => {
     const r = await runCli([...ID, '--endpoint', t.url, '--token', 'forged-token-0000000000', '--once']);
     expect(r.code).to.equal(3);

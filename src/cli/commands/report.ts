@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
 import { parseDuration } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
-import { commandUtilization, parseCheck } from '../../signals/probe';
+import { commandErrors, commandUtilization, parseCheck } from '../../signals/probe';
 import { Reporter, routeOtelDiagnostics } from '../../signals/reporter';
 import { TIERS } from '../../signals/signal';
 import type { Tier } from '../../signals/signal';
@@ -56,6 +56,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
   const address = str(values.address);
   if (address !== undefined && isIP(address) === 0) throw new UsageError(`--address ${address}: not an IP address`);
   const eps = endpoints(values);
+  const errorsCmd = str(values['errors-cmd']);
   let intervalMs: number;
   try {
     intervalMs = values.interval !== undefined ? parseDuration(String(values.interval)) : (eps.intervalMs ?? 1000);
@@ -87,6 +88,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
     ready,
     check,
     utilization,
+    errors: errorsCmd !== undefined ? () => commandErrors(errorsCmd, intervalMs) : undefined,
     logger,
   });
   if (values.once) {
@@ -118,7 +120,8 @@ export const reportCommand: Command = {
   usage: `Usage: anypick report --tier TIER --service NAME --member NAME (--endpoint URL… | --delivery FILE…) [options]
 
 Runs beside a datacenter, cluster or service instance and pushes, every interval, a presence
-event and a readiness event (OTLP logs) and the anypick.utilization gauge (OTLP metrics) to each
+event, a readiness event and (with --errors-cmd) an errors event (OTLP logs) and the
+anypick.utilization gauge (OTLP metrics) to each
 endpoint, with the OpenTelemetry JS SDK. On SIGTERM/SIGINT it sends a presence 'leaving' event,
 so the member leaves the answers at once, and exits 0. Schema: docs/signals.md.
 
@@ -135,6 +138,7 @@ Options:
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
   --utilization U         fixed utilization 0..1
   --utilization-cmd CMD   utilization from the first number a command prints
+  --errors-cmd CMD        errors since the last round from a command printing 'COUNT TOTAL' or a ratio
   --once                  send one round (no leaving report), print it, exit (3 if an endpoint refused it)
   --log-level LEVEL       ${LOG_LEVELS.join(', ')} (default info)
 
@@ -152,6 +156,7 @@ Exit codes: 0 stopped by signal (after leaving) or --once delivered, 2 usage, 3 
     ready: { type: 'string' },
     utilization: { type: 'string' },
     'utilization-cmd': { type: 'string' },
+    'errors-cmd': { type: 'string' },
     once: { type: 'boolean' },
     'log-level': { type: 'string' },
   },
