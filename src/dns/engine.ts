@@ -18,7 +18,7 @@ import { resolve } from './resolve';
 import type { ReplyPlan } from './resolve';
 import type { DataSet } from './store';
 import { CLASS_IN, RCODE, RCODE_NAMES } from './wire/constants';
-import { ecsOptionLength } from './wire/ecs';
+import { ecsOptionLength, formatAddress } from './wire/ecs';
 import { wireNameToText } from './wire/name';
 import { parseQuery } from './wire/query';
 import type { ParsedQuery } from './wire/query';
@@ -183,7 +183,7 @@ export class DnsEngine {
   private client(q: ParsedQuery, ctx: QueryContext): ClientInfo {
     const ecs = q.edns?.ecs;
     const client: ClientInfo = { address: ctx.address, family: ctx.family };
-    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: ecs.address };
+    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: formatAddress(ecs.family, ecs.addressBytes) };
     return client;
   }
 

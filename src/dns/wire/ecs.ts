@@ -9,10 +9,11 @@ export interface EcsOption {
   family: 1 | 2;
   sourcePrefix: number;
   scopePrefix: number;
-  /** ADDRESS exactly as received: ceil(sourcePrefix / 8) bytes. */
+  /**
+   * ADDRESS exactly as received: ceil(sourcePrefix / 8) bytes. A view into the query (valid while
+   * it is answered); `formatAddress` gives the string form when a responder needs it.
+   */
   addressBytes: Buffer;
-  /** The prefix as an address string, padded with zero bytes ('192.0.2.0', '2001:db8:0:0:0:0:0:0'). */
-  address: string;
 }
 
 /** Decodes the option body `buf[off, off + len)`; returns the option or the reason it is malformed. */
@@ -35,16 +36,14 @@ export function decodeEcs(buf: Buffer, off: number, len: number): EcsOption | st
     const mask = 0xff >> (source % 8);
     if ((last & mask) !== 0) return 'ECS address has non-zero bits beyond the source prefix';
   }
-  const addressBytes = Buffer.from(buf.subarray(off + 4, off + 4 + want));
-  return { family, sourcePrefix: source, scopePrefix: scope, addressBytes, address: formatAddress(family, addressBytes) };
+  return { family, sourcePrefix: source, scopePrefix: scope, addressBytes: buf.subarray(off + 4, off + 4 + want) };
 }
 
-/** Formats prefix bytes as an IPv4 dotted quad or a full (uncompressed) IPv6 address. */
+/** Formats prefix bytes, padded with zero bytes, as an IPv4 dotted quad or a full (uncompressed) IPv6 address ('2001:db8:0:0:0:0:0:0'). */
 export function formatAddress(family: 1 | 2, bytes: Buffer): string {
-  const size = family === 1 ? 4 : 16;
-  const full = Buffer.alloc(size);
-  bytes.copy(full, 0, 0, Math.min(bytes.length, size));
-  if (family === 1) return `${full[0]}.${full[1]}.${full[2]}.${full[3]}`;
+  if (family === 1) return `${bytes[0] ?? 0}.${bytes[1] ?? 0}.${bytes[2] ?? 0}.${bytes[3] ?? 0}`;
+  const full = Buffer.alloc(16);
+  bytes.copy(full, 0, 0, Math.min(bytes.length, 16));
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(full.readUInt16BE(i).toString(16));
   return groups.join(':');
