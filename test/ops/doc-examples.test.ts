@@ -71,8 +71,8 @@ describe('docs/operations.md examples', () => {
   it('the environment files parse; the report sample gives report what it requires', () => {
     const files = docEnvFiles();
     expect([...files.keys()]).to.include.members([
-      '/etc/default/anypick-report-datacenter-1', '/etc/default/anypick-proxy-datacenter-1',
-      '/etc/anypick/tokens/serve.env', '/etc/anypick/tokens/report-datacenter-1.env',
+      '/etc/default/anypick-report-datacenter-1', '/etc/default/anypick-proxy-datacenter-2',
+      '/etc/anypick/tokens/serve.env', '/etc/anypick/tokens/report-datacenter-1.env', '/etc/anypick/tokens/proxy-datacenter-2.env',
     ]);
     const report = commandByName('report')!;
     const args = ['--member', 'datacenter-1', ...splitWords(files.get('/etc/default/anypick-report-datacenter-1')!.REPORT_ARGS)];
@@ -93,5 +93,13 @@ describe('docs/operations.md examples', () => {
     expect(fromEnv.lookup(agentToken)).to.deep.include({ tier: 'datacenter', member: 'datacenter-1' });
     expect(fromFile.lookup(agentToken)).to.deep.equal(fromEnv.lookup(agentToken));
     expect(fromEnv.lookup('0'.repeat(32))).to.equal(undefined);
+    // The cluster pick of datacenter-2 publishes datacenter-2 (its one publisher) and takes its clusters' tokens.
+    const proxyEnv = env.get('/etc/anypick/tokens/proxy-datacenter-2.env')!;
+    expect(fromEnv.lookup(proxyEnv.ANYPICK_TOKEN)).to.deep.include({ tier: 'datacenter', member: 'datacenter-2' });
+    const below = TokenStore.load(undefined, { ANYPICK_TOKENS: proxyEnv.ANYPICK_TOKENS })!;
+    expect(below.size).to.be.greaterThan(0);
+    const proxyArgs = parseCommandArgs(commandByName('proxy')!, splitWords(env.get('/etc/default/anypick-proxy-datacenter-2')!.PROXY_ARGS)).values;
+    expect(proxyArgs['report-to']).to.have.length.greaterThan(0);
+    expect(proxyArgs.signals).to.be.a('string');
   });
 });

@@ -15,8 +15,8 @@ const root = join(__dirname, '..', '..', '..');
 const unitDir = join(root, 'deploy', 'systemd');
 /** Where the units expect the repository's configuration directories on a node. */
 const DEPLOYED = '/etc/anypick/';
-/** Sample instance names for template units (`x@.service`). */
-const INSTANCE = 'datacenter-1';
+/** Sample instance names for template units (`x@.service`), as in the doc's examples. */
+const INSTANCE: Record<string, string> = { 'anypick-report@.service': 'datacenter-1', 'anypick-proxy@.service': 'datacenter-2' };
 /** What systemd sets itself. */
 const SYSTEMD_ENV = { MAINPID: '4242' };
 
@@ -31,7 +31,8 @@ function loadUnits(): UnitCase[] {
   return readdirSync(unitDir)
     .filter((f) => f.endsWith('.service'))
     .map((file) => {
-      const name = file.replace('@.', `@${INSTANCE}.`);
+      if (file.includes('@.') && !INSTANCE[file]) throw new Error(`${file}: give the test a sample instance name`);
+      const name = file.replace('@.', `@${INSTANCE[file]}.`);
       return { file, name, unit: parseUnit(expandSpecifiers(readFileSync(join(unitDir, file), 'utf8'), name), file) };
     });
 }
