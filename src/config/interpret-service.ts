@@ -8,6 +8,7 @@ import type { LoadContext, Scope } from './context';
 import { controlRef, listRef, membershipRef } from './refs';
 import { parseDistanceKm, parseIntIn, parseTtl, parseUrl, ValueError } from './values';
 import { parseMemberLine, checkRecordOwners } from './interpret-members';
+import { servingTier } from './walk';
 import type { Control, Member, NextHopMembers, Service, Strategy, StrategyName, Tier, UrlValue } from './model';
 
 /** Parses a URL word (`listen`, `uri`, channel endpoints). */
@@ -165,6 +166,22 @@ export function interpretService(ctx: LoadContext, node: Node, nameWord: Word | 
   const s: Service = { kind: 'service', name, pos: nameWord.pos, tier, delivery: scope.delivery?.name };
   dispatch(ctx, node.children, 'service', serviceTable(ctx, s, scope));
   finishService(ctx, s, node.children);
-  ctx.define(scope.services, 'service', s);
+  if (tier === undefined && scope.parent === undefined) defineTopLevel(ctx, scope, s);
+  else ctx.define(scope.services, 'service', s);
   return s;
+}
+
+/**
+ * Top-level services are one name space per tier (`servingTier`): seed examples 1, 2 and 3 all
+ * write `service my-service`, as the service, cluster and datacenter pick of one service.
+ */
+function defineTopLevel(ctx: LoadContext, scope: Scope, s: Service): void {
+  const tier = servingTier(s);
+  const same = [...scope.services.values()].find((x) => x.name === s.name && x.tier === undefined && servingTier(x) === tier);
+  if (same) {
+    const p = same.pos;
+    ctx.error(s.pos, `duplicate ${tier}-pick service '${s.name}' (first defined at ${p.file}:${p.line}:${p.col})`, CONFIG_CODES.DUPLICATE);
+    return;
+  }
+  scope.services.set(scope.services.has(s.name) ? `${s.name}@${tier}` : s.name, s);
 }

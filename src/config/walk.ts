@@ -1,7 +1,7 @@
 /**
  * Helpers to walk a loaded model: every service at every tier, with where it sits.
  */
-import type { ClusterSection, DatacenterSection, Delivery, DeliveryModel, List, ListEntry, Service } from './model';
+import type { ClusterSection, DatacenterSection, Delivery, DeliveryModel, List, ListEntry, Service, Tier } from './model';
 
 /** A service and the delivery sections that enclose it. */
 export interface PlacedService {
@@ -49,11 +49,39 @@ export function isDnsTier(s: Service): boolean {
 }
 
 /**
+ * The tier a top-level service serves at, read from what it is written with: a service with
+ * `next-hop: list.X` is a service pick (seed example 1), one the DNS tier answers is a datacenter
+ * pick (seed example 3), any other is a cluster pick (seed example 2). Delivery services carry
+ * their tier from where they are written. The same name may be used once per tier: the article
+ * writes `my-service` at all three.
+ */
+export function servingTier(s: Service): Tier {
+  if (s.tier !== undefined) return s.tier;
+  if (s.nextHop || s.strategy?.name === 'priority-then-weight') return 'service';
+  return isDnsTier(s) ? 'datacenter' : 'cluster';
+}
+
+/**
+ * The top-level datacenter pick that declares the members of a delivery's dynamic datacenter
+ * pick: same name, same `listen` host, static member lines. Its lines give each member's
+ * targets and location; the delivery's signals decide which of them are members right now.
+ */
+export function declaringService(model: DeliveryModel, dynamic: Service): Service | undefined {
+  if (dynamic.tier !== 'datacenter' || dynamic.members?.kind !== 'dynamic' || !dynamic.listen) return undefined;
+  return model.services.find(
+    (s) => s.name === dynamic.name && s.tier === undefined && isDnsTier(s) && s.listen?.host === dynamic.listen?.host,
+  );
+}
+
+/**
  * The services the authoritative DNS tier answers for (the DNS name is the `listen` host):
  * every delivery's datacenter-pick service, and top-level services `isDnsTier` accepts.
  */
 export function dnsServices(model: DeliveryModel): PlacedService[] {
-  return allServices(model).filter((p) => isDnsTier(p.service));
+  const all = allServices(model).filter((p) => isDnsTier(p.service));
+  // A top-level pick that declares the members of a delivery's dynamic pick is answered as part of it.
+  const declaring = new Set(all.map((p) => declaringService(model, p.service)).filter((s): s is Service => s !== undefined));
+  return all.filter((p) => !declaring.has(p.service));
 }
 
 /** Every list of the model: top-level ones, then those inside each delivery's tiers. */

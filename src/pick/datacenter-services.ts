@@ -4,8 +4,8 @@
  * `datacenter-pick-service` of a delivery whose members come from `membership.…` and are the
  * delivery's datacenter sections (seed example 5's top tier).
  */
-import type { DeliveryModel, Service } from '../config/model';
-import { dnsServices } from '../config/walk';
+import type { DeliveryModel, Member, Service } from '../config/model';
+import { declaringService, dnsServices } from '../config/walk';
 import type { SourcePos } from '../util/source-error';
 import { DATACENTER_STRATEGY } from './datacenter-strategy';
 import type { DatacenterPickOptions } from './datacenter-strategy';
@@ -65,6 +65,17 @@ function options(s: Service): Pick<DcServiceSpec, 'options' | 'sticky' | 'ttl'> 
   return { options: o, sticky: st?.sticky === 'client-subnet', ttl: st?.ttl };
 }
 
+function memberSpec(m: Member): DcMemberSpec {
+  return {
+    name: m.name,
+    weight: m.weight,
+    dynamic: m.dynamic,
+    location: m.location,
+    targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
+    pos: m.pos,
+  };
+}
+
 function isDatacenterPick(s: Service | undefined): s is Service {
   return s !== undefined && s.strategy?.name === DATACENTER_STRATEGY && s.listen !== undefined && !IP_LITERAL.test(s.listen.host);
 }
@@ -80,33 +91,23 @@ export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
     if (!isDatacenterPick(s)) continue;
     const base = { service: s.name, name: s.listen!.host, ...options(s), pos: s.pos };
     if (s.members?.kind === 'static') {
-      out.push({
-        ...base,
-        membership: false,
-        members: s.members.members.map((m) => ({
-          name: m.name,
-          weight: m.weight,
-          dynamic: m.dynamic,
-          location: m.location,
-          targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
-          pos: m.pos,
-        })),
-      });
+      out.push({ ...base, membership: false, members: s.members.members.map(memberSpec) });
     } else if (d) {
       // `dynamic: membership.…`: the members are the delivery's datacenter sections, each
-      // answering with its block (the address as written), static weight 1 scaled by signals.
-      out.push({
-        ...base,
-        membership: true,
-        members: d.datacenters.map((sec) => ({
-          name: sec.name,
-          weight: 1,
-          dynamic: true,
-          location: sec.location,
-          targets: sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [],
-          pos: sec.pos,
-        })),
-      });
+      // answering with its block (the address as written), static weight 1 scaled by signals;
+      // a top-level pick of the same name and host (seed example 3 beside example 5) declares
+      // members with their record targets, weights and locations.
+      const declared = declaringService(model, s);
+      const members = declared?.members?.kind === 'static' ? declared.members.members.map(memberSpec) : [];
+      for (const sec of d.datacenters) {
+        const m = members.find((x) => x.name === sec.name);
+        const block = sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [];
+        if (m) {
+          m.location ??= sec.location;
+          if (m.targets.length === 0) m.targets = block;
+        } else members.push({ name: sec.name, weight: 1, dynamic: true, location: sec.location, targets: block, pos: sec.pos });
+      }
+      out.push({ ...base, membership: true, members });
     }
   }
   return out;

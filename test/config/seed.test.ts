@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadPaths } from '../../src/config/load';
-import { dnsServices } from '../../src/config/walk';
+import { declaringService, dnsServices, servingTier } from '../../src/config/walk';
+import { loadTree } from './helpers';
 import type { DeliveryModel } from '../../src/config/model';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -128,14 +129,40 @@ describe('config: seed examples', function () {
     expect(entry?.weight?.kind === 'dynamic' && entry.weight.ref.subscriptions?.length).to.equal(2);
   });
 
-  it('all five together: top-level names and DNS names collide, each duplicate shows both positions', () => {
+  it('all five together: one service at three tiers, example 3 declaring example 5’s datacenter members', () => {
     const r = loadPaths([SEED]);
-    expect(r.errors.map((e) => relative(SEED, e.pos.file) + ':' + e.pos.line + ':' + e.pos.col + ': ' + e.message.split(SEED + '/').join(''))).to.deep.equal([
-      "2-cluster-pick.delivery:1:9: duplicate service 'my-service' (first defined at 1-service-pick.delivery:14:9)",
-      "3-datacenter-pick.delivery:1:9: duplicate service 'my-service' (first defined at 1-service-pick.delivery:14:9)",
-      // Example 5's datacenter pick and example 3 both answer example.com in DNS.
-      "5-delivery-global.delivery:14:13: 'example.com' is already answered by the DNS-tier service at 3-datacenter-pick.delivery:2:10",
+    expect(r.errors.map((e) => e.format())).to.deep.equal([]);
+    for (const ref of refs(r.model)) expect(ref.resolved, ref.text).to.not.equal(undefined);
+    // Examples 1, 2 and 3 each write `service my-service`: the service, cluster and datacenter pick.
+    const top = r.model.services.filter((s) => s.name === 'my-service');
+    expect(top.map((s) => `${relative(SEED, s.pos.file)} ${servingTier(s)}`)).to.deep.equal([
+      '1-service-pick.delivery service',
+      '2-cluster-pick.delivery cluster',
+      '3-datacenter-pick.delivery datacenter',
     ]);
+    // DNS answers example.com once: example 5's dynamic pick, with example 3's member lines.
+    const dns = dnsServices(r.model);
+    expect(dns.map((p) => `${relative(SEED, p.service.pos.file)} ${p.service.listen?.host}`)).to.deep.equal(['5-delivery-global.delivery example.com']);
+    const declared = declaringService(r.model, dns[0].service);
+    expect(declared && relative(SEED, declared.pos.file)).to.equal('3-datacenter-pick.delivery');
+  });
+
+  it('a second service of the same name at the same tier is still a duplicate', () => {
+    const { errors } = loadTree({
+      'a.delivery': 'service s:\n  listen "https://a.example/"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n  next-hop-members:\n    m1 10 dyn 2001:db8::/64\n',
+      'b.delivery': 'service s:\n  listen "https://b.example/"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n  next-hop-members:\n    m2 10 dyn 2001:db8:1::/64\n',
+    });
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/b\.delivery:1:9: duplicate datacenter-pick service 's' \(first defined at .*a\.delivery:1:9\)$/);
+  });
+
+  it('two datacenter picks answering one name in DNS are an error', () => {
+    const { errors } = loadTree({
+      'a.delivery': 'service s:\n  listen "https://a.example"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n  next-hop-members:\n    m1 10 dyn "a.example AAAA IN 60 2001:db8::/64"\n',
+      'b.delivery': 'service t:\n  listen "https://a.example"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n  next-hop-members:\n    m2 10 dyn "a.example AAAA IN 60 2001:db8:1::/64"\n',
+    });
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/b\.delivery:2:10: 'a\.example' is already answered by the DNS-tier service at .*a\.delivery:2:10$/);
   });
 });
 
