@@ -58,7 +58,7 @@ export async function startServe(args: string[] | ((port: number) => string[]), 
       return code;
     };
     try {
-      await waitForLog(/"msg":"serving"/);
+      await waitForLog(/"msg":"serving"/, 20000);
       return { child, port, logs, waitForLog, stop };
     } catch (err) {
       await stop();
