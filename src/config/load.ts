@@ -164,7 +164,10 @@ export function loadPaths(paths: string[]): LoadResult {
       if (prev) {
         const p = prev.soa.pos;
         errors.push(new SourceError(z.soa.pos, `duplicate zone '${z.origin}' (first loaded at ${p.file}:${p.line}:${p.col})`, 'E_CONFIG_DUPLICATE'));
-      } else zones.push(z);
+      } else {
+        zones.push(z);
+        ctx.warnings.push(...(z.warnings ?? []));
+      }
     } catch (err) {
       if (err instanceof SourceErrors) errors.push(...err.errors);
       else if (err instanceof SourceError) errors.push(err);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,41 @@ describe('cli: anypick check', () => {
       `${f}:2:10: warning: no loaded zone serves 'other.test' (listen host of service 'o')`,
       `${f}:4:13: warning: no loaded zone serves record owner 'other.test'`,
     ]);
+  });
+
+  it('passes on zone warnings (an RRset with two TTLs) with their position', () => {
+    const z = join(dir, 'w.test.zone');
+    writeFileSync(z, '$ORIGIN w.test.\n$TTL 60\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nx A 192.0.2.2\nx 120 A 192.0.2.3\n');
+    const r = check([z]);
+    expect(r.code).to.equal(0);
+    expect(r.stderr.trimEnd()).to.equal(`${z}:7:1: warning: TTL 120 differs from the TTL 60 of its A RRset (first at ${z}:6:1); using 60 (RFC 2181 §5.2)`);
+  });
+
+  it('checks the seed examples as a whole: exit 0, every reference resolved in --json', function () {
+    const seed = join(ROOT, '..', 'shared', 'seed', 'examples');
+    if (!existsSync(seed)) {
+      if (process.env.CI) throw new Error(`seed examples missing under CI: ${seed}`);
+      this.skip();
+    }
+    const r = check([seed]);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    const doc = JSON.parse(check(['--json', seed]).stdout);
+    const refs: Array<{ ref: string; resolved: unknown }> = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (typeof o.ref === 'string') refs.push(o as { ref: string; resolved: unknown });
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(doc.model);
+    const texts = refs.map((x) => x.ref);
+    for (const t of ['control.my-uri', 'list.my-service', 'membership.my-service.datacenter', 'membership.my-service.cluster', 'dynamic-weight.my-service', 'membership.service-with-gpu', 'announce-routes.dns', 'infra.application.anycast-dns']) {
+      expect(texts, t).to.include(t);
+    }
+    for (const x of refs) expect(x.resolved, x.ref).to.not.equal(undefined);
   });
 
   it('--json prints the resolved model and zone summaries', () => {
