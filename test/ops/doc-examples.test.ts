@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { commandByName } from '../../src/cli/main';
 import { parseCommandArgs } from '../../src/cli/command';
 import { TokenStore } from '../../src/signals/tokens';
+import { loadBgpConfigs } from '../../src/bgp/load';
 import { anypickCommands, docBlocks, docEnvFiles } from './doc-blocks';
 import type { DocCommand } from './doc-blocks';
 import { splitWords } from './unit-file';
@@ -66,6 +68,23 @@ describe('docs/operations.md examples', () => {
     const r = spawnSync(process.execPath, [main, ...checks[0].argv], { cwd: root, encoding: 'utf8' });
     expect(r.stderr.split('\n').filter((l) => /: error|^anypick/.test(l))).to.deep.equal([]);
     expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it('docker-compose.yml stops each sidecar before its DNS node, within the stop grace period', () => {
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { depends_on?: string[] | Record<string, unknown>; command?: string[]; stop_grace_period?: string }>;
+    };
+    const sidecars = Object.entries(compose.services).filter(([, svc]) => svc.command?.[0] === 'bgp');
+    expect(sidecars.length).to.be.greaterThanOrEqual(3);
+    for (const [name, svc] of sidecars) {
+      const deps = Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {});
+      expect(deps, `${name} must depend on its DNS node`).to.include(name.replace(/-bgp$/, ''));
+      // Compose's default grace is 10 s; the longest drain in the configs a sidecar loads must fit.
+      const grace = svc.stop_grace_period ? Number(/^(\d+)s$/.exec(svc.stop_grace_period)?.[1]) : 10;
+      const loaded = loadBgpConfigs(svc.command!.slice(1).filter((a) => !a.startsWith('-')).map((p) => join(root, p)));
+      expect(loaded.errors).to.deep.equal([]);
+      for (const c of loaded.configs) expect(c.drainMs / 1000, `${name}: drain vs stop grace period`).to.be.lessThan(grace);
+    }
   });
 
   it('the environment files parse; the report sample gives report what it requires', () => {
