@@ -81,6 +81,7 @@ export class DatacenterResponder implements DynamicResponder {
   private readonly recordCache = new Map<string, ZoneRecord>();
   private readonly geoCache = new Map<string, GeoMatch>();
   private readonly plans = new Map<string, DatacenterPlan<DcTarget>>();
+  private readonly fixed = new WeakMap<DatacenterPlan<DcTarget>, DynamicAnswer>();
   private planVersion = '';
   private placedGeneration = -1;
 
@@ -214,8 +215,15 @@ export class DatacenterResponder implements DynamicResponder {
     const loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
+    const fixed = this.fixed.get(plan);
+    if (fixed) return fixed;
     const idx = drawDatacenter(plan, this.deps.rand ?? Math.random, this.spec.sticky ? loc.subnet : undefined);
-    return { records: this.records(qtype, idx.map((i) => plan.candidates[i])), scopePrefix: this.scope(loc) };
+    const answer = { records: this.records(qtype, idx.map((i) => plan.candidates[i])), scopePrefix: this.scope(loc) };
+    // Without a choice to make (one answer from a group of one, or the last resort) the answer
+    // is the same for every query of this plan (same geo network, so the same scope).
+    const first = plan.pools.find((p) => p.length > 0);
+    if (!this.spec.sticky && (first === undefined || (first.length === 1 && plan.options.answers === 1))) this.fixed.set(plan, answer);
+    return answer;
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {
