@@ -37,7 +37,7 @@ export const CACHE_LIMIT = 50_000;
 interface CacheEntry {
   qtype: number;
   qclass: number;
-  /** -1 TCP, 0 UDP without EDNS, else (size limit << 1 | DO). */
+  /** (UDP size limit << 3) | TCP | EDNS << 1 | DO << 2. */
   variant: number;
   reply: EncodedReply;
   rcode: number;
@@ -131,7 +131,8 @@ export class DnsEngine {
     const limit = ctx.tcp ? MAX_MESSAGE : edns ? Math.max(512, Math.min(edns.udpSize, this.maxUdp)) : 512;
     const data = this.data;
     const dynamic = data.dynamicByKey.size > 0 && q.qclass === CLASS_IN ? data.dynamicByKey.get(q.key) : undefined;
-    const variant = ctx.tcp ? -1 : edns ? ((limit - ecsLen) << 1) | (edns.dnssecOk ? 1 : 0) : 0;
+    // Everything that shapes the reply besides the name and type: transport, size limit, OPT, DO.
+    const variant = ((ctx.tcp ? 0 : limit - ecsLen) << 3) | (ctx.tcp ? 1 : 0) | (edns ? 2 : 0) | (edns?.dnssecOk ? 4 : 0);
     if (!dynamic) {
       const slots = this.cache.get(q.key);
       if (slots) {

@@ -90,7 +90,7 @@ describe('dns answers (table)', () => {
 
 describe('dns answers: EDNS, truncation, ECS', () => {
   const e = engine();
-  const opt = (r: Reply): (dnsPacket.Answer & { udpPayloadSize?: number; extendedRcode?: number; options?: Array<Record<string, unknown>> }) | undefined =>
+  const opt = (r: Reply): (dnsPacket.Answer & { udpPayloadSize?: number; extendedRcode?: number; flags?: number; options?: Array<Record<string, unknown>> }) | undefined =>
     r.additionals?.find((a) => a.type === 'OPT') as never;
 
   it('adds OPT only when the query had one, advertising 1232', () => {
@@ -114,6 +114,17 @@ describe('dns answers: EDNS, truncation, ECS', () => {
     const fits = decode(roomy.handle(query('big.example.com', 'TXT', { udp: 4096 }), udp) as Buffer);
     expect(fits.flag_tc).to.equal(false);
     expect(fits.answers).to.have.length(1);
+  });
+  it('keeps cached replies apart by transport, OPT presence and DO bit', () => {
+    const c = engine();
+    const withDo = query('www.example.com', 'A', { udp: 1232 });
+    withDo[withDo.length - 4] |= 0x80; // OPT TTL: DO bit
+    for (const ctx of [tcp, udp]) {
+      expect(opt(ask(c, query('www.example.com', 'A'), ctx)), 'no OPT without EDNS').to.equal(undefined);
+      expect(opt(ask(c, query('www.example.com', 'A', { udp: 1232 }), ctx))?.flags, 'OPT without DO').to.equal(0);
+      expect(opt(ask(c, withDo, ctx))?.flags, 'OPT with DO').to.equal(0x8000);
+      expect(opt(ask(c, query('www.example.com', 'A'), ctx)), 'still no OPT without EDNS').to.equal(undefined);
+    }
   });
   it('sends the whole answer over TCP', () => {
     const r = ask(e, query('big.example.com', 'TXT'), tcp);
