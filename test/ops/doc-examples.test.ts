@@ -7,7 +7,7 @@ import { commandByName } from '../../src/cli/main';
 import { parseCommandArgs } from '../../src/cli/command';
 import { TokenStore } from '../../src/signals/tokens';
 import { loadBgpConfigs } from '../../src/bgp/load';
-import { anypickCommands, docBlocks, docEnvFiles } from './doc-blocks';
+import { OPERATIONS_DOC, anypickCommands, docBlocks, docEnvFiles } from './doc-blocks';
 import type { DocCommand } from './doc-blocks';
 import { splitWords } from './unit-file';
 
@@ -31,6 +31,9 @@ function allCommands(): DocCommand[] {
   for (const b of docBlocks()) {
     if (b.info[0] === 'sh') out.push(...anypickCommands(b.text, `docs/operations.md:${b.line}`));
   }
+  // Inline code in the prose: `anypick report --tier datacenter`, `anypick serve --help`…
+  const prose = readFileSync(OPERATIONS_DOC, 'utf8').replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
+  for (const m of prose.matchAll(/`(anypick [^`]+)`/g)) out.push(...anypickCommands(m[1], `docs/operations.md inline \`${m[1]}\``));
   for (const step of ciJob().steps) {
     if (step.run) out.push(...anypickCommands(step.run.replace(/"\$RUNNER_TEMP\/anypick\/bin\/anypick"/g, 'anypick'), `CI step ${step.name}`));
   }
@@ -41,6 +44,7 @@ describe('docs/operations.md examples', () => {
   it('finds the shell examples and their anypick command lines', () => {
     const cmds = allCommands();
     expect(cmds.length).to.be.greaterThanOrEqual(3);
+    expect(cmds.filter((c) => c.where.includes('inline')).length, 'inline commands').to.be.greaterThanOrEqual(3);
     expect(cmds.map((c) => c.argv[0])).to.include.members(['check', 'explain']);
   });
 
