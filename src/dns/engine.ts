@@ -37,7 +37,7 @@ export const CACHE_LIMIT = 50_000;
 interface CacheEntry {
   qtype: number;
   qclass: number;
-  /** (UDP size limit << 3) | TCP | EDNS << 1 | DO << 2. */
+  /** (size limit without ECS << 3) | TCP | EDNS << 1 | DO << 2. */
   variant: number;
   reply: EncodedReply;
   rcode: number;
@@ -132,7 +132,7 @@ export class DnsEngine {
     const data = this.data;
     const dynamic = data.dynamicByKey.size > 0 && q.qclass === CLASS_IN ? data.dynamicByKey.get(q.key) : undefined;
     // Everything that shapes the reply besides the name and type: transport, size limit, OPT, DO.
-    const variant = ((ctx.tcp ? 0 : limit - ecsLen) << 3) | (ctx.tcp ? 1 : 0) | (edns ? 2 : 0) | (edns?.dnssecOk ? 4 : 0);
+    const variant = ((limit - ecsLen) << 3) | (ctx.tcp ? 1 : 0) | (edns ? 2 : 0) | (edns?.dnssecOk ? 4 : 0);
     if (!dynamic) {
       const slots = this.cache.get(q.key);
       if (slots) {

@@ -45,7 +45,8 @@ export function serveTcpConnection(sock: Socket, engine: DnsEngine, idleMs: numb
       total = rest.length;
       need = 0;
       const reply = engine.handle(msg, ctx);
-      if (reply) {
+      // RFC 1035 §4.2.2: the 2-byte length caps a message at 65535 bytes (the engine keeps to it).
+      if (reply && reply.length <= 0xffff) {
         const frame = Buffer.allocUnsafe(2 + reply.length);
         frame.writeUInt16BE(reply.length, 0);
         reply.copy(frame, 2);

@@ -92,6 +92,17 @@ describe('dns over TCP (RFC 7766)', function () {
     s.destroy();
   });
 
+  it('keeps a near-64 KB reply with an ECS option within 65535 bytes', async () => {
+    const s = await open(port());
+    s.write(frame(query('t.huge.test', 'TXT', { ecs: { family: 2, sourcePrefix: 128, address: '2001:db8::1' } })));
+    s.write(frame(query('t.huge.test', 'TXT', { udp: 1232 })));
+    const [withEcs, plain] = await replies(s, 2);
+    expect(withEcs.length).to.be.at.most(65535);
+    expect(decode(withEcs).questions?.[0].name).to.equal('t.huge.test');
+    expect(decode(plain).answers).to.have.length(1);
+    s.destroy();
+  });
+
   it('closes an idle connection after the idle timeout', async () => {
     const s = await open(port());
     s.write(frame(query('www.example.com', 'A')));
