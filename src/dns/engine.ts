@@ -96,7 +96,14 @@ export class DnsEngine {
   handle(msg: Buffer, ctx: QueryContext): Buffer | undefined {
     if (ctx.tcp) this.counters.tcp++;
     else this.counters.udp++;
-    const parsed = parseQuery(msg);
+    let parsed: ReturnType<typeof parseQuery>;
+    try {
+      parsed = parseQuery(msg);
+    } catch (err) {
+      // The parser bounds-checks every read; should it still fail, drop rather than die.
+      this.opts.logger.error({ err }, 'query parser failed; message dropped');
+      parsed = { kind: 'drop', reason: 'parser error' };
+    }
     if (parsed.kind === 'drop') {
       this.counters.dropped++;
       return undefined;
