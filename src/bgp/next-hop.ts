@@ -1,6 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
+import { createHash } from 'node:crypto';
 import { formatIp, parseIp } from './wire/address';
+import type { NeighborConfig } from './config';
 
 /** Next hops the speaker puts into announcements on one session. */
 export interface NextHops {
@@ -41,4 +43,15 @@ export function deriveNextHops(localAddress: string, overrides: NextHops = {}): 
     }
   }
   return { ...out, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}
+
+/** Derives a BGP identifier: the local IPv4 address, else a stable hash of the local address. */
+export function deriveRouterId(cfg: NeighborConfig): string {
+  if (cfg.routerId) return cfg.routerId;
+  if (cfg.localAddress && isIPv4(cfg.localAddress)) return cfg.localAddress;
+  const nh = cfg.localAddress ? deriveNextHops(cfg.localAddress) : {};
+  if (nh.ipv4) return nh.ipv4;
+  const h = createHash('sha256').update(`${cfg.localAddress ?? ''}/${cfg.localAsn}`).digest();
+  h[0] = (h[0]! | 1) & 0xdf; // non-zero, never 0.x or 224+ (multicast-looking)
+  return Array.from(h.subarray(0, 4)).join('.');
 }

@@ -1,7 +1,5 @@
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
-import { createHash } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import type { Logger } from '../util/log';
 import { step, LARGE_HOLD_TIME } from './fsm';
 import type { Action, Event, FsmContext, Negotiated, State } from './fsm';
@@ -11,24 +9,14 @@ import { MessageError } from './wire/errors';
 import { Open, standardCapabilities } from './wire/open';
 import { Notification } from './wire/notification';
 import { AFI, CEASE_SUB, ERR, SAFI } from './wire/constants';
-import { parseIp } from './wire/address';
 import { advertKey, announceUpdate, withdrawUpdate } from './advert';
 import type { Advertisement } from './advert';
-import { deriveNextHops } from './next-hop';
+import { deriveNextHops, deriveRouterId } from './next-hop';
+import { awaitOpen, resolveCollision } from './collision';
 import type { NeighborConfig } from './config';
 import { newCounters } from './status';
 import type { Counters, SessionStatus } from './status';
 
-/** Derives a BGP identifier: the local IPv4 address, else a stable hash of the local address. */
-export function deriveRouterId(cfg: NeighborConfig): string {
-  if (cfg.routerId) return cfg.routerId;
-  if (cfg.localAddress && isIPv4(cfg.localAddress)) return cfg.localAddress;
-  const nh = cfg.localAddress ? deriveNextHops(cfg.localAddress) : {};
-  if (nh.ipv4) return nh.ipv4;
-  const h = createHash('sha256').update(`${cfg.localAddress ?? ''}/${cfg.localAsn}`).digest();
-  h[0] = (h[0]! | 1) & 0xdf; // non-zero, never 0.x or 224+ (multicast-looking)
-  return Array.from(h.subarray(0, 4)).join('.');
-}
 
 /**
  * One BGP session to one neighbor. The public surface is `set(...advertisements)` (the desired
@@ -202,7 +190,6 @@ export class Session {
       case 'established':
         this.failures = 0;
         this.counters.establishedTransitions++;
-        this.lastError = this.lastError; // kept: the last error stays visible after recovery
         this.sync();
         for (const r of this.onEstablished.splice(0)) r();
         return;
@@ -240,14 +227,20 @@ export class Session {
       } catch (err) {
         return this.fire({ type: 'message-error', error: err as MessageError });
       }
-      for (const raw of raws) {
-        if (this.sock !== sock) return;
-        this.receive(raw);
+      try {
+        for (const raw of raws) {
+          if (this.sock !== sock) return;
+          this.receive(raw);
+        }
+      } catch (err) {
+        // A bug must not take the process down: drop this connection; the FSM restarts.
+        this.log.error({ neighbor: this.cfg.address, err: (err as Error).stack }, 'bgp: error handling a message');
+        sock.destroy();
       }
     });
     sock.on('error', (err) => {
       this.log.debug({ neighbor: this.cfg.address, err: err.message }, 'bgp socket error');
-      if (this.sock === sock && !this.lastError?.startsWith('sent') ) this.lastError = `tcp: ${err.message}`;
+      if (this.sock === sock) this.lastError = `tcp: ${err.message}`;
     });
     sock.on('close', () => {
       if (this.sock === sock) {
@@ -262,9 +255,11 @@ export class Session {
     try {
       m = decodeMessage(raw, { as4: this.negotiated?.as4 ?? false });
     } catch (err) {
-      if (!(err instanceof MessageError)) throw err;
       this.counters.malformedReceived++;
-      return this.fire({ type: 'message-error', error: err });
+      if (err instanceof MessageError) return this.fire({ type: 'message-error', error: err });
+      // Nothing a peer sends may crash the process: an unexpected decoder failure resets the session.
+      this.log.error({ neighbor: this.cfg.address, err: (err as Error).message, hex: raw.toString('hex') }, 'bgp: undecodable message');
+      return this.fire({ type: 'message-error', error: new MessageError(ERR.CEASE, 0, (err as Error).message) });
     }
     this.counters.messagesReceived++;
     this.log.trace({ neighbor: this.cfg.address, type: m.type, hex: raw.toString('hex') }, 'bgp message received');
@@ -324,59 +319,32 @@ export class Session {
    */
   private raceIncoming(sock: Socket): void {
     this.pending.add(sock);
-    const reader = new MessageReader();
     const open = new Open({ asn: this.ctx.localAsn, holdTime: this.ctx.holdTime, routerId: this.ctx.routerId, capabilities: standardCapabilities(this.ctx.localAsn, this.ctx.families) });
     this.rawSend(sock, { type: 'open', open });
-    const giveUp = setTimeout(() => sock.destroy(), LARGE_HOLD_TIME * 1000);
-    const finish = () => { clearTimeout(giveUp); this.pending.delete(sock); sock.removeAllListeners('data'); };
-    sock.on('error', () => undefined);
-    sock.on('close', finish);
-    sock.on('data', (chunk: Buffer) => {
-      let raws: Buffer[];
-      let m: Message;
-      try {
-        raws = reader.push(chunk);
-        if (raws.length === 0) return;
-        m = decodeMessage(raws[0]!);
-      } catch {
-        finish();
-        return void sock.destroy();
-      }
-      finish();
-      if (m.type !== 'open' || this.closed) return void sock.destroy();
-      const cease = () => this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+    const cease = (s: Socket) => this.rawSend(s, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
+    awaitOpen(sock, (peerOpen, reader, rest) => {
+      if (this.closed) return void sock.destroy();
       this.counters.collisions++;
-      let keepNew: boolean;
-      if (this.state === 'OpenSent' || this.state === 'OpenConfirm') {
-        // RFC 4271 §6.8: the lower identifier gives up the connection it initiated.
-        const localLower = parseIp(this.ctx.routerId).readUInt32BE(0) < parseIp(m.open.routerId).readUInt32BE(0);
-        keepNew = !this.sockOutgoing || localLower;
-      } else {
-        // Our attempt never got anywhere (Connect, Active, Idle after a failure): take this one.
-        keepNew = this.state !== 'Established';
-      }
-      if (!keepNew) {
-        cease();
+      if (resolveCollision(this.state, this.ctx.routerId, peerOpen.routerId, this.sockOutgoing) === 'keep-existing') {
+        cease(sock);
         return void sock.end();
       }
       const old = this.sock;
-      if (old) {
-        this.sock = undefined;
-        if (this.state === 'OpenSent' || this.state === 'OpenConfirm') {
-          this.rawSend(old, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
-          old.end();
-        } else {
-          old.destroy();
-        }
+      this.sock = undefined;
+      if (old && (this.state === 'OpenSent' || this.state === 'OpenConfirm')) {
+        cease(old);
+        old.end();
+      } else {
+        old?.destroy();
       }
       this.log.debug({ neighbor: this.cfg.address }, 'bgp collision: keeping the connection the peer opened');
       clearTimeout(this.timers.restart);
       clearTimeout(this.timers.retry);
       this.attach(sock, false, reader);
       this.state = 'OpenSent';
-      this.fire({ type: 'open', open: m.open });
+      this.fire({ type: 'open', open: peerOpen });
       // Messages that arrived together with the OPEN (e.g. a KEEPALIVE).
-      for (const raw of raws.slice(1)) if (this.sock === sock) this.receive(raw);
-    });
+      for (const raw of rest) if (this.sock === sock) this.receive(raw);
+    }, () => this.pending.delete(sock));
   }
 }

@@ -51,9 +51,9 @@ export function dnsUdp(p: DnsProbe, timeoutMs: number): Promise<void> {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      sock.close();
       if (err) reject(err);
       else resolve();
+      try { sock.close(); } catch { /* already closed after an error */ }
     };
     const timer = setTimeout(() => done(new CheckFailure(`no UDP answer within ${timeoutMs} ms`)), timeoutMs);
     sock.on('error', (err) => done(new CheckFailure(`udp: ${err.message}`)));

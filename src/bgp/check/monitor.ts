@@ -61,11 +61,18 @@ export class HealthMonitor {
     const started = Date.now();
     let ok = true;
     let detail = 'ok';
+    let guard: NodeJS.Timeout | undefined;
     try {
-      await this.run(this.cfg);
+      // A probe that never settles must not freeze the monitor: it fails after timeout + 1 s.
+      await Promise.race([
+        this.run(this.cfg),
+        new Promise((_, reject) => { guard = setTimeout(() => reject(new Error('probe did not finish')), this.cfg.timeoutMs + 1000); }),
+      ]);
     } catch (err) {
       ok = false;
       detail = (err as Error).message;
+    } finally {
+      clearTimeout(guard);
     }
     if (this.stopped) return;
     this.lastResult = detail;
