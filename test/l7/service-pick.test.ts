@@ -128,6 +128,16 @@ describe('l7/service pick proxy', function () {
     expect(names.has('gpu-1')).to.equal(true);
   });
 
+  it('clients that go away mid-request do not count against the member', async () => {
+    for (const b of gpu) b.delayMs = 150;
+    for (let i = 0; i < 6; i++) {
+      const text = await raw(port, 'GET /api/items/1 HTTP/1.1\r\nHost: example.com\r\n\r\n', 30);
+      expect(text).to.equal('');
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(route.outlier.ejected()).to.deep.equal([]);
+  });
+
   it('with every GPU member down the next priority serves (mode without GPU)', async () => {
     for (const b of gpu) await b.stop();
     const r = await get('/api/items/2');

@@ -94,6 +94,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
   }
 
+  const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
   let route: ProxyRoute;
   let availability: () => Availability;
   let geo: GeoDatabase | undefined;
@@ -105,7 +106,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   if (topService) {
     const top = findTopLevelServicePick(model, topService);
     const control = admitControl(top.service);
-    const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort });
+    const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
     availability = () => servicePickAvailability(r.decide());
     member = str(values.member) ?? topService;
@@ -119,7 +120,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     what = `service pick of ${dcName}/${clusterName}`;
     const sp = findServicePick(dc, clusterName);
     const control = admitControl(sp.service);
-    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort });
+    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
     availability = () => servicePickAvailability(r.decide());
     member = clusterName;
@@ -134,7 +135,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const geoFile = str(values['geoip-db']);
     geo = geoFile ? GeoDatabase.open(geoFile, { log: logger }) : undefined;
     const locate = geo ? (a: string) => geo!.lookup(a).location : undefined;
-    const r = new ClusterPickRoute({ service, clusters: clustersOf(dc), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, locate, toleranceKm: s.strategy?.toleranceKm });
+    const r = new ClusterPickRoute({ service, clusters: clustersOf(dc), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, locate, toleranceKm: s.strategy?.toleranceKm, outlier });
     route = r;
     availability = () => clusterPickAvailability(r.candidates());
     member = dc.name;

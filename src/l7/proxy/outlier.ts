@@ -16,6 +16,8 @@ export interface OutlierOptions {
   /** Longest ejection time; default 300000. */
   maxEjectionMs?: number;
   now?: () => number;
+  /** Called when a member is ejected (for logs). */
+  onEject?: (key: string, ms: number, ejections: number) => void;
 }
 
 /** What one forwarded attempt came to. */
@@ -33,7 +35,8 @@ interface State {
 /** Ejection state of every upstream member seen, by key. */
 export class OutlierDetector {
   private readonly states = new Map<string, State>();
-  private readonly o: Required<Omit<OutlierOptions, 'now'>>;
+  private readonly o: Required<Omit<OutlierOptions, 'now' | 'onEject'>>;
+  private readonly onEject?: OutlierOptions['onEject'];
   private readonly now: () => number;
   /** Incremented when a member is ejected; see epoch() for returns. */
   version = 0;
@@ -48,6 +51,7 @@ export class OutlierDetector {
       maxEjectionMs: opts.maxEjectionMs ?? 300_000,
     };
     this.now = opts.now ?? Date.now;
+    this.onEject = opts.onEject;
   }
 
   private state(key: string): State {
@@ -111,6 +115,7 @@ export class OutlierDetector {
     s.failures = 0;
     s.connectFailures = 0;
     this.version++;
+    this.onEject?.(key, ms, s.ejections);
     return true;
   }
 

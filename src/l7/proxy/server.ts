@@ -206,8 +206,11 @@ export class L7Proxy {
         upBody = limited;
       }
       let retry = false;
+      let answered = 0;
       const e = await this.pools.stream(up.origin, { method, path, headers, body: upBody }, (status, rh) => {
-        this.route.record(up, status >= 500 ? 'failure' : 'success');
+        answered = status;
+        // Success counts once the whole response went through (below); a 5xx counts now.
+        if (status >= 500) this.route.record(up, 'failure');
         if ((status === 502 || status === 503 || status === 504) && !streamed && IDEMPOTENT.has(method) && attempt < this.o.retries) {
           retry = true;
           last = new ProblemError(502, 'E_UPSTREAM_STATUS', `member ${up.key} answered ${status}`);
@@ -218,9 +221,12 @@ export class L7Proxy {
       });
       if (e?.headSeen) {
         if (retry) continue;
-        // Upstream body failed mid-way (idle timeout, reset) or the client went away: the
-        // response is already started, so the only honest signal left is an aborted message.
-        this.route.record(up, 'failure');
+        // The client went away: not the member's fault, so passive health does not see it.
+        const clientGone = res.destroyed || req.socket.destroyed;
+        // Upstream body failed mid-way (idle timeout, reset): the response is already started,
+        // so the only honest signal left is an aborted message.
+        if (!clientGone) this.route.record(up, 'failure');
+        this.log?.debug({ member: up.key, clientGone, error: e.message }, 'response aborted');
         res.destroy();
         return;
       }
@@ -228,6 +234,7 @@ export class L7Proxy {
         // The client's body outgrew the limit: the client's fault, not the member's.
         if (limited && limited.bytes > this.o.maxBodyBytes) throw new ProblemError(413, 'E_BODY_TOO_LARGE', `request body exceeds ${this.o.maxBodyBytes} bytes`);
         this.route.record(up, e.outcome);
+        this.log?.debug({ member: up.key, outcome: e.outcome, error: e.message }, 'upstream attempt failed');
         last = new ProblemError(e.status, e.status === 504 ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM', `member ${up.key}: ${e.message}`);
         const canRetry = !streamed && (IDEMPOTENT.has(method) || e.beforeSend);
         if (!canRetry) {
@@ -237,6 +244,7 @@ export class L7Proxy {
         continue;
       }
       if (retry) continue;
+      if (answered < 500) this.route.record(up, 'success');
       this.stats.forwarded++;
       return;
     }
