@@ -85,3 +85,25 @@ describe('gslb: anypick serve answers datacenter picks (dig, sample geo database
     });
   }
 });
+
+describe('gslb: querying over IPv6 loopback without ECS', function () {
+  let dir: string;
+  let server: Served | undefined;
+  before(async function () {
+    requireTools(this, 'dig');
+    dir = makeDeliveryDir();
+    server = await serve([dir, '--geoip-db', SAMPLE_DB], '::1');
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  it('::1 is placed in us-west; ECS works over the IPv6 transport', async () => {
+    const r = await dig(server!.port, 'example.com', 'AAAA', { server: '::1' });
+    expect(r.addresses).to.deep.equal([DC1]);
+    const e = await dig(server!.port, 'example.com', 'AAAA', { server: '::1', subnet: '2001:db8:3::/48' });
+    expect(e.addresses).to.deep.equal([DC3]);
+    expect(e.ecs).to.equal('2001:db8:3::/48/48');
+  });
+});
