@@ -27,6 +27,7 @@ import { encodeDynamicReply } from './wire/dynamic-reply';
 import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
+import { appendNsid } from './wire/nsid';
 
 /** Default largest UDP reply (DNS Flag Day 2020 value). */
 export const DEFAULT_MAX_UDP = 1232;
@@ -72,6 +73,8 @@ export interface EngineOptions {
   logger: Logger;
   queryLog?: boolean;
   maxUdpSize?: number;
+  /** This node's NSID (RFC 5001), sent to queries that ask for it. */
+  nsid?: string;
 }
 
 /** Answers DNS messages from the current DataSet. */
@@ -80,9 +83,11 @@ export class DnsEngine {
   private cache = new Map<string, CacheEntry[]>();
   private cached = 0;
   private readonly maxUdp: number;
+  private readonly nsid?: Buffer;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
+    if (opts.nsid) this.nsid = Buffer.from(opts.nsid, 'utf8');
   }
 
   /** Swaps the data set atomically and drops the response cache. */
@@ -116,13 +121,21 @@ export class DnsEngine {
     }
     const q = parsed.query;
     try {
-      return this.answer(msg, q, ctx);
+      const reply = this.answer(msg, q, ctx);
+      return this.nsid && q.edns?.nsid ? this.withNsid(reply, q, ctx) : reply;
     } catch (err) {
       // A bug or bad record data must not kill the server: SERVFAIL, logged and counted.
       this.opts.logger.error({ err, qname: wireNameToText(msg, 12, q.qnameEnd), qtype: qtypeName(q.qtype) }, 'query failed');
       this.count(q, RCODE.SERVFAIL, ctx);
       return errorReply(q.id, q.flags, RCODE.SERVFAIL);
     }
+  }
+
+  /** Adds this node's NSID to the reply's OPT (whose RDATA so far is the ECS option, if any). */
+  private withNsid(reply: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
+    const ecs = q.edns?.ecs;
+    const limit = ctx.tcp ? MAX_MESSAGE : Math.max(512, Math.min(q.edns?.udpSize ?? 512, this.maxUdp));
+    return appendNsid(reply, ecs ? ecsOptionLength(ecs) : 0, this.nsid!, limit);
   }
 
   /** A snapshot of the counters. */

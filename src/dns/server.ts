@@ -28,6 +28,8 @@ export interface DnsServerOptions {
   queryLog?: boolean;
   /** Largest UDP reply; default 1232. */
   maxUdpSize?: number;
+  /** This node's NSID (RFC 5001), e.g. its host name; off when absent. */
+  nsid?: string;
   tcp?: { idleTimeoutMs?: number; maxConnections?: number };
 }
 

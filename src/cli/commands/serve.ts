@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { loadPaths } from '../../config/load';
 import type { Zone } from '../../zone/types';
 import { startDnsServer } from '../../dns/server';
@@ -111,9 +112,17 @@ function watchPaths(dirs: string[], names: Set<string>, logger: Logger, onChange
   };
 }
 
+/** `--nsid ID`: the NSID payload (RFC 5001 allows up to an OPT's worth; we keep it short). */
+function nsidOption(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const id = v === 'hostname' ? hostname() : String(v);
+  if (id.length === 0 || Buffer.byteLength(id) > 128) throw new UsageError(`--nsid ${id}: expected 1..128 bytes of text`);
+  return id;
+}
+
 /** Serves the DNS part: binds every `--dns` address. */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[] = []): Promise<DnsServer> {
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic });
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[] = [], nsid?: string): Promise<DnsServer> {
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid });
   for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
   return dns;
 }
@@ -169,7 +178,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic);
+  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsidOption(values.nsid));
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
 
   let unwatch = (): void => undefined;
@@ -205,6 +214,8 @@ Options:
   --dns ADDR:PORT     listen on UDP and TCP (repeatable; IPv6 as [::1]:5300; default ${DEFAULT_DNS})
   --log-level LEVEL   ${LOG_LEVELS.join(', ')} (default info); logs are pino JSON on stderr
   --query-log         log one line per query (info level)
+  --nsid ID           identify this node in replies to queries that ask (RFC 5001 NSID;
+                      dig +nsid); ID is text, e.g. the host name, or 'hostname'
 ${DATACENTER_SERVE_USAGE}
   --workers N         run N server processes sharing the sockets (node:cluster; default 1)
 
@@ -213,6 +224,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     dns: { type: 'string', multiple: true },
     'log-level': { type: 'string' },
     'query-log': { type: 'boolean' },
+    nsid: { type: 'string' },
     ...DATACENTER_SERVE_OPTIONS,
     workers: { type: 'string' },
   },

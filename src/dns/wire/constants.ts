@@ -30,8 +30,8 @@ export const FLAG = {
 /** Type codes the fast path needs by number. */
 export const TYPE = { OPT: 41 } as const;
 
-/** EDNS option codes (RFC 7871 §6). */
-export const OPTION = { ECS: 8 } as const;
+/** EDNS option codes (RFC 5001 §2.3 NSID, RFC 7871 §6 ECS). */
+export const OPTION = { NSID: 3, ECS: 8 } as const;
 
 /** Class IN. */
 export const CLASS_IN = 1;

@@ -15,6 +15,8 @@ export interface EdnsInfo {
   version: number;
   dnssecOk: boolean;
   ecs?: EcsOption;
+  /** The query carried an NSID option (RFC 5001 §2.1). */
+  nsid?: boolean;
 }
 
 /** A readable, well-formed query. */
@@ -118,7 +120,8 @@ function readOpt(buf: Buffer, off: number): { edns: EdnsInfo; end: number } {
     const code = buf.readUInt16BE(o);
     const len = buf.readUInt16BE(o + 2);
     if (o + 4 + len > end) throw new Malformed('EDNS option runs past the OPT RDATA');
-    if (code === OPTION.ECS) {
+    if (code === OPTION.NSID) edns.nsid = true;
+    else if (code === OPTION.ECS) {
       // RFC 7871 §7.1.1: a malformed ECS option is answered with FORMERR.
       if (edns.ecs) throw new Malformed('two ECS options');
       const ecs = decodeEcs(buf, o + 4, len);
