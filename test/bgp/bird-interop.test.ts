@@ -86,7 +86,10 @@ describe('bgp interop with BIRD 2 in network namespaces', function () {
       expect([st.phase, st.check.healthy]).to.deep.equal(['down', false]);
       expect(st.sessions[0]!.state, 'the session stays up').to.equal('Established');
       dns = startDns(t!);
-      expect(await until(() => has('2001:db8::53/128') && has('192.0.2.53/32'), 8000), 'announced again').to.equal(true);
+      let dnsLog = '';
+      dns.stderr!.on('data', (d: Buffer) => (dnsLog += d.toString()));
+      const back = await until(() => has('2001:db8::53/128') && has('192.0.2.53/32'), 10000);
+      expect(back, `announced again\n${JSON.stringify(s.status(STATUS_PORT))}\ndns: ${dnsLog.slice(-1500)}\n${s.log.slice(-3000)}`).to.equal(true);
     });
 
     it('answers a ROUTE-REFRESH by re-sending the announcements', async () => {

@@ -5,6 +5,7 @@ import { Listener } from '../../src/bgp/listener';
 import { neighbor } from '../../src/bgp/config';
 import type { NeighborConfig } from '../../src/bgp/config';
 import { until } from './support/bird';
+import { resolveCollision } from '../../src/bgp/collision';
 
 const log = pino({ level: 'silent' });
 
@@ -91,4 +92,19 @@ describe('bgp session between two anypick speakers on loopback', function () {
       await p.close();
     }
   });
+});
+
+describe('bgp connection collision rule (RFC 4271 §6.8)', () => {
+  const rows: [Parameters<typeof resolveCollision>, string][] = [
+    [['OpenConfirm', '10.0.0.1', '10.0.0.2', true], 'keep-new'], // we are lower: give up ours
+    [['OpenConfirm', '10.0.0.2', '10.0.0.1', true], 'keep-existing'], // we are higher: keep ours
+    [['OpenSent', '10.0.0.2', '10.0.0.1', false], 'keep-new'], // existing was theirs too: newest wins
+    [['OpenSent', '9.255.255.255', '10.0.0.0', true], 'keep-new'], // compared as 32-bit numbers
+    [['Established', '10.0.0.1', '10.0.0.2', true], 'keep-existing'],
+    [['Connect', '10.0.0.2', '10.0.0.1', true], 'keep-new'],
+    [['Active', '10.0.0.2', '10.0.0.1', true], 'keep-new'],
+  ];
+  for (const [args, want] of rows) {
+    it(`${args.join(' ')} → ${want}`, () => expect(resolveCollision(...args)).to.equal(want));
+  }
 });
