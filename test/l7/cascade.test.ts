@@ -2,21 +2,29 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { request } from 'undici';
+import { loadPaths } from '../../src/config/load';
+import { startDnsServer } from '../../src/dns/server';
+import type { DnsServer } from '../../src/dns/server';
+import { DatacenterPicks } from '../../src/pick/serve-datacenter';
+import { createLogger } from '../../src/util/log';
 import { MemberRegistry } from '../../src/signals/registry';
 import { startSignalsReceiver } from '../../src/signals/receiver';
 import type { SignalsReceiver } from '../../src/signals/receiver';
 import { Reporter } from '../../src/signals/reporter';
 import { TokenStore } from '../../src/signals/tokens';
 import { Backend } from './support/backends';
-import { anypick, freePort, until } from './support/procs';
+import { ROOT, anypick, freePort, until } from './support/procs';
+import { requireTools } from '../support/tools';
 import type { Child } from './support/procs';
 
 /**
- * The cascade of seed example 5 (plus a second datacenter) on one machine: backends report to
- * their cluster's service pick, each service pick reports to its datacenter's cluster pick,
- * each cluster pick reports to the tier above — here a signals receiver and registry like the
- * DNS fleet's, so the test can see what the DNS tier would.
+ * The cascade of seed example 5 (plus a second datacenter; `block:` addresses added) on one
+ * machine: backends report to their cluster's service pick, each service pick reports to its
+ * datacenter's cluster pick, each cluster pick reports to the DNS node — a signals receiver and
+ * registry feeding the datacenter pick's DNS responders (the modules `anypick serve` runs;
+ * `serve` has no signals option yet), queried with dig.
  */
 describe('l7/cascade: cluster pick → service pick → backends, signals upward', function () {
   this.timeout(90_000);
@@ -30,6 +38,23 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   let top: { registry: MemberRegistry; receiver: SignalsReceiver };
   let ports: { backend: number; sp: number; cp: number; spSig: number[]; cpSig: number[] };
   let servicePicks: Child[] = [];
+  let dns: DnsServer;
+  let picks: DatacenterPicks;
+
+  /** Resolves example.com A at the DNS node with dig (async: the DNS node runs in this process). */
+  function dig(): Promise<string[]> {
+    return new Promise((resolve, reject) =>
+      execFile('dig', ['+short', '+tries=1', '+time=2', '-p', String(dns.addresses()[0].port), '@127.0.0.1', 'example.com', 'A'], (err, out) =>
+        err ? reject(err) : resolve(out.trim().split(/\s+/).filter(Boolean)),
+      ),
+    );
+  }
+
+  async function digMany(n: number): Promise<Set<string>> {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) for (const a of await dig()) seen.add(a);
+    return seen;
+  }
 
   const spAddr = (dc: number) => `127.0.2.${dc}`;
   const cpAddr = (dc: number) => `127.0.3.${dc}`;
@@ -78,6 +103,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   const dcState = (dc: number) => top.registry.get('datacenter', 'my-service', `datacenter-${dc}`);
 
   before(async function () {
+    requireTools(this, 'dig');
     ports = {
       backend: await freePort(),
       sp: await freePort(),
@@ -96,6 +122,11 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     const registry = new MemberRegistry({ leaseMs: LEASE });
     const receiver = await startSignalsReceiver({ listen: '127.0.0.1:0', registry, tokens: TokenStore.parse(lines.join('\n'), 'test') });
     top = { registry, receiver };
+    const loaded = loadPaths([join(ROOT, 'test', 'l7', 'fixtures')]);
+    expect(loaded.errors.map(String)).to.deep.equal([]);
+    const logger = createLogger('warn');
+    picks = DatacenterPicks.open('none', logger, registry);
+    dns = await startDnsServer({ listen: [{ host: '127.0.0.1', port: 0 }], zones: loaded.zones, dynamic: picks.responders(loaded.model), logger });
     const topUrl = `http://127.0.0.1:${receiver.address().port}`;
     await startBackend(1, 'gpu', 1);
     await startBackend(1, 'cpu', 2);
@@ -119,12 +150,30 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     for (const c of children) await c.stop();
     for (const name of [...reporters.keys()]) await stopBackend(name).catch(() => undefined);
     for (const b of backends.values()) await b.stop();
+    await dns?.close();
+    picks?.close();
     await top?.receiver.close();
     top?.registry.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a request through the cluster pick and service pick reaches a GPU backend; both datacenters report ready', async () => {
+  it('a request resolved through DNS and sent through the cluster and service picks reaches a GPU backend', async () => {
+    await until('both datacenters ready at the DNS node', 15_000, () => dcState(1)?.ready && dcState(2)?.ready);
+    const answers = await until('DNS answers both datacenters', 10_000, async () => {
+      const s = await digMany(12);
+      return s.size === 2 ? s : undefined;
+    });
+    expect([...answers].sort()).to.deep.equal([cpAddr(1), cpAddr(2)]);
+    const [addr] = await dig();
+    const r = await until('a GPU answer via the resolved address', 15_000, async () => {
+      const x = await request(`http://${addr}:${ports.cp}/api/items/7`, { headers: { host: 'example.com' } });
+      const body = (await x.body.json()) as { name?: string };
+      return x.statusCode === 200 ? body : undefined;
+    });
+    expect(r.name).to.equal(`gpu-${addr === cpAddr(1) ? 1 : 2}`);
+  });
+
+  it('each datacenter serves with GPU through its own cascade', async () => {
     for (const dc of [1, 2]) {
       const r = await until(`datacenter-${dc} serving`, 15_000, async () => {
         const x = await via(dc);
@@ -162,6 +211,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     const took = Date.now() - t0;
     // One lease at the cluster pick, then one report interval to the top.
     expect(took).to.be.below(LEASE + 2000);
+    expect([...(await digMany(10))]).to.deep.equal([cpAddr(2)]);
     expect((await via(1)).status).to.equal(503);
     expect(dcState(2)!.ready).to.equal(true);
 
@@ -172,5 +222,6 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     // Slow start at the top: a returning member starts below its full factor.
     expect(back.factor).to.be.below(1);
     await until('datacenter-1 serves with GPU again', 10_000, async () => (await via(1)).name === 'gpu-1');
+    await until('DNS answers datacenter-1 again', 15_000, async () => (await digMany(10)).has(cpAddr(1)));
   });
 });
