@@ -91,24 +91,47 @@ export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
     if (!isDatacenterPick(s)) continue;
     const base = { service: s.name, name: s.listen!.host, ...options(s), pos: s.pos };
     if (s.members?.kind === 'static') {
-      out.push({ ...base, membership: false, members: s.members.members.map(memberSpec) });
+      out.push({ ...base, membership: false, members: memberLines(s) });
     } else if (d) {
-      // `dynamic: membership.…`: the members are the delivery's datacenter sections, each
-      // answering with its block (the address as written), static weight 1 scaled by signals;
-      // a top-level pick of the same name and host (seed example 3 beside example 5) declares
-      // members with their record targets, weights and locations.
-      const declared = declaringService(model, s);
-      const members = declared?.members?.kind === 'static' ? declared.members.members.map(memberSpec) : [];
-      for (const sec of d.datacenters) {
-        const m = members.find((x) => x.name === sec.name);
-        const block = sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [];
-        if (m) {
-          m.location ??= sec.location;
-          if (m.targets.length === 0) m.targets = block;
-        } else members.push({ name: sec.name, weight: 1, dynamic: true, location: sec.location, targets: block, pos: sec.pos });
-      }
-      out.push({ ...base, membership: true, members });
+      // `dynamic: membership.…`: signals decide who is a member right now. The members' targets
+      // come from the top-level pick of the same name that declares them (seed examples 3 and 5
+      // together), else from the delivery's datacenter sections (their `block:`), static weight 1.
+      const declaring = declaringService(model, s);
+      const sections = new Map(d.datacenters.map((sec) => [sec.name, sec]));
+      const members: DcMemberSpec[] = declaring
+        ? memberLines(declaring).map((m) => ({ ...m, location: m.location ?? sections.get(m.name)?.location }))
+        : d.datacenters.map((sec) => ({
+            name: sec.name,
+            weight: 1,
+            dynamic: true,
+            location: sec.location,
+            targets: sec.block ? [{ address: sec.block.address, family: sec.block.family, network: sec.block.network, pos: sec.block.pos }] : [],
+            pos: sec.pos,
+          }));
+      const own = options(s);
+      const fallback = declaring ? options(declaring) : own;
+      out.push({
+        ...base,
+        options: { ...fallback.options, ...own.options },
+        sticky: own.sticky || fallback.sticky,
+        ttl: own.ttl ?? fallback.ttl,
+        membership: true,
+        members,
+      });
     }
   }
   return out;
+}
+
+/** A service's member lines as member specs. */
+function memberLines(s: Service): DcMemberSpec[] {
+  if (s.members?.kind !== 'static') return [];
+  return s.members.members.map((m) => ({
+    name: m.name,
+    weight: m.weight,
+    dynamic: m.dynamic,
+    location: m.location,
+    targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
+    pos: m.pos,
+  }));
 }

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
+import { copyFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { requireTools } from '../support/tools';
 import { SAMPLE_DB } from '../geo/support';
-import { DUAL_STACK_DELIVERY, dig, makeDeliveryDir, removeDir, serve } from './support';
+import { DUAL_STACK_DELIVERY, SEED_EXAMPLE_3, dig, makeDeliveryDir, removeDir, serve } from './support';
+
+const SEED_DIR = dirname(SEED_EXAMPLE_3);
 import type { Served } from './support';
 
 const DC1 = '2001:db8:ae21:7700::';
@@ -106,4 +110,28 @@ describe('gslb: querying over IPv6 loopback without ECS', function () {
     expect(e.addresses).to.deep.equal([DC3]);
     expect(e.ecs).to.equal('2001:db8:3::/48/48');
   });
+});
+
+describe('gslb: all five seed examples together (example 3 declares example 5’s datacenter members)', function () {
+  let dir: string;
+  let server: Served | undefined;
+  before(async function () {
+    requireTools(this, 'dig');
+    dir = makeDeliveryDir();
+    for (const f of readdirSync(SEED_DIR).filter((n) => n.endsWith('.delivery'))) copyFileSync(join(SEED_DIR, f), join(dir, f));
+    server = await serve([dir, '--geoip-db', SAMPLE_DB]);
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) removeDir(dir);
+  });
+
+  const table: [string, string][] = [['10.1.0.0/24', DC1], ['10.2.0.0/24', DC2], ['10.3.0.0/24', DC3]];
+  for (const [subnet, want] of table) {
+    it(`example 5's datacenter pick answers +subnet=${subnet} with example 3's member ${want}`, async () => {
+      const r = await dig(server!.port, 'example.com', 'AAAA', { subnet });
+      expect(r.addresses).to.deep.equal([want.replace(':0478:', ':478:')]);
+      expect(r.ttl).to.equal(90);
+    });
+  }
 });
