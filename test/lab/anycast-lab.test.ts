@@ -54,3 +54,33 @@ describe('anycast lab (npm run lab): BIRD router, three DNS nodes with BGP sidec
     expect(result.restored).to.equal(true);
   });
 });
+
+describe('npm run lab: Ctrl-C removes everything it made', function () {
+  this.timeout(60_000);
+
+  it('SIGINT during the run leaves no namespace and no process behind', async function () {
+    requireTools(this, 'ip', 'bird', 'birdc', 'dig');
+    if (!canUseNetns()) {
+      if (process.env.CI) throw new Error('the lab needs root and iproute2 under CI');
+      this.skip();
+    }
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(root, 'dist', 'src', 'lab', 'main.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const id = `apl${child.pid! % 100000}`;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // Wait until the lab has built its namespaces and BIRD has learned routes.
+    const end = Date.now() + 40_000;
+    while (!/routes to/.test(out) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(out, out).to.match(/routes to/);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.include(id);
+    child.kill('SIGINT');
+    expect(await exited).to.equal(130);
+    expect(out).to.match(/interrupted, cleaned up/);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.not.include(id);
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps, 'lab processes left').to.not.match(new RegExp(`anypick-lab-|${id}|serve \\S+zones --dns \\[2001:db8::53\\]:53`));
+  });
+});
