@@ -104,6 +104,16 @@ describe('l7/service pick proxy', function () {
     expect([...gpu, ...cpu].flatMap((b) => b.seen).map((x) => x.url)).to.deep.equal(['/api/health']);
   });
 
+  it('Expect: 100-continue is answered here and not forwarded', async () => {
+    const body = '{"name":"x"}';
+    const text = await raw(port, `POST /api/items HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body}`);
+    expect(text).to.match(/^HTTP\/1\.1 100 Continue/);
+    expect(text).to.contain('HTTP/1.1 200 OK');
+    const seen = [...gpu, ...cpu].flatMap((b) => b.seen);
+    expect(seen.map((x) => x.body)).to.deep.equal([body]);
+    expect(seen[0].headers.expect).to.equal(undefined);
+  });
+
   it('a valid JSON body is buffered, validated and forwarded intact', async () => {
     const body = JSON.stringify({ name: 'lamp', price: 3 });
     const r = await request(url('/api/items'), { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, body });

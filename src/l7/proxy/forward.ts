@@ -12,6 +12,8 @@ export interface AttemptError {
   status: 502 | 504;
   /** True when nothing reached the member (safe to retry any method with a replayable body). */
   beforeSend: boolean;
+  /** True when the request was refused locally (not the member's fault: no passive-health record). */
+  local?: boolean;
   message: string;
 }
 
@@ -22,6 +24,7 @@ export function classify(err: unknown): AttemptError {
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
   if (CONNECT_CODES.has(code)) return { outcome: 'connect-failure', status: code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502, beforeSend: true, message: `cannot connect (${code})` };
+  if (code === 'UND_ERR_INVALID_ARG') return { outcome: 'failure', status: 502, beforeSend: true, local: true, message: `request not forwardable (${e.message ?? code})` };
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { outcome: 'failure', status: 504, beforeSend: false, message: 'no response head in time' };
   return { outcome: 'failure', status: 502, beforeSend: false, message: `upstream error (${code || e.message || 'unknown'})` };
 }

@@ -6,7 +6,9 @@ import { BlockList, isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** RFC 9110 §7.6.1: connection-specific fields a proxy must not forward. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate',
+  // RFC 9110 §10.1.1: this hop answered `Expect: 100-continue` itself (node:http does).
+  'expect']);
 
 function connectionTokens(v: string | string[] | undefined): Set<string> {
   const s = Array.isArray(v) ? v.join(',') : (v ?? '');

@@ -233,7 +233,7 @@ export class L7Proxy {
       if (e) {
         // The client's body outgrew the limit: the client's fault, not the member's.
         if (limited && limited.bytes > this.o.maxBodyBytes) throw new ProblemError(413, 'E_BODY_TOO_LARGE', `request body exceeds ${this.o.maxBodyBytes} bytes`);
-        this.route.record(up, e.outcome);
+        if (!e.local) this.route.record(up, e.outcome);
         this.log?.debug({ member: up.key, outcome: e.outcome, error: e.message }, 'upstream attempt failed');
         last = new ProblemError(e.status, e.status === 504 ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM', `member ${up.key}: ${e.message}`);
         const canRetry = !streamed && (IDEMPOTENT.has(method) || e.beforeSend);
