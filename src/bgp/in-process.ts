@@ -4,6 +4,7 @@ import type { Logger } from '../util/log';
 import type { BgpSessionStatus } from '../status/types';
 import { bgpConfigsFromModel } from './adapter';
 import { startBgp } from './run';
+import { loadBgpConfigs } from './load';
 import type { BgpRuntime } from './run';
 
 /** The BGP sidecar running inside another command (`anypick serve --bgp`). */
@@ -24,7 +25,10 @@ export async function startInProcessBgp(
 ): Promise<InProcessBgp | undefined> {
   const configs = bgpConfigsFromModel(model, zones);
   if (configs.length === 0) return undefined;
-  const runtime = await startBgp({ configs, log, ...opts });
+  return wrap(await startBgp({ configs, log, ...opts }));
+}
+
+function wrap(runtime: BgpRuntime): InProcessBgp {
   return {
     runtime,
     sessions: () => runtime.status().flatMap((a) => a.sessions.map((s) => ({
@@ -36,4 +40,19 @@ export async function startInProcessBgp(
       await runtime.stop();
     },
   };
+}
+
+/**
+ * `anypick serve --bgp`: loads the announcers from the same paths serve reads and starts them
+ * in this process. Throws with every `file:line:col` message when the files cannot be used.
+ */
+export async function startBgpFromPaths(paths: string[], log: Logger): Promise<InProcessBgp | undefined> {
+  const loaded = loadBgpConfigs(paths);
+  if (loaded.errors.length) throw new Error(`bgp: ${loaded.errors.join('\n')}`);
+  if (loaded.configs.length === 0) {
+    log.warn({ paths }, "bgp: no process with 'bgp: PROCESS.CHECK'; nothing to announce");
+    return undefined;
+  }
+  const runtime = await startBgp({ configs: loaded.configs, log });
+  return wrap(runtime);
 }

@@ -18,6 +18,8 @@ import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } fro
 import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError } from '../command';
+import { startBgpFromPaths } from '../../bgp/in-process';
+import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
 
 /** Paths served when none are given; missing defaults are skipped. */
@@ -151,6 +153,17 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
   return loaded;
 }
 
+/** `--bgp`: the BGP announcer in this process (docs/bgp.md); undefined when off. */
+async function startBgpOption(on: boolean, paths: string[], logger: Logger, dns: DnsServer): Promise<InProcessBgp | undefined> {
+  if (!on) return undefined;
+  try {
+    return await startBgpFromPaths(paths, logger);
+  } catch (err) {
+    await dns.close();
+    throw err;
+  }
+}
+
 /** Resolves on SIGTERM/SIGINT; calls `onHup` on SIGHUP. */
 function handleSignals(onHup: () => void): Promise<string> {
   process.on('SIGHUP', onHup);
@@ -180,6 +193,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsidOption(values.nsid));
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
+  const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
@@ -192,6 +206,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
   const sig = await handleSignals(() => doReload('SIGHUP'));
   logger.info({ signal: sig }, 'shutting down');
+  await bgp?.shutdown(sig === 'SIGTERM'); // SIGTERM drains while DNS still answers
   unwatch();
   await dns.close();
   picks.close();
@@ -216,6 +231,8 @@ Options:
   --query-log         log one line per query (info level)
   --nsid ID           identify this node in replies to queries that ask (RFC 5001 NSID;
                       dig +nsid); ID is text, e.g. the host name, or 'hostname'
+  --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
+                      SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
   --workers N         run N server processes sharing the sockets (node:cluster; default 1)
 
@@ -225,6 +242,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     'log-level': { type: 'string' },
     'query-log': { type: 'boolean' },
     nsid: { type: 'string' },
+    bgp: { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
     workers: { type: 'string' },
   },
