@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { requireTools, canUseNetns } from '../support/tools';
 import { Topology } from './support/netns';
 import { Bird, until } from './support/bird';
-import { Sidecar, configDir, extendedConfig, startDns, exited, removeDir } from './support/sidecar';
+import { Sidecar, configDir, extendedConfig, startDns, exited, removeDir, CLI, ROOT } from './support/sidecar';
 import type { ChildProcess } from 'node:child_process';
 
 const STATUS_PORT = 8053; // inside the test's own network namespace: no clash possible
@@ -135,6 +135,23 @@ describe('bgp interop with BIRD 2 in network namespaces', function () {
       s.child.kill('SIGTERM');
       expect(await until(() => /\(65535,0\)/.test(bird!.routes()), 3000, 50), 'drain community').to.equal(true);
       expect(await exited(s.child)).to.equal(0);
+      expect(has('2001:db8::53/128')).to.equal(false);
+    });
+  });
+
+  describe('in-process (runs after the sidecar tests)', () => {
+    it('anypick serve --bgp: DNS and announcer in one process; SIGTERM drains, then exits 0', async () => {
+      dns!.kill('SIGKILL');
+      await exited(dns!);
+      const dir = configDir(extendedConfig());
+      dirs.push(dir);
+      const serve = t!.spawn(t!.spk, 'node', [CLI, 'serve', dir, join(ROOT, 'zones', 'example.com.zone'), '--dns', '[2001:db8::53]:53', '--geoip-db', 'none', '--bgp', '--log-level', 'info']);
+      let out = '';
+      serve.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      expect(await until(() => has('2001:db8::53/128') && has('192.0.2.53/32'), 15000, 100), out.slice(-3000)).to.equal(true);
+      serve.kill('SIGTERM');
+      expect(await until(() => /\(65535,0\)/.test(bird!.routes()), 3000, 50), 'drain community').to.equal(true);
+      expect(await exited(serve)).to.equal(0);
       expect(has('2001:db8::53/128')).to.equal(false);
     });
   });
