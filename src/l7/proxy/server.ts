@@ -95,6 +95,7 @@ export class L7Proxy {
   private readonly pools: Pools;
   private readonly trusted: TrustedProxies;
   private readonly sockets = new Set<Socket>();
+  private readonly trustedSockets = new WeakMap<Socket, boolean>();
 
   constructor(
     private readonly route: ProxyRoute,
@@ -155,7 +156,12 @@ export class L7Proxy {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.requests++;
     const peer = req.socket.remoteAddress ?? '';
-    const trustedPeer = this.trusted.has(peer);
+    // The peer of a connection does not change: judge it once per socket.
+    let trustedPeer = this.trustedSockets.get(req.socket);
+    if (trustedPeer === undefined) {
+      trustedPeer = this.trusted.has(peer);
+      this.trustedSockets.set(req.socket, trustedPeer);
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     try {
       // RFC 9112 §3.2: a request without exactly one Host is a 400.
