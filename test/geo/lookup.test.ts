@@ -121,11 +121,12 @@ describe('geo/database reload', () => {
       const m = db.lookup('10.2.0.1');
       expect(m).to.include({ found: true, country: 'DE', label: 'europe: clients', prefixLength: 16 });
       expect(m.continent).to.equal(undefined); // the flat layout has no continent
-      // Rewritten in place with the city layout again.
-      next = nextReload(db, events);
+      // Rewritten in place with the city layout again. A reload may catch the file half
+      // written (that one fails and keeps the old database); the next event completes it.
       writeFileSync(file, readFileSync(SAMPLE_DB));
-      expect((await next)[0]).to.equal(true);
+      for (let i = 0; i < 100 && db.lookup('10.2.0.1').continent !== 'EU'; i++) await new Promise((r) => setTimeout(r, 50));
       expect(db.lookup('10.2.0.1').continent).to.equal('EU');
+      expect(events.at(-1)?.[0]).to.equal(true);
     } finally {
       db.close();
     }

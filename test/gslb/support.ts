@@ -79,7 +79,7 @@ export function run(cmd: string, args: string[]): Promise<{ code: number; stdout
 
 /** One dig answer: the addresses and the ECS option line (`10.3.0.0/24/16`), if any. */
 export async function dig(port: number, name: string, type: string, opts: { subnet?: string; source?: string; server?: string } = {}): Promise<{ addresses: string[]; ecs?: string; status: string; ttl?: number }> {
-  const args = [`@${opts.server ?? '127.0.0.1'}`, '-p', String(port), name, type, '+norec', '+tries=1', '+time=3'];
+  const args = [`@${opts.server ?? '127.0.0.1'}`, '-p', String(port), name, type, '+norec', '+tries=3', '+time=2'];
   if (opts.subnet) args.push(`+subnet=${opts.subnet}`);
   if (opts.source) args.push('-b', opts.source);
   const r = await run('dig', args);
