@@ -54,6 +54,11 @@ describe('l7/cluster pick (internet-location-then-dynamic-weight)', () => {
       const a = servicePickAvailability(pickPriorityThenWeight(entries(true), { random: () => 0 }));
       expect(a).to.include({ ready: true, readiness: 1, mode: 'service-with-gpu', preferredMode: true, readyCapacity: 20, capacity: 40 });
     });
+    it('utilization: 1 − mean factor of the serving ready members', () => {
+      const es = [{ name: 'g', priority: 10, weight: 1, members: [{ name: 'g1', weight: 10, ready: true, factor: 0.5 }, { name: 'g2', weight: 10, ready: true, factor: 0.9 }] }];
+      const a = servicePickAvailability(pickPriorityThenWeight(es, { random: () => 0 }), undefined, es);
+      expect(a.utilization).to.equal(0.3);
+    });
     it('fallback mode: ready fraction × 0.25', () => {
       const a = servicePickAvailability(pickPriorityThenWeight(entries(false), { random: () => 0 }));
       expect(a).to.include({ ready: true, readiness: 0.125, mode: 'service-without-gpu', preferredMode: false });

@@ -108,7 +108,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const control = admitControl(top.service);
     const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
-    availability = () => servicePickAvailability(r.decide());
+    availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
     member = str(values.member) ?? topService;
     tier = 'cluster';
     service = topService;
@@ -122,7 +122,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const control = admitControl(sp.service);
     const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
-    availability = () => servicePickAvailability(r.decide());
+    availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
     member = clusterName;
     tier = 'cluster';
     scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;

@@ -69,6 +69,11 @@ export class ServicePickRoute implements ProxyRoute {
     return pickPrepared(this.prepared!, { random: this.random, exclude });
   }
 
+  /** The list's inputs now (entries with live member state), for availability and status. */
+  entriesNow(): ListView['entries'] {
+    return this.current().entries;
+  }
+
   /** Picks a member; a string says why none is available. */
   pick(_client: string, exclude: ReadonlySet<string>): Upstream | string {
     const r = this.decide(exclude);

@@ -8,7 +8,7 @@
  * fallback mode reports it × `fallbackFactor`, so the tier above sends it proportionally less
  * traffic while tiers in the preferred mode are ready — and still all of it when none is.
  */
-import type { PtwResult } from '../../pick/priority-then-weight';
+import type { PtwEntry, PtwResult } from '../../pick/priority-then-weight';
 import type { DatacenterCandidate } from '../../pick/datacenter-strategy';
 
 /** Aggregated availability of one tier. */
@@ -30,8 +30,11 @@ export interface Availability {
 /** Default readiness multiplier of a tier serving a fallback mode. */
 export const DEFAULT_FALLBACK_FACTOR = 0.25;
 
-/** Availability of a service pick from one decision over its list. */
-export function servicePickAvailability(r: PtwResult, fallbackFactor = DEFAULT_FALLBACK_FACTOR): Availability {
+/**
+ * Availability of a service pick from one decision over its list. `entries` (the pick's inputs)
+ * give the utilization: 1 − the mean dynamic factor of the ready members of the serving entries.
+ */
+export function servicePickAvailability(r: PtwResult, fallbackFactor = DEFAULT_FALLBACK_FACTOR, entries?: readonly PtwEntry[]): Availability {
   const capacity = r.entries.reduce((a, e) => a + e.capacity, 0);
   if (r.servingPriority === undefined) return { ready: false, readiness: 0, readyCapacity: 0, capacity, preferredMode: false };
   const serving = r.entries.filter((e) => e.up && e.priority === r.servingPriority);
@@ -39,11 +42,15 @@ export function servicePickAvailability(r: PtwResult, fallbackFactor = DEFAULT_F
   const readyCapacity = serving.reduce((a, e) => a + e.readyCapacity, 0);
   const preferredMode = r.servingPriority === r.entries[0]?.priority;
   const fraction = servingCap > 0 ? readyCapacity / servingCap : 0;
+  const servingNames = new Set(serving.map((e) => e.name));
+  const ready = (entries ?? []).filter((e) => servingNames.has(e.name)).flatMap((e) => e.members.filter((m) => m.ready));
+  const utilization = ready.length ? round(1 - ready.reduce((a, m) => a + Math.min(1, Math.max(0, m.factor)), 0) / ready.length) : undefined;
   return {
     ready: true,
     readiness: round(fraction * (preferredMode ? 1 : fallbackFactor)),
     readyCapacity,
     capacity,
+    utilization,
     mode: r.mode,
     preferredMode,
   };
