@@ -65,15 +65,25 @@ describe('l7/anypick proxy command', function () {
       .replace('    weight: 100\n', `    weight: 100\n    members:\n      gpu-1 127.0.0.1:${gpu.port}\n`)
       .replace('    weight: 250\n', `    weight: 250\n    members:\n      cpu-1 127.0.0.1:${cpu.port}\n`);
     writeFileSync(join(d, '1-service-pick.delivery'), text);
-    const child = await anypick(['proxy', d, '--service', 'my-service', '--listen', '127.0.0.1:0', '--log-level', 'warn'], /listening on/);
+    const child = await anypick(['proxy', d, '--service', 'my-service', '--listen', '127.0.0.1:0', '--status', '127.0.0.1:0', '--log-level', 'warn'], /status on/);
+    const status = async () => {
+      const sp = Number(/status on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const r = await request(`http://127.0.0.1:${sp}/status.json`);
+      return (await r.body.json()) as { decision: { mode: string; entries: { name: string; up: boolean; reason: string }[] }; ejected: { key: string }[] };
+    };
     try {
       const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      expect((await status()).decision.mode).to.equal('service-with-gpu');
       const ok = await request(`http://127.0.0.1:${port}/api/items/1`, { headers: { host: 'example.com', 'x-forwarded-proto': 'https' } });
       expect(ok.statusCode).to.equal(200);
       expect(((await ok.body.json()) as { name: string }).name).to.equal('gpu');
       await gpu.stop();
       const fb = await request(`http://127.0.0.1:${port}/api/items/1`, { headers: { host: 'example.com' } });
       expect(((await fb.body.json()) as { name: string }).name).to.equal('cpu');
+      const st = await status();
+      expect(st.decision.mode).to.equal('service-without-gpu');
+      expect(st.decision.entries[0]).to.include({ name: 'service-with-gpu', up: false, reason: 'below-threshold' });
+      expect(st.ejected.map((e) => e.key)).to.deep.equal(['service-with-gpu/gpu-1']);
       const no = await request(`http://127.0.0.1:${port}/api/unknown`, { headers: { host: 'example.com' } });
       expect(no.statusCode).to.equal(404);
       await no.body.dump();

@@ -15,6 +15,7 @@ import { ServicePickRoute } from '../../l7/service-pick/route';
 import { clusterPickAvailability, servicePickAvailability } from '../../l7/signals/availability';
 import type { Availability } from '../../l7/signals/availability';
 import { UpwardPublisher } from '../../l7/signals/upward';
+import { startStatusServer } from '../../l7/status';
 import { subscribedKinds } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
 import { parseListen, startSignalsReceiver } from '../../signals/receiver';
@@ -37,6 +38,10 @@ function listenOf(text: string, flag: string): { host: string; port: number } {
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
+}
+
+function hostOfListen(text: string): string {
+  return text.replace(/:\d+$/, '');
 }
 
 function portOf(v: string | undefined): number {
@@ -96,6 +101,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
   let route: ProxyRoute;
+  let decision: () => unknown;
+  let ejected: () => unknown;
   let availability: () => Availability;
   let geo: GeoDatabase | undefined;
   let member: string;
@@ -109,6 +116,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
     availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
+    decision = () => r.decide();
+    ejected = () => r.outlier.ejected();
     member = str(values.member) ?? topService;
     tier = 'cluster';
     service = topService;
@@ -123,6 +132,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
     route = r;
     availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
+    decision = () => r.decide();
+    ejected = () => r.outlier.ejected();
     member = clusterName;
     tier = 'cluster';
     scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
@@ -138,6 +149,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     const r = new ClusterPickRoute({ service, clusters: clustersOf(dc), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, locate, toleranceKm: s.strategy?.toleranceKm, outlier });
     route = r;
     availability = () => clusterPickAvailability(r.candidates());
+    decision = () => r.decide('');
+    ejected = () => r.outlier.ejected();
     member = dc.name;
     tier = 'datacenter';
     scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
@@ -161,8 +174,23 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     });
     publisher.start();
   }
+  let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  const statusAt = str(values.status);
+  if (statusAt) {
+    const sl = listenOf(statusAt, '--status');
+    status = await startStatusServer(sl.host, sl.port, () => ({
+      tier: what,
+      service,
+      member,
+      decision: decision(),
+      ejected: ejected(),
+      requests: proxy.stats,
+      availability: availability(),
+      published: publisher?.last,
+    }));
+  }
   logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: what, service }, 'proxy listening');
-  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}\n`);
+  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${hostOfListen(statusAt!)}:${status.port}` : ''}\n`);
 
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
@@ -176,6 +204,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   });
   await publisher?.stop().catch(() => undefined);
   await proxy.close();
+  await new Promise((r) => (status ? status.server.close(() => r(undefined)) : r(undefined)));
   await receiver?.close();
   registry?.close();
   geo?.close();
@@ -203,6 +232,7 @@ Options:
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
   --member NAME            with --service: the member name reported upward (default NAME)
+  --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
   --upstream-port N        port of dynamic members (their presence carries only an address; default 80)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
@@ -219,6 +249,7 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'report-to': { type: 'string', multiple: true },
     token: { type: 'string' },
     'upstream-port': { type: 'string' },
+    status: { type: 'string' },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
   },
