@@ -88,7 +88,7 @@ describe('bgp interop with BIRD 2 in network namespaces', function () {
       dns = startDns(t!);
       let dnsLog = '';
       dns.stderr!.on('data', (d: Buffer) => (dnsLog += d.toString()));
-      const back = await until(() => has('2001:db8::53/128') && has('192.0.2.53/32'), 10000);
+      const back = await until(() => has('2001:db8::53/128') && has('192.0.2.53/32'), 15000);
       expect(back, `announced again\n${JSON.stringify(s.status(STATUS_PORT))}\ndns: ${dnsLog.slice(-1500)}\n${s.log.slice(-3000)}`).to.equal(true);
     });
 
