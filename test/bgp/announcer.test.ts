@@ -87,6 +87,30 @@ describe('bgp announcer: health-driven announcements and drain', function () {
     }
   });
 
+  it('several neighbors: each gets the announcements over its own session', async () => {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const routers = ['127.0.0.3', '127.0.0.4'].map((addr, i) => new Session(neighbor({ address: '127.0.0.1', localAddress: addr, port, localAsn: 65536 + i, peerAsn: 64511, passive: true }), log));
+    const listeners = routers.map((r) => new Listener([r], log));
+    for (const l of listeners) await l.start();
+    for (const r of routers) r.start();
+    const a = new Announcer({
+      name: 'multi', prefixes: ['2001:db8::53/128'], drainMs: 0, drainPrepend: 3, drainLocalPref: 0,
+      neighbors: routers.map((_, i) => neighbor({ address: `127.0.0.${3 + i}`, localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536 + i, connectRetryMs: 100 })),
+      check: { target: { kind: 'exec', command: 'true' }, intervalMs: 20, timeoutMs: 20, rise: 1, fall: 1 },
+    }, log, { probe: async () => undefined });
+    try {
+      await a.start();
+      expect(await until(() => routers.every((r) => r.counters.prefixesReceived === 1), 5000)).to.equal(true);
+      expect(a.status().sessions.map((x) => [x.neighbor, x.state, x.announced])).to.deep.equal([
+        ['127.0.0.3', 'Established', ['2001:db8::53/128']], ['127.0.0.4', 'Established', ['2001:db8::53/128']],
+      ]);
+    } finally {
+      await a.stop();
+      for (const r of routers) await r.close();
+      for (const l of listeners) await l.close();
+    }
+  });
+
   it('status endpoint: JSON status, Prometheus metrics, POST /drain, 404 with a hint', async () => {
     const h = { ok: true };
     const r = await rig(h);
