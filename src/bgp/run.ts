@@ -67,7 +67,13 @@ export async function startBgp(opts: BgpRunOptions): Promise<BgpRuntime> {
     if (disabledByFile) await a.drain();
   }
   if (opts.statusHttp) {
-    const s = await startStatusServer(opts.statusHttp, rt);
+    let s: Awaited<ReturnType<typeof startStatusServer>>;
+    try {
+      s = await startStatusServer(opts.statusHttp, rt);
+    } catch (err) {
+      await rt.stop(); // do not leave sessions running behind a failed start
+      throw err;
+    }
     server = s.server;
     rt.statusAddress = s.address;
     opts.log.info({ address: s.address }, 'bgp status endpoint listening');

@@ -29,6 +29,10 @@ See docs/bgp.md.`,
   async run(values, positionals) {
     const level = (values['log-level'] as string | undefined) ?? 'info';
     if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+    const statusHttp = values['status-http'] as string | undefined;
+    if (statusHttp !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(statusHttp)) {
+      throw new UsageError(`--status-http ${statusHttp}: expected ADDR:PORT, e.g. 127.0.0.1:8179 or [::1]:8179`);
+    }
     const log = createLogger(level as LogLevel, 'anypick-bgp');
     const loaded = loadBgpConfigs(positionals);
     for (const w of loaded.warnings) process.stderr.write(w + '\n');
@@ -40,7 +44,7 @@ See docs/bgp.md.`,
     }
     const rt = await startBgp({
       configs: loaded.configs, log,
-      statusHttp: values['status-http'] as string | undefined,
+      statusHttp,
       disableFile: values['disable-file'] as string | undefined,
     });
     if (rt.statusAddress) process.stdout.write(`status http://${rt.statusAddress}/status\n`);
