@@ -10,6 +10,7 @@ import { AdmissionLoadError, loadAdmission } from '../../l7/admission/admission'
 import { ClusterPickRoute } from '../../l7/cluster/route';
 import { TierNotFoundError, admitControl, findTopLevelServicePick, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, servicePickList } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
+import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
 import type { ProxyRoute } from '../../l7/proxy/server';
 import { ServicePickRoute } from '../../l7/service-pick/route';
 import { clusterPickAvailability, servicePickAvailability } from '../../l7/signals/availability';
@@ -38,10 +39,6 @@ function listenOf(text: string, flag: string): { host: string; port: number } {
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
-}
-
-function hostOfListen(text: string): string {
-  return text.replace(/:\d+$/, '');
 }
 
 function portOf(v: string | undefined): number {
@@ -79,6 +76,13 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   const token = str(values.token) ?? process.env.ANYPICK_TOKEN;
   if (reportTo.length && !token) throw new UsageError('--report-to needs --token TOKEN (or env ANYPICK_TOKEN)');
 
+  const trusted = (values['trusted-proxy'] as string[] | undefined) ?? LOOPBACK_PROXIES;
+  try {
+    new TrustedProxies(trusted);
+  } catch (err) {
+    throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
+  }
+  const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
   const loaded = loadPaths(positionals.length ? positionals : ['zones']);
@@ -92,11 +96,12 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
 
   let registry: MemberRegistry | undefined;
   let receiver: SignalsReceiver | undefined;
+  let signalTokens: TokenStore | undefined;
   if (values.signals !== undefined) {
     const tokens = TokenStore.load(str(values.tokens));
     if (!tokens) throw new UsageError('--signals needs --tokens FILE (or env ANYPICK_TOKENS) to authenticate members');
     registry = new MemberRegistry({ leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) });
-    receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
+    signalTokens = tokens;
   }
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
@@ -156,41 +161,50 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
   }
 
-  const proxy = new L7Proxy(route, { scheme }, logger);
+  const proxy = new L7Proxy(route, { scheme, trustedProxies: trusted }, logger);
   const port = await proxy.listen(listen.port, listen.host);
   let publisher: UpwardPublisher | undefined;
-  if (reportTo.length) {
-    const unspecified = listen.host === '0.0.0.0' || listen.host === '::';
-    publisher = new UpwardPublisher({
-      tier,
-      service,
-      member,
-      address: isIP(listen.host) && !unspecified ? listen.host : undefined,
-      endpoints: reportTo,
-      token: token!,
-      intervalMs: cfg.reportIntervalMs,
-      availability,
-      logger,
-    });
-    publisher.start();
-  }
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
-  const statusAt = str(values.status);
-  if (statusAt) {
-    const sl = listenOf(statusAt, '--status');
-    status = await startStatusServer(sl.host, sl.port, () => ({
-      tier: what,
-      service,
-      member,
-      decision: decision(),
-      ejected: ejected(),
-      requests: proxy.stats,
-      availability: availability(),
-      published: publisher?.last,
-    }));
+  try {
+    if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
+    if (reportTo.length) {
+      const unspecified = listen.host === '0.0.0.0' || listen.host === '::';
+      publisher = new UpwardPublisher({
+        tier,
+        service,
+        member,
+        address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+        endpoints: reportTo,
+        token: token!,
+        intervalMs: cfg.reportIntervalMs,
+        availability,
+        logger,
+      });
+      publisher.start();
+    }
+    if (statusListen) {
+      status = await startStatusServer(statusListen.host, statusListen.port, () => ({
+        tier: what,
+        service,
+        member,
+        decision: decision(),
+        ejected: ejected(),
+        requests: proxy.stats,
+        availability: availability(),
+        published: publisher?.last,
+      }));
+    }
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start.
+    await publisher?.stop().catch(() => undefined);
+    await proxy.close();
+    await receiver?.close();
+    status?.server.close();
+    registry?.close();
+    throw err;
   }
   logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: what, service }, 'proxy listening');
-  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${hostOfListen(statusAt!)}:${status.port}` : ''}\n`);
+  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
 
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
@@ -234,6 +248,7 @@ Options:
   --member NAME            with --service: the member name reported upward (default NAME)
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
   --upstream-port N        port of dynamic members (their presence carries only an address; default 80)
+  --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
 
@@ -250,6 +265,7 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     token: { type: 'string' },
     'upstream-port': { type: 'string' },
     status: { type: 'string' },
+    'trusted-proxy': { type: 'string', multiple: true },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
   },
