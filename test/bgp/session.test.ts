@@ -6,6 +6,10 @@ import { neighbor } from '../../src/bgp/config';
 import type { NeighborConfig } from '../../src/bgp/config';
 import { until } from './support/bird';
 import { resolveCollision } from '../../src/bgp/collision';
+import { createConnection } from 'node:net';
+import { MessageReader, decodeMessage, encodeMessage, frame } from '../../src/bgp/wire/message';
+import { Open, standardCapabilities } from '../../src/bgp/wire/open';
+import { MSG } from '../../src/bgp/wire/constants';
 
 const log = pino({ level: 'silent' });
 
@@ -106,5 +110,46 @@ describe('bgp connection collision rule (RFC 4271 §6.8)', () => {
   ];
   for (const [args, want] of rows) {
     it(`${args.join(' ')} → ${want}`, () => expect(resolveCollision(...args)).to.equal(want));
+  }
+});
+
+describe('bgp session: whatever a peer sends, the process survives and answers with a NOTIFICATION', function () {
+  this.timeout(10000);
+  const rows: [string, Buffer, string][] = [
+    ['a broken marker', Buffer.concat([Buffer.alloc(16), Buffer.from('001304', 'hex')]), '1/1'],
+    ['an UPDATE with a 33-bit IPv4 prefix', frame(MSG.UPDATE, Buffer.from('0000000021c0000235ff', 'hex')), '3/10'],
+    ['a second OPEN', encodeMessage({ type: 'open', open: new Open({ asn: 65536, holdTime: 90, routerId: '10.0.0.2', capabilities: [] }) }), '5/3'],
+    ['a ROUTE-REFRESH of the wrong length', frame(MSG.ROUTE_REFRESH, Buffer.from('0002000100', 'hex')), '7/1'],
+  ];
+  for (const [what, bytes, want] of rows) {
+    it(`${what} → ${want}`, async () => {
+      const port = 20000 + Math.floor(Math.random() * 40000);
+      const s = new Session(neighbor({ address: '127.0.0.2', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, passive: true }), log);
+      const l = new Listener([s], log);
+      await l.start();
+      s.start();
+      const got: Buffer[] = [];
+      const reader = new MessageReader();
+      const sock = createConnection({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+      try {
+        sock.on('data', (d: Buffer) => got.push(...reader.push(d)));
+        const closed = new Promise((r) => sock.on('close', r));
+        await new Promise((r) => sock.once('connect', r));
+        const open = new Open({ asn: 65536, holdTime: 90, routerId: '10.0.0.2', capabilities: standardCapabilities(65536, [{ afi: 2, safi: 1 }]) });
+        sock.write(encodeMessage({ type: 'open', open }));
+        sock.write(encodeMessage({ type: 'keepalive' }));
+        await s.whenEstablished();
+        sock.write(bytes);
+        await closed;
+        const last = decodeMessage(got[got.length - 1]!);
+        expect(last.type === 'notification' && `${last.notification.errorCode}/${last.notification.subcode}`).to.equal(want);
+        expect(s.status().lastError).to.match(new RegExp(`^sent .*\\(${want}\\)$`));
+        expect(s.counters.notificationsSent).to.equal(1);
+      } finally {
+        sock.destroy();
+        await s.close();
+        await l.close();
+      }
+    });
   }
 });
