@@ -8,9 +8,10 @@ import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from './netns';
 import { Bird, until } from './bird';
+import { ROOT } from './sidecar';
 
 async function main(): Promise<void> {
-  const root = join(__dirname, '..', '..', '..', '..');
+  const root = ROOT;
   const out = join(root, 'test', 'bgp', 'fixtures');
   mkdirSync(out, { recursive: true });
   const t = new Topology();
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     bird.start();
     const cfg = join(bird.dir, 'cfg');
     mkdirSync(cfg);
-    copyFileSync('/work/shared/seed/examples/4-anycast-dns.delivery', join(cfg, '4-anycast-dns.delivery'));
+    copyFileSync(join(ROOT, 'test', 'bgp', 'fixtures', 'seed-4-anycast-dns.delivery'), join(cfg, '4-anycast-dns.delivery'));
     const spk = t.spawn(t.spk, 'node', [join(root, 'dist/src/cli/main.js'), 'bgp', cfg, '--log-level', 'trace']);
     let buf = '';
     spk.stderr!.on('data', (d: Buffer) => {
