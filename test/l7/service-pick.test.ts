@@ -206,6 +206,16 @@ describe('l7/service pick proxy', function () {
         expect((await get('/api/health')).status).to.equal(200);
       });
     }
+    it('no connection is left open after the bad inputs (no leak)', async () => {
+      const open = () => new Promise<number>((r) => proxy.server.getConnections((_e, n) => r(n)));
+      let n = await open();
+      for (let i = 0; i < 20 && n > 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        n = await open();
+      }
+      // Only keep-alive connections of the undici test client may remain; raw sockets are all gone.
+      expect(n).to.be.at.most(1);
+    });
     it('a streamed body over the limit is cut with 413', async () => {
       const r = await request(url('/api/infer'), { method: 'POST', headers: { ...host, 'content-type': 'application/octet-stream' }, body: Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(1000, 1))) }).catch((e: Error) => e);
       if (r instanceof Error) return; // the proxy may close the connection while the client is still sending
