@@ -3,7 +3,8 @@
  * raw Node responder, same query mix (example.com AAAA with ECS from 8 regions), same core.
  * Servers run on CPU 1 (`taskset -c 1`), dnsperf on CPU 0; then anypick with 1 and 2 worker
  * processes on both CPUs. Prints QPS, p99 latency and the ratios. See bench/gslb/README.md.
- * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds.
+ * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds,
+ * BENCH_OUTSTANDING (default 200) dnsperf -q.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +21,8 @@ const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
 const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** dnsperf -q: outstanding queries per run (as in the peers facts). */
+const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
 interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number }
 
@@ -58,7 +61,7 @@ function stop(proc: ChildProcess): Promise<void> {
 
 /** Runs dnsperf (pinned to CPU 0) with per-query output and summarizes it. */
 function dnsperf(label: string, p: number, queries: string): Result {
-  const out = execFileSync('taskset', ['-c', '0', 'dnsperf', '-s', '127.0.0.1', '-p', String(p), '-d', queries, '-B', '-l', String(SECONDS), '-c', '8', '-q', '200', '-v'], { maxBuffer: 1 << 30, encoding: 'utf8' });
+  const out = execFileSync('taskset', ['-c', '0', 'dnsperf', '-s', '127.0.0.1', '-p', String(p), '-d', queries, '-B', '-l', String(SECONDS), '-c', '8', '-q', String(OUTSTANDING), '-v'], { maxBuffer: 1 << 30, encoding: 'utf8' });
   const lat: number[] = [];
   for (const line of out.split('\n')) {
     if (line.startsWith('> ')) {
@@ -131,7 +134,7 @@ async function main(): Promise<number> {
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
-      `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q 200 on CPU 0`,
+      `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q ${OUTSTANDING} on CPU 0`,
       `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS`,
       ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
       '',
