@@ -13,6 +13,7 @@ function commands(): Command[] {
     require('./commands/bgp').bgpCommand,
     require('./commands/report').reportCommand,
     require('./commands/proxy').proxyCommand,
+    require('./commands/status').statusCommand,
   ];
   return list;
 }
