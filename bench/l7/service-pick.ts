@@ -150,8 +150,8 @@ backend be
 `;
 }
 
-async function load(url: string, rate?: number): Promise<Run> {
-  const opts: Record<string, unknown> = { url, connections: CONNECTIONS, duration: SECONDS, headers: { host: 'example.com' } };
+async function load(url: string, rate?: number, connections = CONNECTIONS): Promise<Run> {
+  const opts: Record<string, unknown> = { url, connections, duration: SECONDS, headers: { host: 'example.com' } };
   if (rate) opts.overallRate = rate;
   await once({ ...opts, duration: 1 }); // warm-up: connections, JIT
   return once(opts);
@@ -195,12 +195,23 @@ async function main(): Promise<void> {
       at.set(name, r);
       process.stdout.write(`half load  ${name.padEnd(13)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms  non-2xx ${r.non2xx} errors ${r.errors}\n`);
     }
+    // One connection, one request at a time: the latency a request adds without any queueing.
+    process.stdout.write('\none connection, closed loop (no queueing)\n');
+    const serial = new Map<string, Run>();
+    for (const [name, url] of targets) {
+      const r = await load(url, undefined, 1);
+      serial.set(name, r);
+      process.stdout.write(`serial     ${name.padEnd(13)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms  non-2xx ${r.non2xx} errors ${r.errors}\n`);
+    }
     const d = at.get('direct')!.p99;
     const spAdded = at.get('service pick')!.p99 - d;
     process.stdout.write('\nratios\n');
     process.stdout.write(`  max req/s   service pick / direct  = ${fmt(max.get('service pick')!.rps / max.get('direct')!.rps)}\n`);
     if (haveHaproxy) process.stdout.write(`  max req/s   service pick / haproxy = ${fmt(max.get('service pick')!.rps / max.get('haproxy')!.rps)}\n`);
     process.stdout.write(`  added p99 at half load: service pick ${fmt(spAdded, 3)} ms${haveHaproxy ? `, haproxy ${fmt(at.get('haproxy')!.p99 - d, 3)} ms` : ''} (aim: service pick < 1 ms)\n`);
+    const sd = serial.get('direct')!;
+    const ss = serial.get('service pick')!;
+    process.stdout.write(`  added latency, one connection: service pick p50 ${fmt(ss.p50 - sd.p50, 3)} ms, p99 ${fmt(ss.p99 - sd.p99, 3)} ms${haveHaproxy ? `; haproxy p50 ${fmt(serial.get('haproxy')!.p50 - sd.p50, 3)} ms, p99 ${fmt(serial.get('haproxy')!.p99 - sd.p99, 3)} ms` : ''}\n`);
     if (haveHaproxy) {
       const hAdded = at.get('haproxy')!.p99 - d;
       process.stdout.write(`  added p99   service pick / haproxy = ${hAdded > 0 ? fmt(spAdded / hAdded) : 'n/a (haproxy adds ~0)'}\n`);
