@@ -148,6 +148,28 @@ describe('l7/service pick proxy', function () {
     expect(route.outlier.ejected()).to.deep.equal([]);
   });
 
+  it('a client that aborts a streamed upload ends the upstream request and does not count against the member', async () => {
+    const orig = route.record.bind(route);
+    const outcomes: string[] = [];
+    route.record = (up, outcome) => {
+      outcomes.push(outcome);
+      orig(up, outcome);
+    };
+    try {
+      for (let i = 0; i < 4; i++) {
+        const text = await raw(port, 'POST /api/infer HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 50);
+        expect(text).to.equal('');
+      }
+      // Longer than the upstream head timeout (400 ms, on undici's coarse timer): an upstream
+      // request left waiting would have failed by now.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(outcomes).to.deep.equal([]);
+      expect(route.outlier.ejected()).to.deep.equal([]);
+    } finally {
+      route.record = orig;
+    }
+  });
+
   it('with every GPU member down the next priority serves (mode without GPU)', async () => {
     for (const b of gpu) await b.stop();
     const r = await get('/api/items/2');

@@ -207,9 +207,13 @@ export class L7Proxy {
       let upBody: Buffer | Readable | null = body;
       let limited: LimitedBody | undefined;
       if (streamed) {
-        limited = new LimitedBody(this.o.maxBodyBytes);
-        req.pipe(limited);
-        upBody = limited;
+        const body = (limited = new LimitedBody(this.o.maxBodyBytes));
+        req.pipe(body);
+        // A client that goes away mid-upload ends the upstream request at once.
+        req.once('close', () => {
+          if (!req.complete) body.destroy(new Error('client aborted the request body'));
+        });
+        upBody = body;
       }
       let retry = false;
       let answered = 0;
@@ -239,6 +243,11 @@ export class L7Proxy {
       if (e) {
         // The client's body outgrew the limit: the client's fault, not the member's.
         if (limited && limited.bytes > this.o.maxBodyBytes) throw new ProblemError(413, 'E_BODY_TOO_LARGE', `request body exceeds ${this.o.maxBodyBytes} bytes`);
+        if (streamed && !req.complete && req.destroyed) {
+          // The client aborted its upload: nobody to answer, and not the member's fault.
+          res.destroy();
+          return;
+        }
         if (!e.local) this.route.record(up, e.outcome);
         this.log?.debug({ member: up.key, outcome: e.outcome, error: e.message }, 'upstream attempt failed');
         last = new ProblemError(e.status, e.status === 504 ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM', `member ${up.key}: ${e.message}`);
