@@ -61,7 +61,7 @@ export function anypickCommands(text: string, where: string): DocCommand[] {
     const line = raw.replace(/(^|\s)#.*$/, '');
     for (const part of line.split(/&&|\|\||;|\|/)) {
       const words = splitWords(part.trim());
-      while (words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || ['sudo', 'exec', 'do', 'then', 'else'].includes(words[0]))) words.shift();
+      while (words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]) || ['sudo', 'exec', 'do', 'then', 'else', 'until', 'while', 'if', '!'].includes(words[0]))) words.shift();
       if (words[0] !== 'anypick' && words[0] !== 'bin/anypick' && words[0] !== './bin/anypick') continue;
       const end = words.findIndex((w) => /^[0-9]?[<>]/.test(w));
       out.push({ argv: words.slice(1, end < 0 ? undefined : end), where });
