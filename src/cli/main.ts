@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { packageVersion } from '../util/version';
 import { EXIT, UsageError, parseCommandArgs } from './command';
 import type { Command } from './command';
 
@@ -23,10 +22,6 @@ export function commandByName(name: string): Command | undefined {
   return commands().find((c) => c.name === name);
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function mainHelp(cmds: Command[]): string {
   const width = Math.max(...cmds.map((c) => c.name.length));
@@ -55,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return first === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (first === '-V' || first === '--version') {
-    process.stdout.write(version() + '\n');
+    process.stdout.write(packageVersion() + '\n');
     return EXIT.OK;
   }
   const cmd = cmds.find((c) => c.name === first);

@@ -13,12 +13,22 @@ import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
 import type { Rand } from './random';
 import type { GeoPoint, MemberLiveState, MemberStateSource } from './types';
+import type { AnswerCounts } from '../status/answer-counts';
 
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {
   lookup(ip: string): GeoMatch;
   /** Changes when the database is reloaded. */
   readonly generation: number;
+}
+
+/** What a responder uses besides its spec. */
+export interface ResponderDeps {
+  geo?: GeoSource;
+  state?: MemberStateSource;
+  rand?: Rand;
+  /** Counts answers per member (the dashboard's shares and `anypick.dns.answers`). */
+  counts?: AnswerCounts;
 }
 
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
@@ -81,13 +91,13 @@ export class DatacenterResponder implements DynamicResponder {
   private readonly recordCache = new Map<string, ZoneRecord>();
   private readonly geoCache = new Map<string, GeoMatch>();
   private readonly plans = new Map<string, DatacenterPlan<DcTarget>>();
-  private readonly fixed = new WeakMap<DatacenterPlan<DcTarget>, DynamicAnswer>();
+  private readonly fixed = new WeakMap<DatacenterPlan<DcTarget>, { answer: DynamicAnswer; members: string[] }>();
   private planVersion = '';
   private placedGeneration = -1;
 
   constructor(
     readonly spec: DcServiceSpec,
-    private readonly deps: { geo?: GeoSource; state?: MemberStateSource; rand?: Rand } = {},
+    private readonly deps: ResponderDeps = {},
   ) {
     this.name = spec.name;
   }
@@ -216,14 +226,25 @@ export class DatacenterResponder implements DynamicResponder {
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
     const fixed = this.fixed.get(plan);
-    if (fixed) return fixed;
+    if (fixed) {
+      this.count(fixed.members);
+      return fixed.answer;
+    }
     const idx = drawDatacenter(plan, this.deps.rand ?? Math.random, this.spec.sticky ? loc.subnet : undefined);
-    const answer = { records: this.records(qtype, idx.map((i) => plan.candidates[i])), scopePrefix: this.scope(loc) };
+    const picked = idx.map((i) => plan.candidates[i]);
+    const answer = { records: this.records(qtype, picked), scopePrefix: this.scope(loc) };
+    const members = picked.map((c) => c.name);
+    this.count(members);
     // Without a choice to make (one answer from a group of one, or the last resort) the answer
     // is the same for every query of this plan (same geo network, so the same scope).
     const first = plan.pools.find((p) => p.length > 0);
-    if (!this.spec.sticky && (first === undefined || (first.length === 1 && plan.options.answers === 1))) this.fixed.set(plan, answer);
+    if (!this.spec.sticky && (first === undefined || (first.length === 1 && plan.options.answers === 1))) this.fixed.set(plan, { answer, members });
     return answer;
+  }
+
+  private count(members: string[]): void {
+    const counts = this.deps.counts;
+    if (counts) for (const m of members) counts.add(this.spec.service, m);
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {
@@ -241,7 +262,7 @@ export class DatacenterResponder implements DynamicResponder {
 }
 
 /** Builds the responders of every datacenter pick in `specs`. */
-export function datacenterResponders(specs: DcServiceSpec[], deps: { geo?: GeoSource; state?: MemberStateSource; rand?: Rand } = {}): DatacenterResponder[] {
+export function datacenterResponders(specs: DcServiceSpec[], deps: ResponderDeps = {}): DatacenterResponder[] {
   return specs.map((s) => new DatacenterResponder(s, deps));
 }
 

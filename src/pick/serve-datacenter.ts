@@ -8,8 +8,10 @@ import type { GeoDatabase } from '../geo/database';
 import type { Logger } from '../util/log';
 import { datacenterResponders } from './datacenter-responder';
 import { datacenterServices } from './datacenter-services';
+import type { DcServiceSpec } from './datacenter-services';
 import { openGeoOption } from './geo-option';
 import type { MemberStateSource } from './types';
+import { AnswerCounts } from '../status/answer-counts';
 
 /** The `serve` options this module reads. */
 export const DATACENTER_SERVE_OPTIONS = { 'geoip-db': { type: 'string' } } as const;
@@ -20,6 +22,9 @@ export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB,
 
 /** Datacenter picks of a running server. */
 export class DatacenterPicks {
+  /** Answers per member, counted by every responder this builds. */
+  readonly counts = new AnswerCounts();
+
   private constructor(readonly geo: GeoDatabase | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource) {}
 
   /** Opens `--geoip-db` (throws GeoDatabaseError when a named file is missing or invalid). */
@@ -29,11 +34,15 @@ export class DatacenterPicks {
     return new DatacenterPicks(geo, logger, state);
   }
 
+  /** The datacenter picks of the model last turned into responders. */
+  specs: DcServiceSpec[] = [];
+
   /** The responders for every datacenter pick of `model`. */
   responders(model: DeliveryModel): DynamicResponder[] {
     const specs = datacenterServices(model);
+    this.specs = specs;
     if (specs.length) this.logger.info({ picks: specs.map((s) => ({ service: s.service, name: s.name, members: s.members.length })) }, 'datacenter picks');
-    return datacenterResponders(specs, { geo: this.geo, state: this.state });
+    return datacenterResponders(specs, { geo: this.geo, state: this.state, counts: this.counts });
   }
 
   /** Stops watching the geo database. */

@@ -96,10 +96,10 @@ export class MemberRegistry implements MemberStateSource {
   }
 
   /** Every known member (present or not), for /status.json. */
-  snapshot(): Array<MemberId & MemberLiveState & { leaseRemainingMs: number }> {
+  snapshot(): Array<MemberId & MemberLiveState & { leaseRemainingMs: number; utilization?: number }> {
     const now = this.now();
     return [...this.entries.values()]
-      .map((e) => ({ ...e.id, ...e.state, leaseRemainingMs: Math.max(0, e.leaseUntil - now) }))
+      .map((e) => ({ ...e.id, ...e.state, leaseRemainingMs: Math.max(0, e.leaseUntil - now), utilization: e.utilization?.value }))
       .sort((a, b) => memberKey(a).localeCompare(memberKey(b)));
   }
 

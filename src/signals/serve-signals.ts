@@ -34,7 +34,7 @@ export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for
                       tokens are configured (docs/signals.md)
   --tokens FILE       bearer tokens bound to members, 'TOKEN TIER SERVICE MEMBER [BLOCK]' a line
                       (default: env ANYPICK_TOKENS; never commit tokens to git)
-  --http ADDR:PORT    /metrics (Prometheus) and /status.json (default ${DEFAULT_HTTP_LISTEN}; when not
+  --http ADDR:PORT    dashboard (/), /metrics (Prometheus), /status.json (default ${DEFAULT_HTTP_LISTEN}; when not
                       given explicitly, a busy port is only a warning)
   --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)`;
 
@@ -72,7 +72,7 @@ export class ServeSignals {
   }
 
   /** Starts the receiver (when tokens exist) and the telemetry HTTP server. */
-  async start(dnsSnapshot?: () => DnsCountsLike): Promise<void> {
+  async start(dnsSnapshot?: () => DnsCountsLike, page?: { status?: () => object; dashboard?: string }): Promise<void> {
     const reg = this.registry;
     this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, otlpUrl: this.values['otlp-metrics'] as string | undefined });
     if (reg && this.tokens) {
@@ -87,7 +87,7 @@ export class ServeSignals {
     }
     const explicit = this.values.http as string | undefined;
     try {
-      this.http = await startTelemetryServer({ listen: explicit ?? DEFAULT_HTTP_LISTEN, telemetry: this.telemetry, registry: reg, logger: this.logger });
+      this.http = await startTelemetryServer({ listen: explicit ?? DEFAULT_HTTP_LISTEN, telemetry: this.telemetry, registry: reg, logger: this.logger, ...page });
     } catch (err) {
       if (explicit) throw err;
       this.logger.warn({ err }, `telemetry HTTP not started on ${DEFAULT_HTTP_LISTEN}`);
@@ -95,8 +95,8 @@ export class ServeSignals {
   }
 
   /** Counts one DNS answer naming a member (for `anypick.dns.answers`). */
-  answer(service: string, member: string): void {
-    this.telemetry?.answer(service, member);
+  answer(service: string, member: string, n = 1): void {
+    this.telemetry?.answer(service, member, n);
   }
 
   /** Stops everything. */

@@ -39,6 +39,11 @@ export class StatusHub {
 
   /** Counts one answer that carried `member`. */
   recordAnswer(member: string): void {
+    this.addAnswers(member, 1);
+  }
+
+  /** Counts `n` answers that carried `member`, in the current bucket. */
+  addAnswers(member: string, n: number): void {
     const t = this.now();
     const start = t - (t % (this.opts.bucketSeconds * 1000));
     let last = this.buckets[this.buckets.length - 1];
@@ -47,7 +52,7 @@ export class StatusHub {
       this.buckets.push(last);
       if (this.buckets.length > this.opts.keepBuckets) this.buckets.shift();
     }
-    last.counts.set(member, (last.counts.get(member) ?? 0) + 1);
+    last.counts.set(member, (last.counts.get(member) ?? 0) + n);
   }
 
   /** Records a state change. */

@@ -13,6 +13,10 @@ export interface TelemetryServerOptions {
   telemetry: Telemetry;
   registry?: MemberRegistry;
   logger?: Logger;
+  /** More fields for /status.json (the node, members, answers, BGP, events: src/status). */
+  status?: () => object;
+  /** The dashboard page, served at `/`. */
+  dashboard?: string;
 }
 
 /** A running telemetry HTTP server. */
@@ -38,9 +42,14 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       opts.telemetry.prometheus.getMetricsRequestHandler(req, res);
       return;
     }
+    if ((path === '/' || path === '/index.html') && opts.dashboard) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(opts.dashboard);
+      return;
+    }
     if (path === '/status.json') {
       const reg = opts.registry;
       const body = JSON.stringify({
+        ...opts.status?.(),
         started,
         signals: reg
           ? { version: reg.version, digest: reg.digest(), starting: reg.starting, members: reg.snapshot() }
@@ -49,7 +58,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body + '\n');
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /status.json\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /metrics or /status.json\n');
   });
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:8053');
   await new Promise<void>((resolve, reject) => {

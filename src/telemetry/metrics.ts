@@ -102,8 +102,8 @@ export class Telemetry implements IngestObserver {
   }
 
   /** Counts one DNS answer that named `member` (called by the datacenter pick responder). */
-  answer(service: string, member: string): void {
-    this.answersCounter.add(1, { service, member });
+  answer(service: string, member: string, n = 1): void {
+    this.answersCounter.add(n, { service, member });
   }
 
   /** Flushes and stops the readers. */

@@ -19,6 +19,12 @@ import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
+import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from '../../signals/serve-signals';
+import { StatusHub } from '../../status/hub';
+import { startServeStatus } from '../../status/serve-status';
+import { DASHBOARD_HTML } from '../../status/dashboard-page';
+import { packageVersion } from '../../util/version';
+import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
 
@@ -44,6 +50,7 @@ interface Loaded {
   zones: Zone[];
   /** Datacenter-pick responders built from the delivery model. */
   dynamic: DynamicResponder[];
+  model: DeliveryModel;
   /** Directories to watch. */
   watch: string[];
   /** File names whose change means a reload: every file read, including `$INCLUDE`d ones. */
@@ -80,7 +87,7 @@ function loadData(paths: string[], explicit: boolean, picks: DatacenterPicks): L
     names.add(basename(f));
   }
   const dynamic = r.errors.length === 0 ? picks.responders(r.model) : [];
-  return { zones: r.zones, dynamic, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()) };
+  return { zones: r.zones, dynamic, model: r.model, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()) };
 }
 
 /** True when a change to `file` (a name inside a watched directory) can change what is served. */
@@ -130,7 +137,7 @@ async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, 
 }
 
 /** Reloads: parse everything, then swap atomically; on any error keep the last good data. */
-function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logger, why: string, picks: DatacenterPicks): Loaded | undefined {
+function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logger, why: string, picks: DatacenterPicks, hub: StatusHub): Loaded | undefined {
   let loaded: Loaded;
   try {
     loaded = loadData(paths, explicit, picks);
@@ -141,6 +148,7 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
   if (loaded.errors.length > 0) {
     for (const e of loaded.errors) logger.error({ why, error: e }, `reload rejected: ${e}`);
     logger.error({ why, errors: loaded.errors.length }, 'reload failed; still serving the last good data');
+    hub.event('reload failed', `${why}: ${loaded.errors[0]}${loaded.errors.length > 1 ? ` (+${loaded.errors.length - 1} more)` : ''}; still serving the last good data`);
     return undefined;
   }
   try {
@@ -150,6 +158,7 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
     return undefined;
   }
   logger.info({ why, zones: loaded.zones.map((z) => ({ origin: z.origin, serial: (z.soa.data as { serial?: number }).serial })) }, 'reloaded');
+  hub.event('reload', `${why}: ${loaded.zones.map((z) => `${z.origin} serial ${(z.soa.data as { serial?: number }).serial}`).join(', ')}`);
   return loaded;
 }
 
@@ -162,6 +171,26 @@ async function startBgpOption(on: boolean, paths: string[], logger: Logger, dns:
     await dns.close();
     throw err;
   }
+}
+
+/** The operator's view: status hub, `/status.json`, the dashboard and `/metrics` on `--http`. */
+async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, nsid?: string): Promise<{ hub: StatusHub; status: { stop(): void } }> {
+  const hub = new StatusHub(nsid ?? hostname(), packageVersion());
+  const status = startServeStatus({
+    hub,
+    specs: () => picks.specs,
+    counts: picks.counts,
+    state: signals.registry,
+    dns: () => {
+      const c = dns.counters();
+      return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType };
+    },
+    bgp: bgp ? () => bgp.sessions() : undefined,
+    onAnswers: (service, member, n) => signals.answer(service, member, n),
+  });
+  hub.event('start', `serving ${picks.specs.map((s) => s.name).join(', ') || 'static zones'}`);
+  await signals.start(() => dns.counters(), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML });
+  return { hub, status };
 }
 
 /** Resolves on SIGTERM/SIGINT; calls `onHup` on SIGHUP. */
@@ -184,7 +213,8 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const workers = parseWorkers(values.workers);
   if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
 
-  const picks = DatacenterPicks.open(values['geoip-db'], logger);
+  const signals = ServeSignals.create(values, logger, workers);
+  const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry);
   const first = loadData(paths, explicit, picks);
   if (first.errors.length > 0) {
     for (const e of first.errors) process.stderr.write(e + '\n');
@@ -194,11 +224,14 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsidOption(values.nsid));
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
+  signals.configure(first.model);
+  const { hub, status } = await startStatus(signals, picks, dns, bgp, nsidOption(values.nsid));
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
-    const next = reload(paths, explicit, dns, logger, why, picks);
+    const next = reload(paths, explicit, dns, logger, why, picks, hub);
     if (next) {
+      signals.configure(next.model);
       unwatch();
       unwatch = watchPaths(next.watch, next.names, logger, () => doReload('file change'));
     }
@@ -208,6 +241,8 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   logger.info({ signal: sig }, 'shutting down');
   await bgp?.shutdown(sig === 'SIGTERM'); // SIGTERM drains while DNS still answers
   unwatch();
+  status.stop();
+  await signals.close();
   await dns.close();
   picks.close();
   leaveCluster();
@@ -234,6 +269,7 @@ Options:
   --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
+${SIGNALS_SERVE_USAGE}
   --workers N         run N server processes sharing the sockets (node:cluster; default 1)
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
@@ -244,6 +280,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     nsid: { type: 'string' },
     bgp: { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
+    ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
   },
   run,
