@@ -112,7 +112,7 @@ async function refresh() {
     const s = await r.json();
     document.getElementById("node").textContent = s.node.name;
     document.getElementById("version").textContent = "v" + s.node.version;
-    document.getElementById("state").textContent = s.node.stateVersion ? "state " + s.node.stateVersion.slice(0, 12) : "";
+    document.getElementById("state").textContent = s.node.stateVersion ? "state digest " + s.node.stateVersion.slice(0, 12) : "";
     document.getElementById("queries").textContent = s.dns ? s.dns.queries + " queries" : "";
     document.getElementById("members").innerHTML = members(s.members);
     chart(s.answers);

@@ -18,6 +18,8 @@ export interface ServeStatusSources {
   state?: MemberStateSource & { snapshot(): Array<{ tier: string; service: string; member: string } & MemberLiveState & { utilization?: number }> };
   dns?: () => NodeStatus['dns'];
   bgp?: () => BgpSessionStatus[];
+  /** The fleet-comparable state digest (membership and weights). */
+  stateVersion?: () => string;
   /** Called with the answers counted since the last sample (for the answers metric). */
   onAnswers?: (service: string, member: string, n: number) => void;
 }
@@ -59,7 +61,7 @@ export function memberStatuses(s: Pick<ServeStatusSources, 'specs' | 'state'>): 
  * last sample go into the hub's buckets, and changes of member or session state become events.
  */
 export function startServeStatus(s: ServeStatusSources, periodMs = 1000): { stop(): void } {
-  s.hub.provide({ members: () => memberStatuses(s), dns: s.dns, bgp: s.bgp, stateVersion: s.state ? () => String(s.state!.version) : undefined });
+  s.hub.provide({ members: () => memberStatuses(s), dns: s.dns, bgp: s.bgp, stateVersion: s.stateVersion });
   let lastMembers = new Map<string, string>();
   let lastSessions = new Map<string, string>();
   const sample = (): void => {

@@ -181,6 +181,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     specs: () => picks.specs,
     counts: picks.counts,
     state: signals.registry,
+    stateVersion: signals.registry ? () => signals.registry!.digest() : undefined,
     dns: () => {
       const c = dns.counters();
       return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType };
