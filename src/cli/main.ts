@@ -17,6 +17,11 @@ function commands(): Command[] {
   return list;
 }
 
+/** The names of every subcommand. */
+export function commandNames(): string[] {
+  return commands().map((c) => c.name);
+}
+
 /** The subcommand called `name`, if there is one. */
 export function commandByName(name: string): Command | undefined {
   return commands().find((c) => c.name === name);
