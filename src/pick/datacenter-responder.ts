@@ -112,13 +112,13 @@ export class DatacenterResponder implements DynamicResponder {
     return this.placed;
   }
 
-  /** Live state of a member; membership members without state are absent once signals run. */
+  /**
+   * Live state of a member. The state source answers undefined while it is starting (one lease
+   * after start): the member is then judged from static configuration, so a restarted node never
+   * answers empty; after that a member that holds no lease is absent.
+   */
   private live(name: string): MemberLiveState | undefined {
-    const state = this.deps.state;
-    if (!state) return undefined;
-    const s = state.get('datacenter', this.spec.service, name);
-    if (!s && this.spec.membership) return { present: false, ready: false, factor: 0 };
-    return s;
+    return this.deps.state?.get('datacenter', this.spec.service, name);
   }
 
   /** The candidates for a query type (members with a target of its family). */

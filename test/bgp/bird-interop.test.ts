@@ -7,7 +7,7 @@ import { Bird, until } from './support/bird';
 import { Sidecar, configDir, extendedConfig, startDns, exited, removeDir, CLI, ROOT } from './support/sidecar';
 import type { ChildProcess } from 'node:child_process';
 
-const STATUS_PORT = 8053; // inside the test's own network namespace: no clash possible
+const STATUS_PORT = 8153; // inside the test's own network namespace, and not serve's default --http port (8053)
 
 describe('bgp interop with BIRD 2 in network namespaces', function () {
   this.timeout(30000);

@@ -111,12 +111,18 @@ describe('pick/datacenter-responder', () => {
     expect(new DatacenterResponder(spec(), { geo, state: outside }).answer('AAAA', ecs('10.3.0.0', 24))!.records[0].data).to.equal('2001:db8:c001:e400::');
   });
 
-  it('membership members without a presence lease are absent once a state source exists', () => {
-    const state = states({ dc1: { present: true, ready: true, factor: 1 } });
-    const d = new DatacenterResponder(spec({ membership: true }), { geo, state, rand: seededRandom(1) }).decide('AAAA', ecs('10.3.0.0', 24))!;
+  it('membership members: absent without a lease once the state source has started, static while it starts', () => {
+    const ABSENT = { present: false, ready: false, factor: 0 };
+    // As the signals registry after its start-up grace: a member without a lease is absent.
+    const started: MemberStateSource = { version: 1, get: (_t, _s, name) => (name === 'dc1' ? { present: true, ready: true, factor: 1 } : ABSENT) };
+    const d = new DatacenterResponder(spec({ membership: true }), { geo, state: started, rand: seededRandom(1) }).decide('AAAA', ecs('10.3.0.0', 24))!;
     expect(d.pick.picked.map((m) => m.name)).to.deep.equal(['dc1']);
     expect(d.pick.ranking.filter((m) => m.notReady === 'absent').map((m) => m.name).sort()).to.deep.equal(['dc2', 'dc3']);
-    // Without any state source the members are judged from static config: all ready.
+    // While it starts (one lease after a restart) it knows nobody yet: static config decides,
+    // so a restarted node never answers empty — the nearest member (dc3 for Asia) as without signals.
+    const starting: MemberStateSource = { version: 1, get: () => undefined };
+    const g = new DatacenterResponder(spec({ membership: true }), { geo, state: starting, rand: seededRandom(1) }).decide('AAAA', ecs('10.3.0.0', 24))!;
+    expect(g.pick.picked.map((m) => m.name)).to.deep.equal(['dc3']);
     const s = new DatacenterResponder(spec({ membership: true }), { geo, rand: seededRandom(1) }).decide('AAAA', ecs('10.3.0.0', 24))!;
     expect(s.pick.picked.map((m) => m.name)).to.deep.equal(['dc3']);
   });
