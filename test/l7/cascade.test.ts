@@ -5,15 +5,10 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { request } from 'undici';
 import { loadPaths } from '../../src/config/load';
-import { startDnsServer } from '../../src/dns/server';
-import type { DnsServer } from '../../src/dns/server';
-import { DatacenterPicks } from '../../src/pick/serve-datacenter';
-import { createLogger } from '../../src/util/log';
-import { MemberRegistry } from '../../src/signals/registry';
-import { startSignalsReceiver } from '../../src/signals/receiver';
-import type { SignalsReceiver } from '../../src/signals/receiver';
+import type { MemberLiveState } from '../../src/pick/types';
 import { Reporter } from '../../src/signals/reporter';
-import { TokenStore } from '../../src/signals/tokens';
+import { serveWithPorts } from '../support/anypick';
+import type { AnypickProcess } from '../support/anypick';
 import { Backend } from './support/backends';
 import { ROOT, anypick, freePort, until } from './support/procs';
 import { requireTools } from '../support/tools';
@@ -22,9 +17,9 @@ import type { Child } from './support/procs';
 /**
  * The cascade of seed example 5 (plus a second datacenter; `block:` addresses added) on one
  * machine: backends report to their cluster's service pick, each service pick reports to its
- * datacenter's cluster pick, each cluster pick reports to the DNS node — a signals receiver and
- * registry feeding the datacenter pick's DNS responders (the modules `anypick serve` runs;
- * `serve` has no signals option yet), queried with dig.
+ * datacenter's cluster pick, each cluster pick reports to the DNS node — `anypick serve` with
+ * its signals receiver — queried with dig; the DNS node's member state is read from its
+ * /status.json.
  */
 describe('l7/cascade: cluster pick → service pick → backends, signals upward', function () {
   this.timeout(90_000);
@@ -35,16 +30,14 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   const children: Child[] = [];
   const reporters = new Map<string, Reporter>();
   const backends = new Map<string, Backend>();
-  let top: { registry: MemberRegistry; receiver: SignalsReceiver };
+  let top: { proc: AnypickProcess; dns: number; signals?: number; http: number };
   let ports: { backend: number; sp: number; cp: number; spSig: number[]; cpSig: number[] };
   let servicePicks: Child[] = [];
-  let dns: DnsServer;
-  let picks: DatacenterPicks;
 
-  /** Resolves example.com A at the DNS node with dig (async: the DNS node runs in this process). */
+  /** Resolves example.com A at the DNS node with dig. */
   function dig(): Promise<string[]> {
     return new Promise((resolve, reject) =>
-      execFile('dig', ['+short', '+tries=1', '+time=2', '-p', String(dns.addresses()[0].port), '@127.0.0.1', 'example.com', 'A'], (err, out) =>
+      execFile('dig', ['+short', '+tries=1', '+time=2', '-p', String(top.dns), '@127.0.0.1', 'example.com', 'A'], (err, out) =>
         err ? reject(err) : resolve(out.trim().split(/\s+/).filter(Boolean)),
       ),
     );
@@ -100,7 +93,17 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     return { status: r.statusCode, name: body.name };
   }
 
-  const dcState = (dc: number) => top.registry.get('datacenter', 'my-service', `datacenter-${dc}`);
+  /** The DNS node's live state of datacenter-1 and -2 (from its /status.json). */
+  async function dcStates(): Promise<Record<number, MemberLiveState | undefined>> {
+    const res = await fetch(`http://127.0.0.1:${top.http}/status.json`);
+    const doc = (await res.json()) as { signals: { members: Array<MemberLiveState & { tier: string; service: string; member: string }> } };
+    const find = (dc: number) => doc.signals.members.find((m) => m.tier === 'datacenter' && m.service === 'my-service' && m.member === `datacenter-${dc}`);
+    return { 1: find(1), 2: find(2) };
+  }
+  const bothReady = async () => {
+    const s = await dcStates();
+    return s[1]?.ready && s[2]?.ready;
+  };
 
   before(async function () {
     requireTools(this, 'dig');
@@ -119,15 +122,11 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
       `${TOKEN('dc2')} datacenter my-service datacenter-2`,
     ];
     writeFileSync(tokensFile, lines.join('\n') + '\n');
-    const registry = new MemberRegistry({ leaseMs: LEASE });
-    const receiver = await startSignalsReceiver({ listen: '127.0.0.1:0', registry, tokens: TokenStore.parse(lines.join('\n'), 'test') });
-    top = { registry, receiver };
     const loaded = loadPaths([join(ROOT, 'test', 'l7', 'fixtures')]);
     expect(loaded.errors.map(String)).to.deep.equal([]);
-    const logger = createLogger('warn');
-    picks = DatacenterPicks.open('none', logger, registry);
-    dns = await startDnsServer({ listen: [{ host: '127.0.0.1', port: 0 }], zones: loaded.zones, dynamic: picks.responders(loaded.model), logger });
-    const topUrl = `http://127.0.0.1:${receiver.address().port}`;
+    expect(loaded.model.deliveries[0]?.leaseMs ?? 3000).to.equal(LEASE);
+    top = await serveWithPorts([join(ROOT, 'test', 'l7', 'fixtures'), '--signals', '127.0.0.1:0', '--tokens', tokensFile, '--geoip-db', 'none']);
+    const topUrl = `http://127.0.0.1:${top.signals}`;
     await startBackend(1, 'gpu', 1);
     await startBackend(1, 'cpu', 2);
     await startBackend(2, 'gpu', 3);
@@ -150,15 +149,12 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     for (const c of children) await c.stop();
     for (const name of [...reporters.keys()]) await stopBackend(name).catch(() => undefined);
     for (const b of backends.values()) await b.stop();
-    await dns?.close();
-    picks?.close();
-    await top?.receiver.close();
-    top?.registry.close();
+    await top?.proc.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('a request resolved through DNS and sent through the cluster and service picks reaches a GPU backend', async () => {
-    await until('both datacenters ready at the DNS node', 15_000, () => dcState(1)?.ready && dcState(2)?.ready);
+    await until('both datacenters ready at the DNS node', 15_000, bothReady);
     const answers = await until('DNS answers both datacenters', 10_000, async () => {
       const s = await digMany(12);
       return s.size === 2 ? s : undefined;
@@ -181,8 +177,8 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
       });
       expect(r.name).to.equal(`gpu-${dc}`);
     }
-    await until('both datacenters ready at the top', 10_000, () => dcState(1)?.ready && dcState(2)?.ready);
-    expect(dcState(1)!.address).to.equal(cpAddr(1));
+    await until('both datacenters ready at the top', 10_000, bothReady);
+    expect((await dcStates())[1]!.address).to.equal(cpAddr(1));
   });
 
   it('admission runs at the cluster pick (seed example 5): unknown paths get 404 problem+json', async () => {
@@ -201,24 +197,33 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     expect(r.name).to.equal('cpu-1');
     for (let i = 0; i < 10; i++) expect((await via(1)).name).to.equal('cpu-1');
     // The cluster pick of datacenter-1 now reports a lower factor than datacenter-2 (GPU mode).
-    await until('datacenter-1 weighted below datacenter-2', 10_000, () => dcState(1)!.ready && dcState(1)!.factor < dcState(2)!.factor);
+    await until('datacenter-1 weighted below datacenter-2', 10_000, async () => {
+      const s = await dcStates();
+      return s[1]!.ready && s[1]!.factor < s[2]!.factor;
+    });
   });
 
   it('every cluster of datacenter-1 stops → datacenter-1 reported not ready within one lease; back → traffic returns, ramped', async () => {
     await servicePicks[0].stop();
     const t0 = Date.now();
-    await until('datacenter-1 not ready at the top', LEASE * 3, () => dcState(1) && !dcState(1)!.ready);
+    await until('datacenter-1 not ready at the top', LEASE * 3, async () => {
+      const s = (await dcStates())[1];
+      return s && !s.ready;
+    });
     const took = Date.now() - t0;
     // One lease at the cluster pick, then one report interval to the top.
     expect(took).to.be.below(LEASE + 2000);
     expect([...(await digMany(10))]).to.deep.equal([cpAddr(2)]);
     expect((await via(1)).status).to.equal(503);
-    expect(dcState(2)!.ready).to.equal(true);
+    expect((await dcStates())[2]!.ready).to.equal(true);
 
     await startBackend(1, 'gpu', 1);
     servicePicks[0] = await startServicePick(1);
     children.push(servicePicks[0]);
-    const back = await until('datacenter-1 ready again', 15_000, () => (dcState(1)?.ready ? dcState(1) : undefined), 50);
+    const back = await until('datacenter-1 ready again', 15_000, async () => {
+      const s = (await dcStates())[1];
+      return s?.ready ? s : undefined;
+    }, 50);
     // Slow start at the top: a returning member starts below its full factor.
     expect(back.factor).to.be.below(1);
     await until('datacenter-1 serves with GPU again', 10_000, async () => (await via(1)).name === 'gpu-1');
