@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Telemetry } from '../../src/telemetry/metrics';
-import { startTelemetryServer } from '../../src/telemetry/http';
-import { MemberRegistry } from '../../src/signals/registry';
+import { execFile } from 'node:child_process';
 import { metricsText } from '../../src/bgp/status-server';
 import { newCounters } from '../../src/bgp/status';
 import type { AnnouncerStatus } from '../../src/bgp/status';
-import { OPERATIONS_DOC } from './doc-blocks';
+import { OPERATIONS_DOC, docEnvFiles } from './doc-blocks';
+import { MAIN, query, startServe } from './serve-process';
 
 const root = join(__dirname, '..', '..', '..');
 const srcDir = join(root, 'src');
@@ -114,23 +113,33 @@ describe('docs/operations.md metrics reference', () => {
     for (const [, prom, otel, type] of rows) expect(prom).to.equal(otel.replace(/\./g, '_') + (type === 'counter' ? '_total' : ''));
   });
 
-  it('matches a real scrape of the serve telemetry endpoint (names and labels)', async () => {
-    const registry = new MemberRegistry({});
-    const id = { tier: 'datacenter' as const, service: 'my-service', member: 'datacenter-1' };
-    registry.apply([{ kind: 'presence', id, at: Date.now(), state: 'up' }, { kind: 'readiness', id, at: Date.now(), ready: 1 }]);
-    const telemetry = new Telemetry({ registry, dnsSnapshot: () => ({ queriesByType: { AAAA: 2 }, repliesByRcode: { NOERROR: 2 } }) });
-    telemetry.ingest('logs', 'accepted', 2);
-    telemetry.refused(401);
-    telemetry.answer('my-service', 'datacenter-1');
-    const server = await startTelemetryServer({ listen: '127.0.0.1:0', telemetry, registry });
+  it('matches a scrape of a real anypick serve (names and labels)', async function () {
+    this.timeout(60000);
+    // The doc's own token samples: the server's bindings and datacenter-1's agent token.
+    const env = docEnvFiles();
+    const tokens = env.get('/etc/anypick/tokens/serve.env')!.ANYPICK_TOKENS;
+    const agentToken = env.get('/etc/anypick/tokens/report-datacenter-1.env')!.ANYPICK_TOKEN;
+    const serve = await startServe([join(root, 'zones'), join(root, 'bgp'), '--geoip-db', join(root, 'geo-data', 'sample.mmdb')], { ANYPICK_TOKENS: tokens }, true);
     try {
-      const res = await fetch(`http://127.0.0.1:${server.address().port}/metrics`);
-      expect(res.status).to.equal(200);
-      expectDocumented(seriesOf(await res.text()), 'anypick serve');
+      const report = (token: string) => new Promise<number | null>((resolve) => {
+        const args = [MAIN, 'report', '--once', '--tier', 'datacenter', '--service', 'my-service', '--member', 'datacenter-1',
+          '--endpoint', `http://127.0.0.1:${serve.signalsPort}`, '--utilization', '0.3', '--log-level', 'silent'];
+        execFile(process.execPath, args, { env: { ...process.env, ANYPICK_TOKEN: token } }, (err) => resolve(err ? (err as { code?: number }).code ?? 1 : 0));
+      });
+      expect(await report(agentToken)).to.equal(0);
+      await report('not-a-token-of-anyone-here'); // refused: 401
+      const reply = await query(serve.dnsPort, 'example.com', 'AAAA');
+      expect(reply.answers?.length).to.be.greaterThan(0);
+      await query(serve.dnsPort, 'nothing-here.example.com', 'A');
+      // Answers reach the counter in one-second batches: scrape until they are there.
+      let text = '';
+      for (let i = 0; i < 40 && !/^anypick_dns_answers_total\{/m.test(text); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        text = await (await fetch(`http://127.0.0.1:${serve.httpPort}/metrics`)).text();
+      }
+      expectDocumented(seriesOf(text), 'anypick serve');
     } finally {
-      await server.close();
-      await telemetry.shutdown();
-      registry.close();
+      await serve.stop();
     }
   });
 
@@ -144,16 +153,5 @@ describe('docs/operations.md metrics reference', () => {
       }],
     };
     expectDocumented(seriesOf(metricsText([status])), 'anypick bgp');
-  });
-});
-
-describe('docs/operations.md wiring note', () => {
-  it('says serve does not start its telemetry endpoint exactly while serve has no --http', async () => {
-    const { commandByName } = await import('../../src/cli/main');
-    const hasHttp = 'http' in commandByName('serve')!.options;
-    const note = DOC.includes('**Wiring status.**');
-    expect(note, hasHttp
-      ? 'anypick serve has --http now: remove the "Wiring status" note from docs/operations.md and put --http/--tokens into anypick-serve.service'
-      : 'anypick serve has no --http: docs/operations.md must say so').to.equal(!hasHttp);
   });
 });
