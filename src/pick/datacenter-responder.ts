@@ -90,9 +90,13 @@ export class DatacenterResponder implements DynamicResponder {
   /** Answer records by type, address and TTL: the DNS writer caches encodings per record object. */
   private readonly recordCache = new Map<string, ZoneRecord>();
   private readonly geoCache = new Map<string, GeoMatch>();
-  private readonly plans = new Map<string, DatacenterPlan<DcTarget>>();
+  private readonly subnets = new Map<number, Map<string, { subnet: string; subnetLen: number }>>();
+  private readonly plans = { A: new Map<string, DatacenterPlan<DcTarget>>(), AAAA: new Map<string, DatacenterPlan<DcTarget>>() };
+  /** Per target: its answer record by the member's reported address ('' for none). */
+  private readonly targetRecords = new WeakMap<DcTarget, Map<string, ZoneRecord>>();
   private readonly fixed = new WeakMap<DatacenterPlan<DcTarget>, { answer: DynamicAnswer; members: string[] }>();
-  private planVersion = '';
+  private planStateVersion = -1;
+  private planGeoGeneration = -1;
   private placedGeneration = -1;
 
   constructor(
@@ -152,11 +156,14 @@ export class DatacenterResponder implements DynamicResponder {
    */
   private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoMatch; subnet: string; subnetLen: number } {
     // Cached lookups and plans hold for one geo database generation and member state version.
-    const version = `${this.deps.state?.version ?? 0}|${this.deps.geo?.generation ?? 0}`;
-    if (version !== this.planVersion) {
-      this.plans.clear();
+    const stateVersion = this.deps.state?.version ?? 0;
+    const geoGeneration = this.deps.geo?.generation ?? 0;
+    if (stateVersion !== this.planStateVersion || geoGeneration !== this.planGeoGeneration) {
+      this.plans.A.clear();
+      this.plans.AAAA.clear();
       this.geoCache.clear();
-      this.planVersion = version;
+      this.planStateVersion = stateVersion;
+      this.planGeoGeneration = geoGeneration;
     }
     const ecs = client.ecs;
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
@@ -164,9 +171,29 @@ export class DatacenterResponder implements DynamicResponder {
     const address = useEcs ? ecs.address : client.address;
     const geo = noClient ? undefined : this.lookup(address);
     if (!needSubnet) return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
-    const bytes = unmapV4(parseAddress(address));
-    const subnetLen = noClient ? 0 : useEcs ? Math.min(ecs.sourcePrefix, bytes.length * 8) : STICKY_PREFIX[bytes.length === 4 ? 4 : 6];
-    return { address, useEcs, noClient, geo, subnet: networkOf(bytes, subnetLen), subnetLen };
+    const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
+    return { address, useEcs, noClient, geo, subnet, subnetLen };
+  }
+
+  /**
+   * The subnet stickiness hashes: `address` cut to `prefix` (the ECS source prefix), or with
+   * `prefix` -1 to the default sticky prefix of its family. Cached per prefix and address (bounded).
+   */
+  private subnetOf(address: string, prefix: number): { subnet: string; subnetLen: number } {
+    let byAddress = this.subnets.get(prefix);
+    if (!byAddress) {
+      byAddress = new Map();
+      this.subnets.set(prefix, byAddress);
+    }
+    let hit = byAddress.get(address);
+    if (!hit) {
+      if (byAddress.size >= CACHE_LIMIT) byAddress.clear();
+      const bytes = unmapV4(parseAddress(address));
+      const subnetLen = prefix < 0 ? STICKY_PREFIX[bytes.length === 4 ? 4 : 6] : Math.min(prefix, bytes.length * 8);
+      hit = { subnet: networkOf(bytes, subnetLen), subnetLen };
+      byAddress.set(address, hit);
+    }
+    return hit;
   }
 
   /**
@@ -174,12 +201,13 @@ export class DatacenterResponder implements DynamicResponder {
    * the member state version and the network stay the same: per query only the draw remains.
    */
   private plan(qtype: 'A' | 'AAAA', geo: GeoMatch | undefined): DatacenterPlan<DcTarget> {
-    const key = `${qtype}|${geo?.location ? geo.network : '-'}`;
-    let plan = this.plans.get(key);
+    const plans = this.plans[qtype];
+    const key = geo?.location ? geo.network : '-';
+    let plan = plans.get(key);
     if (!plan) {
-      if (this.plans.size >= CACHE_LIMIT) this.plans.clear();
+      if (plans.size >= CACHE_LIMIT) plans.clear();
       plan = planDatacenter(this.candidates(qtype), geo?.location, this.spec.options);
-      this.plans.set(key, plan);
+      plans.set(key, plan);
     }
     return plan;
   }
@@ -198,12 +226,27 @@ export class DatacenterResponder implements DynamicResponder {
     const records: ZoneRecord[] = [];
     for (const m of picked) {
       const reported = m.live?.address;
-      for (const t of m.targets) {
-        const data = reported && inside(reported, t.network) ? reported : t.address;
-        records.push(this.record(qtype, data, this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, t));
-      }
+      for (const t of m.targets) records.push(this.targetRecord(qtype, t, reported));
     }
     return records;
+  }
+
+  /** The record a target answers with: its address, or the member's reported one inside its block. */
+  private targetRecord(qtype: string, t: DcTarget, reported: string | undefined): ZoneRecord {
+    let byReported = this.targetRecords.get(t);
+    if (!byReported) {
+      byReported = new Map();
+      this.targetRecords.set(t, byReported);
+    }
+    const k = reported ?? '';
+    let r = byReported.get(k);
+    if (!r) {
+      if (byReported.size >= CACHE_LIMIT) byReported.clear();
+      const data = reported && inside(reported, t.network) ? reported : t.address;
+      r = this.record(qtype, data, this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, t);
+      byReported.set(k, r);
+    }
+    return r;
   }
 
   /** Decides for one query with the full explanation; undefined for other types than A/AAAA or without targets of that family. */
