@@ -9,6 +9,7 @@ import { requireTools } from '../support/tools';
 import { dig, startServe } from './serve-process';
 import type { ServeProcess } from './serve-process';
 import { query } from './helpers';
+import { seededRandom } from '../../src/pick/random';
 
 const ZONE = `$ORIGIN example.com.
 $TTL 300
@@ -23,17 +24,8 @@ sub  NS   ns.sub
 ns.sub A  192.0.2.99
 `;
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failure can be replayed from its seed. */
+const rng = seededRandom;
 
 const seeds = [
   query('www.example.com', 'A'),

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import { evaluateServices, pickPriorityThenWeight } from '../../src/pick/priority-then-weight';
 import type { PtwEntry, PtwMember, PtwService } from '../../src/pick/priority-then-weight';
+import { seededRandom } from '../../src/pick/random';
 
-/** mulberry32: a small seeded PRNG so distributions are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failure can be replayed from its seed. */
+const seeded = seededRandom;
 
 const m = (name: string, weight = 10, ready = true, factor = 1): PtwMember => ({ name, weight, ready, factor });
 

@@ -3,20 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceErrors } from '../../src/util/source-error';
 import { parseZone } from '../../src/zone';
+import { seededRandom } from '../../src/pick/random';
 
 const ZONES_DIR = join(__dirname, '..', '..', '..', 'zones');
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failure can be replayed from its seed. */
+const rng = seededRandom;
 
 const ALPHABET = ['(', ')', '"', ';', '\\', '.', '@', '$', ' ', '\t', '\n', '#', '*', '0', '9', ':', 'A', 'z', '\u00e9', '\r'];
 
