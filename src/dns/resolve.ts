@@ -8,16 +8,10 @@ import type { DataSet, Node, ZoneData } from './store';
 import { RCODE } from './wire/constants';
 import { normalizeName, parentName } from './wire/name';
 import type { WireRecord } from './wire/writer';
+import type { Sections } from './wire/reply';
 
-/** The sections of a reply before encoding. */
-export interface ReplyPlan {
-  rcode: number;
-  aa: boolean;
-  answer: WireRecord[];
-  authority: WireRecord[];
-  additional: WireRecord[];
-  /** A referral: its glue is required, so dropping it means TC=1. */
-  referral: boolean;
+/** The sections of a reply before encoding (a referral's glue is required: dropping it means TC=1). */
+export interface ReplyPlan extends Sections {
   /** False when a dynamic responder took part: the reply must not be cached. */
   cacheable: boolean;
   /** ECS scope prefix for the reply (RFC 7871 §7.2.1): 0 for static data. */
