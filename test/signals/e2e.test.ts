@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTools } from '../support/tools';
 import { docExamples } from './helpers';
+import { serveWithPorts } from '../support/anypick';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const DC1 = '2001:db8:ae21:7700::';
@@ -71,33 +72,12 @@ function makeDir(delivery: string): string {
   return dir;
 }
 
-interface Serve { child: ChildProcess; dns: number; signals: number; http: number; logs: string[] }
+type Serve = Awaited<ReturnType<typeof serveWithPorts>> & { signals: number };
 
-function startServe(dir: string): Promise<Serve> {
-  const child = spawn(process.execPath, [MAIN, 'serve', dir, '--dns', '127.0.0.1:0', '--signals', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--http', '127.0.0.1:0', '--geoip-db', 'none'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    const ports = { dns: 0, signals: 0, http: 0 };
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${logs.join('\n')}`)), 15_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        logs.push(line);
-        try {
-          const j = JSON.parse(line) as Record<string, any>;
-          if (j.msg === 'dns listening (udp, tcp)') ports.dns = j.port;
-          if (j.msg === 'OTLP signals receiver listening') ports.signals = j.address.port;
-          if (j.msg === 'telemetry HTTP listening') ports.http = j.address.port;
-        } catch { /* not JSON */ }
-      }
-      if (ports.dns && ports.signals && ports.http) { clearTimeout(timer); resolve({ child, ...ports, logs }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${logs.join('\n')}`)); });
-  });
+/** `anypick serve DIR` with its signals receiver, DNS and HTTP on free ports. */
+async function startServe(dir: string): Promise<Serve> {
+  const s = await serveWithPorts([dir, '--signals', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--geoip-db', 'none']);
+  return { ...s, signals: s.signals! };
 }
 
 function dig(port: number): Promise<string[]> {
@@ -143,12 +123,7 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
   });
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-    for (const s of serves.splice(0)) {
-      if (s.child.exitCode === null) {
-        s.child.kill('SIGTERM');
-        await exited(s.child);
-      }
-    }
+    for (const s of serves.splice(0)) await s.proc.stop('SIGTERM');
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
