@@ -126,12 +126,5 @@ export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
 /** A service's member lines as member specs. */
 function memberLines(s: Service): DcMemberSpec[] {
   if (s.members?.kind !== 'static') return [];
-  return s.members.members.map((m) => ({
-    name: m.name,
-    weight: m.weight,
-    dynamic: m.dynamic,
-    location: m.location,
-    targets: m.targets.map((t) => ({ address: t.block.address, family: t.block.family, network: t.block.network, ttl: t.record?.ttl, pos: t.pos })),
-    pos: m.pos,
-  }));
+  return s.members.members.map(memberSpec);
 }
