@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { appendNsid } from '../../src/dns/wire/nsid';
 import { parseQuery } from '../../src/dns/wire/query';
 import { DnsEngine } from '../../src/dns/engine';
@@ -74,6 +75,14 @@ describe('dns: NSID (RFC 5001)', () => {
     expect(appendNsid(reply, 0, Buffer.from('dns1'), reply.length + 8).length).to.equal(reply.length + 8);
     // A wrong RDATA length means the OPT is not where it should be: no change.
     expect(appendNsid(reply, 3, Buffer.from('dns1'), 4096)).to.equal(reply);
+  });
+
+  it('serve rejects an empty or oversized --nsid as a usage error (exit 2)', () => {
+    for (const bad of ['', 'x'.repeat(129)]) {
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--nsid', bad, '--dns', '127.0.0.1:0'], { encoding: 'utf8', timeout: 10_000 });
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/--nsid .*expected 1\.\.128 bytes of text/);
+    }
   });
 
   describe('with dig against anypick serve --nsid', () => {

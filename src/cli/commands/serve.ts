@@ -210,6 +210,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const listen = ((values.dns as string[] | undefined) ?? [DEFAULT_DNS]).map(parseListen);
   const explicit = positionals.length > 0;
   const paths = explicit ? positionals : DEFAULT_PATHS;
+  const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
   if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
@@ -222,11 +223,11 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsidOption(values.nsid));
+  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsid);
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
   signals.configure(first.model);
-  const { hub, status } = await startStatus(signals, picks, dns, bgp, nsidOption(values.nsid));
+  const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
