@@ -20,6 +20,19 @@ export interface DynamicAnswer {
 }
 
 /**
+ * The decision context of one client for one query type: everything that does not change from
+ * query to query (client placement, plan, ECS scope), so repeated queries only draw. The DNS
+ * engine keeps one per distinct query (its bytes without the ID) and encodes each distinct
+ * answer once; `draw` must return the same object for the same outcome.
+ */
+export interface DynamicSelection {
+  /** The answer for one query (a draw when there is a choice); counts it. */
+  draw(): DynamicAnswer;
+  /** False once the data it was made from (member state, geo database) changed. */
+  current(): boolean;
+}
+
+/**
  * Answers one owner name dynamically (the datacenter pick plugs in here). The name must lie
  * inside a served zone and not below a delegation; its answers are authoritative (AA) and follow
  * the zone's NODATA/SOA rules: an empty `records` list is NODATA with the zone's SOA.
@@ -29,4 +42,9 @@ export interface DynamicResponder {
   readonly name: string;
   /** undefined → fall through to the zone's static data (NODATA if none) */
   answer(qtype: string, client: ClientInfo): DynamicAnswer | undefined;
+  /**
+   * Optional: the reusable decision context for `qtype` and `client`, undefined where `answer`
+   * is. `select(t, c)?.draw()` must be equivalent to `answer(t, c)`.
+   */
+  select?(qtype: string, client: ClientInfo): DynamicSelection | undefined;
 }

@@ -28,6 +28,9 @@ import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
+import { ReplyCache, withId } from './reply-cache';
+import type { DrawnReply } from './reply-cache';
+import type { DynamicSelection } from './dynamic';
 
 /** Default largest UDP reply (DNS Flag Day 2020 value). */
 export const DEFAULT_MAX_UDP = 1232;
@@ -61,6 +64,11 @@ export function qtypeName(code: number): string {
 /** QTYPEs answered before any lookup: OPT (41), IXFR/AXFR (251/252), MAILB/MAILA (253/254). */
 const SPECIAL_QTYPES = new Set([41, 251, 252, 253, 254]);
 
+/** How the reply to the query being answered may be kept by the ReplyCache (set by answer()). */
+type Learned =
+  | { kind: 'fixed'; qtype: number; rcode: number; truncated: boolean }
+  | { kind: 'drawn'; qtype: number; selection: DynamicSelection; answer: DynamicAnswer; byAddress: boolean };
+
 /** Per-query context from the transport. */
 export interface QueryContext {
   tcp: boolean;
@@ -84,10 +92,15 @@ export class DnsEngine {
   private cached = 0;
   private readonly maxUdp: number;
   private readonly nsid?: Buffer;
+  /** UDP replies by query bytes; off with the query log (it logs every query in full). */
+  private readonly replies?: ReplyCache;
+  /** What answer() found out about keeping the current reply. */
+  private learned: Learned | undefined;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
     if (opts.nsid) this.nsid = Buffer.from(opts.nsid, 'utf8');
+    if (!opts.queryLog) this.replies = new ReplyCache();
   }
 
   /** Swaps the data set atomically and drops the response cache. */
@@ -95,12 +108,37 @@ export class DnsEngine {
     this.data = data;
     this.cache = new Map();
     this.cached = 0;
+    this.replies?.clear();
   }
 
   /** Handles one message; returns the reply bytes, or undefined to drop it. */
   handle(msg: Buffer, ctx: QueryContext): Buffer | undefined {
     if (ctx.tcp) this.counters.tcp++;
     else this.counters.udp++;
+    const replies = ctx.tcp ? undefined : this.replies;
+    const key = replies?.key(msg);
+    let drawnFrom: DrawnReply | undefined;
+    let drawn: DynamicAnswer | undefined;
+    if (key !== undefined) {
+      const e = replies!.get(key, ctx.address);
+      if (e?.kind === 'fixed') {
+        this.counters.cacheHits++;
+        this.counters.reply(e.qtype, e.rcode);
+        if (e.truncated) this.counters.truncated++;
+        return withId(e.bytes, msg);
+      }
+      if (e && e.selection.current()) {
+        drawn = e.selection.draw();
+        const t = e.replies.get(drawn);
+        if (t) {
+          this.counters.reply(e.qtype, RCODE.NOERROR);
+          return withId(t, msg);
+        }
+        drawnFrom = e; // a first for this answer: encoded below, then kept
+      } else if (e) {
+        replies!.delete(key, ctx.address);
+      }
+    }
     let parsed: ReturnType<typeof parseQuery>;
     try {
       parsed = parseQuery(msg);
@@ -121,8 +159,15 @@ export class DnsEngine {
     }
     const q = parsed.query;
     try {
-      const reply = this.answer(msg, q, ctx);
-      return this.nsid && q.edns?.nsid ? this.withNsid(reply, q, ctx) : reply;
+      this.learned = undefined;
+      const answered = this.answer(msg, q, ctx, drawnFrom && drawn ? { selection: drawnFrom.selection, answer: drawn } : undefined);
+      const reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
+      const learned = this.learned as Learned | undefined;
+      if (key !== undefined && learned) {
+        if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated);
+        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, drawnFrom);
+      }
+      return reply;
     } catch (err) {
       // A bug or bad record data must not kill the server: SERVFAIL, logged and counted.
       this.opts.logger.error({ err, qname: wireNameToText(msg, 12, q.qnameEnd), qtype: qtypeName(q.qtype) }, 'query failed');
@@ -143,7 +188,8 @@ export class DnsEngine {
     return this.counters.snapshot(qtypeName, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
   }
 
-  private answer(msg: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
+  /** Answers a parsed query; `drawn` is an answer already drawn for it from a kept selection. */
+  private answer(msg: Buffer, q: ParsedQuery, ctx: QueryContext, drawn?: { selection: DynamicSelection; answer: DynamicAnswer }): Buffer {
     const edns = q.edns;
     const ecs = edns?.ecs;
     const ecsLen = ecs ? ecsOptionLength(ecs) : 0;
@@ -161,6 +207,7 @@ export class DnsEngine {
           if (hit.qtype === q.qtype && hit.variant === variant && hit.qclass === q.qclass) {
             this.counters.cacheHits++;
             this.count(q, hit.rcode, ctx, undefined, hit.reply.truncated);
+            this.learned = { kind: 'fixed', qtype: q.qtype, rcode: hit.rcode, truncated: hit.reply.truncated };
             return patchCached(hit.reply, msg, q, ecs, 0);
           }
         }
@@ -170,12 +217,16 @@ export class DnsEngine {
     const ednsOut = edns ? { udpSize: this.maxUdp, dnssecOk: edns.dnssecOk } : undefined;
     let asked: { name: string; answer: DynamicAnswer | undefined } | undefined;
     if (dynamic && !SPECIAL_QTYPES.has(q.qtype)) {
-      // The pick: asked once per query, never cached; a plain answer is assembled from cached RR bytes.
-      const d = dynamic.answer(qtypeName(q.qtype), this.client(q, ctx));
+      // The pick: drawn once per query; a plain answer is assembled from cached RR bytes, and
+      // the selection it came from is kept (by query bytes) for the next query of this client.
+      const selection = drawn?.selection ?? dynamic.select?.(qtypeName(q.qtype), this.client(q, ctx));
+      const d = drawn?.answer ?? (selection ? selection.draw() : dynamic.answer(qtypeName(q.qtype), this.client(q, ctx)));
       if (d && d.records.length > 0) {
         const fast = encodeDynamicReply(msg, q, d.records, limit, ednsOut, ecs, d.scopePrefix);
         if (fast) {
           this.count(q, RCODE.NOERROR, ctx);
+          // Without ECS (or with source prefix 0) the querying address may place the client.
+          if (selection) this.learned = { kind: 'drawn', qtype: q.qtype, selection, answer: d, byAddress: !ecs || ecs.sourcePrefix === 0 };
           return fast;
         }
       }
@@ -184,7 +235,10 @@ export class DnsEngine {
     const qname = wireNameToText(msg, 12, q.qnameEnd);
     const plan = this.plan(data, q, qname, ctx, asked);
     const reply = encodeReply(msg, q, qname, plan, { limit: limit - ecsLen, edns: ednsOut });
-    if (plan.cacheable && !dynamic) this.store(q, variant, reply, plan.rcode);
+    if (plan.cacheable && !dynamic) {
+      this.store(q, variant, reply, plan.rcode);
+      this.learned = { kind: 'fixed', qtype: q.qtype, rcode: plan.rcode, truncated: reply.truncated };
+    }
     this.count(q, plan.rcode, ctx, undefined, reply.truncated);
     return patchCached(reply, msg, q, ecs, plan.scopePrefix);
   }

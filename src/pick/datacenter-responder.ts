@@ -7,7 +7,9 @@ import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic
 import type { ZoneRecord } from '../zone/types';
 import { maskBytes, networkOf, parseAddress, unmapV4 } from '../geo/address';
 import type { GeoMatch } from '../geo/lookup';
-import { drawDatacenter, pickDatacenter, planDatacenter } from './datacenter-strategy';
+import { pickDatacenter, planDatacenter } from './datacenter-strategy';
+import { DatacenterSelection } from './datacenter-selection';
+import type { SelectionHost } from './datacenter-selection';
 import type { DatacenterCandidate, DatacenterPick, DatacenterPickOptions, DatacenterPlan } from './datacenter-strategy';
 import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
@@ -94,7 +96,7 @@ export class DatacenterResponder implements DynamicResponder {
   private readonly plans = { A: new Map<string, DatacenterPlan<DcTarget>>(), AAAA: new Map<string, DatacenterPlan<DcTarget>>() };
   /** Per target: its answer record by the member's reported address ('' for none). */
   private readonly targetRecords = new WeakMap<DcTarget, Map<string, ZoneRecord>>();
-  private readonly fixed = new WeakMap<DatacenterPlan<DcTarget>, { answer: DynamicAnswer; members: string[] }>();
+  private readonly hosts: { A?: SelectionHost; AAAA?: SelectionHost } = {};
   private planStateVersion = -1;
   private planGeoGeneration = -1;
   private placedGeneration = -1;
@@ -264,30 +266,37 @@ export class DatacenterResponder implements DynamicResponder {
 
   /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
   answer(qtype: string, client: ClientInfo): DynamicAnswer | undefined {
+    return this.select(qtype, client)?.draw();
+  }
+
+  /** DynamicResponder: the client's decision context (placement, plan and scope), drawing per query. */
+  select(qtype: string, client: ClientInfo): DatacenterSelection | undefined {
     if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
     const loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
-    const fixed = this.fixed.get(plan);
-    if (fixed) {
-      this.count(fixed.members);
-      return fixed.answer;
-    }
-    const idx = drawDatacenter(plan, this.deps.rand ?? Math.random, this.spec.sticky ? loc.subnet : undefined);
-    const picked = idx.map((i) => plan.candidates[i]);
-    const answer = { records: this.records(qtype, picked), scopePrefix: this.scope(loc) };
-    const members = picked.map((c) => c.name);
-    this.count(members);
-    // Without a choice to make (one answer from a group of one, or the last resort) the answer
-    // is the same for every query of this plan (same geo network, so the same scope).
-    const first = plan.pools.find((p) => p.length > 0);
-    if (!this.spec.sticky && (first === undefined || (first.length === 1 && plan.options.answers === 1))) this.fixed.set(plan, { answer, members });
-    return answer;
+    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration };
+    return new DatacenterSelection(this.host(qtype), plan, this.scope(loc), this.deps.rand ?? Math.random, made, this.spec.sticky ? loc.subnet : undefined);
   }
 
-  private count(members: string[]): void {
+  /** What selections of a query type use of this responder. */
+  private host(qtype: 'A' | 'AAAA'): SelectionHost {
+    let h = this.hosts[qtype];
+    if (!h) {
+      h = {
+        records: (picked) => this.records(qtype, picked),
+        count: (members) => this.count(members),
+        stateVersion: () => this.deps.state?.version ?? 0,
+        geoGeneration: () => this.deps.geo?.generation ?? 0,
+      };
+      this.hosts[qtype] = h;
+    }
+    return h;
+  }
+
+  private count(members: readonly string[]): void {
     const counts = this.deps.counts;
-    if (counts) for (const m of members) counts.add(this.spec.service, m);
+    if (counts) for (let i = 0; i < members.length; i++) counts.add(this.spec.service, members[i]);
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {

@@ -135,14 +135,28 @@ function chooseOne(pool: number[], ranked: RankedMember[], rand: Rand, scores: M
     for (const i of pool) if ((scores.get(i) as number) < (scores.get(best) as number)) best = i;
     return best;
   }
+  return weightedChoice(pool, ranked, rand);
+}
+
+/**
+ * One index of `pool` at random, each with probability weight / total weight of the pool
+ * (members of a pool have weight > 0). No allocation: the per-query draw of a cached plan.
+ */
+export function weightedChoice(pool: readonly number[], ranked: readonly RankedMember[], rand: Rand): number {
   let total = 0;
-  for (const i of pool) total += ranked[i].weight;
+  for (let k = 0; k < pool.length; k++) total += ranked[pool[k]].weight;
   let x = rand() * total;
-  for (const i of pool) {
-    x -= ranked[i].weight;
-    if (x < 0) return i;
+  for (let k = 0; k < pool.length; k++) {
+    x -= ranked[pool[k]].weight;
+    if (x < 0) return pool[k];
   }
   return pool[pool.length - 1];
+}
+
+/** The first group with ready capacity (its members of weight > 0), or undefined when none has any. */
+export function firstPool(plan: DatacenterPlan): number[] | undefined {
+  for (const p of plan.pools) if (p.length > 0) return p;
+  return undefined;
 }
 
 /**
@@ -187,6 +201,7 @@ export function drawDatacenter(plan: DatacenterPlan, rand: Rand, stickyKey?: str
   for (let n = 0; n < pools.length && picked.length < answers; n++) {
     if (pools[n].length === 0) continue;
     if (answers === 1 && pools[n].length === 1) return [pools[n][0]];
+    if (answers === 1 && stickyKey === undefined) return [weightedChoice(pools[n], plan.ranked, rand)];
     const pool = [...pools[n]];
     const scores = stickyKey === undefined ? undefined : new Map(pool.map((i) => [i, rendezvousScore(stickyKey, plan.ranked[i].name, plan.ranked[i].weight)]));
     while (pool.length && picked.length < answers) {

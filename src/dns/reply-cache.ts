@@ -1,0 +1,125 @@
+/**
+ * Replies by query bytes: a UDP query whose bytes after the ID were seen before gets the reply
+ * made for them, with its ID copied in, without being parsed again. Everything that shapes a
+ * reply (flags, question and its letter case, EDNS size, DO, ECS, NSID) is in those bytes; the
+ * engine adds only queries it answered in full (no errors) and drops the cache on every update.
+ * Dynamic names keep their DynamicSelection and one encoded reply per distinct answer, so each
+ * query still gets its own draw. Pure data structure: no networking.
+ */
+import type { DynamicAnswer, DynamicSelection } from './dynamic';
+
+/** Bound on cached queries (all entries are dropped when full, as in the response cache). */
+export const REPLY_CACHE_LIMIT = 20_000;
+/** Bound on querying addresses per dynamic query without ECS. */
+export const ADDRESS_LIMIT = 1024;
+/** Longest query kept (bigger ones are unusual: cookies, padding). */
+export const MAX_KEYED_QUERY = 512;
+
+/** A reply that does not depend on the client. */
+export interface FixedReply {
+  kind: 'fixed';
+  bytes: Buffer;
+  qtype: number;
+  rcode: number;
+  truncated: boolean;
+}
+
+/** A dynamic name's replies for one client context: encoded bytes per answer of its selection. */
+export interface DrawnReply {
+  kind: 'drawn';
+  selection: DynamicSelection;
+  replies: Map<DynamicAnswer, Buffer>;
+  qtype: number;
+}
+
+/** Dynamic replies that depend on the querying address (no ECS in the query). */
+interface ByAddress {
+  kind: 'by-address';
+  byAddress: Map<string, DrawnReply>;
+}
+
+type Entry = FixedReply | DrawnReply | ByAddress;
+
+/** Node's native latin1 slice (what `toString('latin1', …)` calls, without argument checks). */
+type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** A copy in memory of its own (not a slice of Node's shared pool, which it would keep alive). */
+function own(bytes: Buffer): Buffer {
+  const b = Buffer.allocUnsafeSlow(bytes.length);
+  b.set(bytes);
+  return b;
+}
+
+/** The bounded map from query bytes to replies. */
+export class ReplyCache {
+  private entries = new Map<string, Entry>();
+
+  /** The key of a query: its bytes after the ID, or undefined when it is not kept. */
+  key(msg: Buffer): string | undefined {
+    return msg.length > 12 && msg.length <= MAX_KEYED_QUERY ? (msg as LatinSlicer).latin1Slice(2, msg.length) : undefined;
+  }
+
+  /** The entry for a query from `address`. */
+  get(key: string, address: string): FixedReply | DrawnReply | undefined {
+    const e = this.entries.get(key);
+    return e?.kind === 'by-address' ? e.byAddress.get(address) : e;
+  }
+
+  /** Keeps a client-independent reply. */
+  setFixed(key: string, reply: Buffer, qtype: number, rcode: number, truncated: boolean): void {
+    this.put(key, { kind: 'fixed', bytes: own(reply), qtype, rcode, truncated });
+  }
+
+  /**
+   * Keeps `reply` as the encoding of `answer` under `selection`, in `into` when the query was
+   * answered from that entry already, else in a new entry (per querying address when `byAddress`).
+   */
+  setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply): void {
+    if (into) {
+      into.replies.set(answer, own(reply));
+      return;
+    }
+    const drawn: DrawnReply = { kind: 'drawn', selection, replies: new Map([[answer, own(reply)]]), qtype };
+    if (!byAddress) {
+      this.put(key, drawn);
+      return;
+    }
+    const e = this.entries.get(key);
+    if (e?.kind === 'by-address') {
+      if (e.byAddress.size >= ADDRESS_LIMIT) e.byAddress.clear();
+      e.byAddress.set(address, drawn);
+    } else {
+      this.put(key, { kind: 'by-address', byAddress: new Map([[address, drawn]]) });
+    }
+  }
+
+  /** Forgets a query's entry (its selection is out of date). */
+  delete(key: string, address: string): void {
+    const e = this.entries.get(key);
+    if (e?.kind === 'by-address') e.byAddress.delete(address);
+    else this.entries.delete(key);
+  }
+
+  /** Drops everything (new data). */
+  clear(): void {
+    this.entries = new Map();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private put(key: string, e: Entry): void {
+    if (this.entries.size >= REPLY_CACHE_LIMIT) this.entries = new Map();
+    this.entries.set(key, e);
+  }
+}
+
+/** `template` with the ID of `msg`. */
+export function withId(template: Buffer, msg: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(template.length);
+  out.set(template);
+  out[0] = msg[0];
+  out[1] = msg[1];
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * One client's datacenter decision context (a DynamicSelection): the cached plan of its geo
+ * network, its sticky key and ECS scope. Per query only the draw is left; each distinct
+ * outcome's answer is built once and returned as the same object, so the DNS engine can keep
+ * its encoded bytes. Pure apart from the injected randomness and the answer counting.
+ */
+import type { DynamicAnswer, DynamicSelection } from '../dns/dynamic';
+import type { ZoneRecord } from '../zone/types';
+import { drawDatacenter, firstPool, weightedChoice } from './datacenter-strategy';
+import type { DatacenterCandidate, DatacenterPlan } from './datacenter-strategy';
+import type { DcTarget } from './datacenter-services';
+import type { Rand } from './random';
+
+/** What a selection needs from its responder. */
+export interface SelectionHost {
+  /** The answer records of the picked members. */
+  records(picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[];
+  /** Counts one answer naming `members`. */
+  count(members: readonly string[]): void;
+  /** The member-state version now. */
+  stateVersion(): number;
+  /** The geo database generation now. */
+  geoGeneration(): number;
+}
+
+interface Outcome {
+  answer: DynamicAnswer;
+  members: string[];
+}
+
+/** A datacenter pick for one client network and query type. */
+export class DatacenterSelection implements DynamicSelection {
+  /** The one outcome when there is no choice (a group of one, the last resort, or sticky). */
+  private fixed?: Outcome;
+  /** The pool a single random answer is drawn from. */
+  private readonly pool?: number[];
+  private readonly byIndex: (Outcome | undefined)[] = [];
+  private readonly byCombination = new Map<string, Outcome>();
+
+  constructor(
+    private readonly host: SelectionHost,
+    private readonly plan: DatacenterPlan<DcTarget>,
+    private readonly scopePrefix: number,
+    private readonly rand: Rand,
+    /** The member-state version and geo generation the plan was made from. */
+    private readonly made: { stateVersion: number; geoGeneration: number },
+    /** Set when sticky: the subnet rendezvous hashing keys on. */
+    private readonly stickyKey?: string,
+  ) {
+    const first = firstPool(plan);
+    const single = plan.options.answers === 1;
+    // Sticky decisions depend only on the plan and the key: the same for every query.
+    if (stickyKey !== undefined || first === undefined || (single && first.length === 1)) {
+      this.fixed = this.outcome(drawDatacenter(plan, rand, stickyKey));
+    } else if (single) {
+      this.pool = first;
+    }
+  }
+
+  current(): boolean {
+    return this.host.stateVersion() === this.made.stateVersion && this.host.geoGeneration() === this.made.geoGeneration;
+  }
+
+  draw(): DynamicAnswer {
+    let o = this.fixed;
+    if (!o) {
+      if (this.pool) {
+        const i = weightedChoice(this.pool, this.plan.ranked, this.rand);
+        o = this.byIndex[i] ?? (this.byIndex[i] = this.outcome([i]));
+      } else {
+        const idx = drawDatacenter(this.plan, this.rand);
+        const k = idx.join(',');
+        o = this.byCombination.get(k);
+        if (!o) this.byCombination.set(k, (o = this.outcome(idx)));
+      }
+    }
+    this.host.count(o.members);
+    return o.answer;
+  }
+
+  private outcome(idx: number[]): Outcome {
+    const picked = idx.map((i) => this.plan.candidates[i]);
+    return { answer: { records: this.host.records(picked), scopePrefix: this.scopePrefix }, members: picked.map((c) => c.name) };
+  }
+}

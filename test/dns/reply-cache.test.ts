@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import { DnsEngine } from '../../src/dns/engine';
+import { DataSet } from '../../src/dns/store';
+import type { ClientInfo } from '../../src/dns/dynamic';
+import { ReplyCache, REPLY_CACHE_LIMIT } from '../../src/dns/reply-cache';
+import { GeoDatabase } from '../../src/geo/database';
+import { DatacenterResponder } from '../../src/pick/datacenter-responder';
+import type { DcMemberSpec, DcServiceSpec } from '../../src/pick/datacenter-services';
+import { seededRandom } from '../../src/pick/random';
+import type { MemberLiveState, MemberStateSource } from '../../src/pick/types';
+import { AnswerCounts } from '../../src/status/answer-counts';
+import { SAMPLE_DB } from '../geo/support';
+import { decode, query, rr, silentLogger, testZones } from './helpers';
+
+const pos = { file: 't.delivery', line: 1, col: 1 };
+const member = (name: string, v6: string, weight: number, location?: { lat: number; lon: number }): DcMemberSpec => ({
+  name, weight, dynamic: true, pos, location,
+  targets: [{ address: v6, family: 6, network: `${v6}/56`, ttl: 90, pos }],
+});
+
+/** A member state source whose states the test changes (each change bumps the version). */
+class States implements MemberStateSource {
+  version = 1;
+  private readonly m = new Map<string, MemberLiveState>();
+  get(_tier: string, _service: string, name: string): MemberLiveState | undefined {
+    return this.m.get(name);
+  }
+  set(name: string, s: MemberLiveState): void {
+    this.m.set(name, s);
+    this.version++;
+  }
+}
+
+const udp = (address: string) => ({ tcp: false, address, family: 4 as const });
+const ecsQuery = (address: string, id = 1, name = 'example.com') => query(name, 'AAAA', { id, ecs: { family: 1, sourcePrefix: 24, address } });
+const data = (b: Buffer | undefined): string => String((decode(b!).answers?.[0] as { data: string } | undefined)?.data);
+
+describe('dns reply cache: repeated queries keep their own draw', () => {
+  let geo: GeoDatabase;
+  let west: { lat: number; lon: number };
+  before(() => {
+    geo = GeoDatabase.open(SAMPLE_DB, { watch: false });
+    west = geo.lookup('10.1.0.1').location!;
+  });
+  after(() => geo.close());
+
+  /** west-a (weight 30) and west-b (weight 10) share us-west; asia is placed by its block. */
+  function setup(extra: Partial<DcServiceSpec> = {}) {
+    const spec: DcServiceSpec = {
+      service: 'my-service', name: 'example.com', membership: false, options: {}, sticky: false, pos,
+      members: [member('west-a', '2001:db8:a::', 30, west), member('west-b', '2001:db8:b::', 10, west), member('asia', '2001:db8:c001:e400::', 10)],
+      ...extra,
+    };
+    const state = new States();
+    const counts = new AnswerCounts();
+    const responder = new DatacenterResponder(spec, { geo, state, counts, rand: seededRandom(7) });
+    let selects = 0;
+    const select = responder.select.bind(responder);
+    responder.select = (t: string, c: ClientInfo) => { selects++; return select(t, c); };
+    const engine = new DnsEngine(new DataSet(testZones(), [responder]), { logger: silentLogger });
+    return { engine, state, counts, selects: () => selects };
+  }
+
+  it('draws per query by weight from one kept selection (20,000 identical queries, shares within 2 %)', () => {
+    const { engine, counts, selects } = setup();
+    const msg = ecsQuery('10.1.0.0');
+    const got = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      msg.writeUInt16BE(i & 0xffff, 0);
+      const reply = engine.handle(msg, udp('192.0.2.1'))!;
+      expect(reply.readUInt16BE(0)).to.equal(i & 0xffff);
+      const a = data(reply);
+      got.set(a, (got.get(a) ?? 0) + 1);
+    }
+    expect([...got.keys()].sort()).to.deep.equal(['2001:db8:a::', '2001:db8:b::']);
+    expect(got.get('2001:db8:a::')! / 20_000).to.be.closeTo(0.75, 0.02);
+    expect(selects()).to.equal(1);
+    const drained = Object.fromEntries(counts.drain().map((c) => [c.member, c.n]));
+    expect(drained['west-a'] + drained['west-b']).to.equal(20_000);
+    expect(engine.stats().queriesByType.AAAA).to.equal(20_000);
+  });
+
+  it('a member state change is seen by the very next identical query', () => {
+    const { engine, state } = setup();
+    const msg = ecsQuery('10.1.0.0');
+    for (let i = 0; i < 10; i++) expect(data(engine.handle(msg, udp('192.0.2.1')))).to.match(/^2001:db8:[ab]::$/);
+    state.set('west-a', { present: true, ready: false, factor: 0 });
+    for (let i = 0; i < 10; i++) expect(data(engine.handle(msg, udp('192.0.2.1')))).to.equal('2001:db8:b::');
+    state.set('west-b', { present: false, ready: false, factor: 0 });
+    expect(data(engine.handle(msg, udp('192.0.2.1')))).to.equal('2001:db8:c001:e400::');
+  });
+
+  it('without ECS the querying address places the client, even for identical bytes', () => {
+    const { engine } = setup();
+    const msg = query('example.com', 'AAAA', { udp: 1232 });
+    for (let i = 0; i < 3; i++) {
+      expect(data(engine.handle(msg, udp('10.3.0.9')))).to.equal('2001:db8:c001:e400::');
+      expect(data(engine.handle(msg, udp('10.1.0.9')))).to.match(/^2001:db8:[ab]::$/);
+    }
+  });
+
+  it('ECS from another region is another query: its own placement and scope', () => {
+    const { engine } = setup();
+    for (let i = 0; i < 3; i++) {
+      const asia = decode(engine.handle(ecsQuery('10.3.0.0'), udp('192.0.2.1'))!);
+      expect((asia.answers?.[0] as { data: string }).data).to.equal('2001:db8:c001:e400::');
+      expect(data(engine.handle(ecsQuery('10.1.0.0'), udp('192.0.2.1')))).to.match(/^2001:db8:[ab]::$/);
+    }
+  });
+
+  it('keeps the letter case and flags of each query (they are part of what is kept)', () => {
+    const { engine } = setup();
+    for (const [name, rd] of [['example.com', true], ['ExAmPlE.CoM', true], ['example.com', false], ['ExAmPlE.CoM', false]] as const) {
+      for (let i = 0; i < 2; i++) {
+        const r = decode(engine.handle(query(name, 'AAAA', { rd, ecs: { family: 1, sourcePrefix: 24, address: '10.3.0.0' } }), udp('192.0.2.1'))!);
+        expect(r.questions?.[0].name).to.equal(name);
+        expect(r.flag_rd).to.equal(rd);
+        expect(r.flag_aa).to.equal(true);
+      }
+    }
+  });
+
+  it('sticky: the same subnet keeps its member across queries answered from the kept selection', () => {
+    const { engine } = setup({ sticky: true });
+    const first = data(engine.handle(ecsQuery('10.1.0.0'), udp('192.0.2.1')));
+    for (let i = 0; i < 50; i++) expect(data(engine.handle(ecsQuery('10.1.0.0', i), udp('192.0.2.1')))).to.equal(first);
+  });
+
+  it('static replies: a repeat is a cache hit with its own ID; update() drops them', () => {
+    const e = new DnsEngine(new DataSet(testZones()), { logger: silentLogger });
+    const a = e.handle(query('www.example.com', 'A', { id: 1 }), udp('192.0.2.1'))!;
+    const b = e.handle(query('www.example.com', 'A', { id: 2 }), udp('192.0.2.1'))!;
+    expect(b.readUInt16BE(0)).to.equal(2);
+    expect(b.subarray(2)).to.deep.equal(a.subarray(2));
+    expect(e.stats().cacheHits).to.equal(1);
+    e.update(new DataSet(testZones().map((z) => ({ ...z, records: z.records.map((r) => (r.name === 'www.example.com' && r.type === 'A' ? rr(r.name, 'A', '192.0.2.77') : r)) }))));
+    expect(data(e.handle(query('www.example.com', 'A', { id: 3 }), udp('192.0.2.1')))).to.equal('192.0.2.77');
+  });
+
+  it('is bounded: dropped when full, and skips queries it does not keep', () => {
+    const c = new ReplyCache();
+    for (let i = 0; i <= REPLY_CACHE_LIMIT; i++) c.setFixed(`k${i}`, Buffer.alloc(20), 1, 0, false);
+    expect(c.size).to.equal(1);
+    expect(c.key(Buffer.alloc(12))).to.equal(undefined);
+    expect(c.key(Buffer.alloc(600))).to.equal(undefined);
+  });
+});
