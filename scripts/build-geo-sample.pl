@@ -2,11 +2,14 @@
 # Builds an MMDB geo database from a tab-separated source table (default:
 # geo-data/sample-networks.tsv -> geo-data/sample.mmdb). See geo-data/README.md.
 #
-#   perl scripts/build-geo-sample.pl [--layout city|flat] [IN.tsv [OUT.mmdb]]
+#   perl scripts/build-geo-sample.pl [--layout city|flat] [--record-size 24|28|32]
+#        [--ip-version 6|4] [IN.tsv [OUT.mmdb]]
 #
 # --layout city (default) writes GeoIP2/GeoLite2-City-shaped records
 #   { city, continent, country, location }; --layout flat writes the flat
 #   ip-location-db shape { latitude, longitude, country_code, city }.
+# --record-size and --ip-version (defaults 24 and 6, what geo-data/sample.mmdb
+#   uses) shape the search tree; tests use them to cover every tree layout.
 # The output is deterministic: the build epoch comes from the table's
 # "# build_epoch: N" header line, and the writer sorts map keys.
 # Needs Debian's libmaxmind-db-writer-perl (MaxMind::DB::Writer::Tree).
@@ -14,12 +17,15 @@ use strict;
 use warnings;
 use MaxMind::DB::Writer::Tree;
 
-my $layout = 'city';
-if (@ARGV && $ARGV[0] =~ /^--layout(?:=(\w+))?$/) {
+my %opt = (layout => 'city', 'record-size' => 24, 'ip-version' => 6);
+while (@ARGV && $ARGV[0] =~ /^--(layout|record-size|ip-version)(?:=(\w+))?$/) {
     shift @ARGV;
-    $layout = defined $1 ? $1 : shift @ARGV;
+    $opt{$1} = defined $2 ? $2 : shift @ARGV;
 }
+my $layout = $opt{layout};
 die "unknown --layout '$layout' (city or flat)\n" unless $layout =~ /^(?:city|flat)$/;
+die "unknown --record-size '$opt{'record-size'}' (24, 28 or 32)\n" unless $opt{'record-size'} =~ /^(?:24|28|32)$/;
+die "unknown --ip-version '$opt{'ip-version'}' (6 or 4)\n" unless $opt{'ip-version'} =~ /^[46]$/;
 my $in  = shift @ARGV // 'geo-data/sample-networks.tsv';
 my $out = shift @ARGV // 'geo-data/sample.mmdb';
 
@@ -41,13 +47,13 @@ my %types = (
 $types{city} = 'utf8_string' if $layout eq 'flat';
 
 my $tree = MaxMind::DB::Writer::Tree->new(
-    ip_version               => 6,
-    record_size              => 24,
+    ip_version               => 0 + $opt{'ip-version'},
+    record_size              => 0 + $opt{'record-size'},
     database_type            => $layout eq 'city' ? 'anypick-Sample-City' : 'anypick-Sample-Flat',
     languages                => ['en'],
     description              => { en => 'anypick sample geo data (documentation, private and loopback ranges only)' },
     remove_reserved_networks => 0,
-    alias_ipv6_to_ipv4       => 1,
+    alias_ipv6_to_ipv4       => $opt{'ip-version'} == 6 ? 1 : 0,
     map_key_type_callback    => sub {
         my $k = shift;
         die "no MMDB type for key '$k'\n" unless exists $types{$k};

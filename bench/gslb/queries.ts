@@ -17,18 +17,41 @@ export const REGION_MIX: { region: string; family: 1 | 2; address: string; prefi
   { region: 'asia v6', family: 2, address: '2001:db8:3::', prefix: 48, want: '2001:db8:c001:e400::' },
 ];
 
+/** One query in dnsperf's binary format: 2-byte length, then `example.com AAAA` with ECS. */
+function framed(id: number, family: 1 | 2, address: string, prefix: number, name: string): Buffer[] {
+  const q = dnsPacket.encode({
+    type: 'query', id: id & 0xffff, flags: 0,
+    questions: [{ type: 'AAAA', name }],
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [{ code: 8, family, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: address }] } as dnsPacket.Answer],
+  });
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(q.length);
+  return [len, q];
+}
+
 /** The binary dnsperf input: one query per region, in order. */
 export function queryMix(name = 'example.com'): Buffer {
+  return Buffer.concat(REGION_MIX.flatMap((r, i) => framed(i, r.family, r.address, r.prefix, name)));
+}
+
+/**
+ * Many clients: every IPv4 /24 of 10.1–10.5.0.0/16 and every IPv6 /56 of 2001:db8:1–5::/48
+ * (the five client regions of the sample database), as resolvers send them: 2,560 queries.
+ */
+export function spreadMix(name = 'example.com'): Buffer {
   const parts: Buffer[] = [];
-  REGION_MIX.forEach((r, i) => {
-    const q = dnsPacket.encode({
-      type: 'query', id: i, flags: 0,
-      questions: [{ type: 'AAAA', name }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [{ code: 8, family: r.family, sourcePrefixLength: r.prefix, scopePrefixLength: 0, ip: r.address }] } as dnsPacket.Answer],
-    });
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(q.length);
-    parts.push(len, q);
-  });
+  for (let i = 0; i < 1280; i++) {
+    const region = 1 + (i % 5);
+    const n = Math.floor(i / 5);
+    parts.push(...framed(2 * i, 1, `10.${region}.${n}.0`, 24, name));
+    parts.push(...framed(2 * i + 1, 2, `2001:db8:${region}:${n.toString(16)}00::`, 56, name));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Every query a client of its own: 100,000 distinct IPv4 /32s in the client regions (more than any cache of anypick holds). */
+export function coldMix(name = 'example.com'): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 100_000; i++) parts.push(...framed(i, 1, `10.${1 + (i % 5)}.${(i >> 8) & 255}.${i & 255}`, 32, name));
   return Buffer.concat(parts);
 }

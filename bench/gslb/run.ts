@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGION_MIX, queryMix } from './queries';
+import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -105,6 +105,10 @@ async function main(): Promise<number> {
   try {
     const queries = join(dir, 'queries.bin');
     writeFileSync(queries, queryMix());
+    const spread = join(dir, 'spread.bin');
+    writeFileSync(spread, spreadMix());
+    const cold = join(dir, 'cold.bin');
+    writeFileSync(cold, coldMix());
     const ap = join(dir, 'anypick');
     mkdirSync(ap);
     writeFileSync(join(ap, 'example.com.zone'), ANYPICK_ZONE);
@@ -114,12 +118,21 @@ async function main(): Promise<number> {
     writeFileSync(join(gd, 'zones', 'example.com'), GDNSD_ZONE);
 
     const anypick = (p: number, workers: number): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers)];
-    const targets: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean }[] = [
-      { label: 'raw Node responder', cpus: '1', cmd: (p) => [process.execPath, RAW, String(p)], check: false },
-      { label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true },
-      { label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: (p) => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; }, check: true },
-      { label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true },
-      { label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true },
+    const raw = (p: number): string[] => [process.execPath, RAW, String(p)];
+    const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
+    const targets: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
+      { label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
+      { label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
+      { label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true, queries },
+      // Client spread: the same servers with many distinct client subnets.
+      { label: 'raw Node responder, 2,560 subnets', cpus: '1', cmd: raw, check: false, queries: spread },
+      { label: 'anypick, 2,560 subnets', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: spread },
+      { label: 'gdnsd, 2,560 subnets', cpus: '1', cmd: gdnsd, check: true, queries: spread },
+      { label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
+      { label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
+      { label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
     ];
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
@@ -127,7 +140,7 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
         const p = port();
-        runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, queries, t.check));
+        runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
@@ -141,6 +154,10 @@ async function main(): Promise<number> {
       `anypick / raw Node responder: ${fmt(results[1].qps / results[0].qps, 2)} (target ≥ 0.9)`,
       `anypick / gdnsd:              ${fmt(results[1].qps / results[2].qps, 2)} (aim ≥ 0.45)`,
       `workers 2 / workers 1:        ${fmt(results[4].qps / results[3].qps, 2)} (2 CPUs shared with dnsperf)`,
+      '',
+      'Client spread (same servers, more distinct ECS subnets):',
+      `2,560 /24 and /56 subnets:   anypick / raw ${fmt(results[6].qps / results[5].qps, 2)}, anypick / gdnsd ${fmt(results[6].qps / results[7].qps, 2)}`,
+      `100,000 /32s (every query a new client): anypick / raw ${fmt(results[9].qps / results[8].qps, 2)}, anypick / gdnsd ${fmt(results[9].qps / results[10].qps, 2)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -9,7 +9,13 @@ export interface ClientInfo {
   address: string;
   family: 4 | 6;
   /** RFC 7871 §6: FAMILY 1 = IPv4, 2 = IPv6; `address` is the prefix, host bits zero. */
-  ecs?: { family: 1 | 2; sourcePrefix: number; address: string };
+  ecs?: {
+    family: 1 | 2;
+    sourcePrefix: number;
+    address: string;
+    /** ADDRESS as received (ceil(sourcePrefix / 8) bytes); valid only during the call. */
+    bytes?: Uint8Array;
+  };
 }
 
 /** A dynamic answer: the records to put in the answer section and the ECS scope to reply with. */

@@ -28,7 +28,7 @@ import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
-import { ReplyCache, withId } from './reply-cache';
+import { ReplyCache, drawnBytes, withId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
 
@@ -129,7 +129,7 @@ export class DnsEngine {
       }
       if (e && e.selection.current()) {
         drawn = e.selection.draw();
-        const t = e.replies.get(drawn);
+        const t = drawnBytes(e, drawn);
         if (t) {
           this.counters.reply(e.qtype, RCODE.NOERROR);
           return withId(t, msg);
@@ -163,7 +163,8 @@ export class DnsEngine {
       const answered = this.answer(msg, q, ctx, drawnFrom && drawn ? { selection: drawnFrom.selection, answer: drawn } : undefined);
       const reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
       const learned = this.learned as Learned | undefined;
-      if (key !== undefined && learned) {
+      // A drawn reply of a kept selection is always kept; anything else from its second sighting.
+      if (key !== undefined && learned && (drawnFrom || replies!.admit(msg))) {
         if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated);
         else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, drawnFrom);
       }
@@ -258,7 +259,7 @@ export class DnsEngine {
   private client(q: ParsedQuery, ctx: QueryContext): ClientInfo {
     const ecs = q.edns?.ecs;
     const client: ClientInfo = { address: ctx.address, family: ctx.family };
-    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: formatAddress(ecs.family, ecs.addressBytes) };
+    if (ecs) client.ecs = { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: formatAddress(ecs.family, ecs.addressBytes), bytes: ecs.addressBytes };
     return client;
   }
 

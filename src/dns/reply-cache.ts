@@ -28,8 +28,17 @@ export interface FixedReply {
 export interface DrawnReply {
   kind: 'drawn';
   selection: DynamicSelection;
-  replies: Map<DynamicAnswer, Buffer>;
+  /** The first answer kept and its reply (most selections have one answer only). */
+  answer: DynamicAnswer;
+  bytes: Buffer;
+  /** Replies of further answers. */
+  more?: Map<DynamicAnswer, Buffer>;
   qtype: number;
+}
+
+/** The kept reply for `answer` drawn from `e`'s selection, if any. */
+export function drawnBytes(e: DrawnReply, answer: DynamicAnswer): Buffer | undefined {
+  return e.answer === answer ? e.bytes : e.more?.get(answer);
 }
 
 /** Dynamic replies that depend on the querying address (no ECS in the query). */
@@ -43,16 +52,62 @@ type Entry = FixedReply | DrawnReply | ByAddress;
 /** Node's native latin1 slice (what `toString('latin1', …)` calls, without argument checks). */
 type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** A copy in memory of its own (not a slice of Node's shared pool, which it would keep alive). */
-function own(bytes: Buffer): Buffer {
-  const b = Buffer.allocUnsafeSlow(bytes.length);
-  b.set(bytes);
-  return b;
+/** Bytes of one slab that kept replies are copied into (one allocation for many replies). */
+const SLAB_SIZE = 64 * 1024;
+/** Bits of the admission filter, and how many queries it sees before it starts afresh. */
+const SEEN_BITS = 1 << 20;
+const SEEN_LIMIT = 1 << 17;
+
+/**
+ * FNV-1a of the query bytes after the ID. The admission filter remembers hashes, not keys:
+ * a collision only admits a query one sighting early.
+ */
+function hashQuery(msg: Buffer): number {
+  let h = 0x811c9dc5;
+  for (let i = 2; i < msg.length; i++) h = Math.imul(h ^ msg[i], 0x01000193);
+  return h >>> 0;
 }
 
-/** The bounded map from query bytes to replies. */
+/**
+ * The bounded map from query bytes to replies. A query is kept the second time it is answered
+ * in full, so a stream of one-off queries (every client new) costs a hash per query and leaves
+ * the kept ones in place. Kept replies are copied into shared slabs, dropped with the entries.
+ */
 export class ReplyCache {
   private entries = new Map<string, Entry>();
+  private seen = new Uint8Array(SEEN_BITS >> 3);
+  private seenCount = 0;
+  private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  private slabUsed = 0;
+
+  /** True the second time `msg` (bytes after the ID) is offered; remembers it the first time. */
+  admit(msg: Buffer): boolean {
+    const h = hashQuery(msg) & (SEEN_BITS - 1);
+    const bit = 1 << (h & 7);
+    if (this.seen[h >> 3] & bit) return true;
+    if (++this.seenCount > SEEN_LIMIT) {
+      this.seen.fill(0);
+      this.seenCount = 1;
+    }
+    this.seen[h >> 3] |= bit;
+    return false;
+  }
+
+  /** Starts a fresh slab: the old ones go with the entries that used them. */
+  private newSlab(): void {
+    this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+    this.slabUsed = 0;
+  }
+
+  /** A copy of `bytes` in the current slab (not in Node's shared pool, which it would keep alive). */
+  private own(bytes: Buffer): Buffer {
+    if (bytes.length > SLAB_SIZE) return Buffer.from(bytes);
+    if (this.slabUsed + bytes.length > SLAB_SIZE) this.newSlab();
+    const b = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length);
+    b.set(bytes);
+    this.slabUsed += bytes.length;
+    return b;
+  }
 
   /** The key of a query: its bytes after the ID, or undefined when it is not kept. */
   key(msg: Buffer): string | undefined {
@@ -67,7 +122,7 @@ export class ReplyCache {
 
   /** Keeps a client-independent reply. */
   setFixed(key: string, reply: Buffer, qtype: number, rcode: number, truncated: boolean): void {
-    this.put(key, { kind: 'fixed', bytes: own(reply), qtype, rcode, truncated });
+    this.put(key, { kind: 'fixed', bytes: this.own(reply), qtype, rcode, truncated });
   }
 
   /**
@@ -76,10 +131,10 @@ export class ReplyCache {
    */
   setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply): void {
     if (into) {
-      into.replies.set(answer, own(reply));
+      (into.more ??= new Map()).set(answer, this.own(reply));
       return;
     }
-    const drawn: DrawnReply = { kind: 'drawn', selection, replies: new Map([[answer, own(reply)]]), qtype };
+    const drawn: DrawnReply = { kind: 'drawn', selection, answer, bytes: this.own(reply), qtype };
     if (!byAddress) {
       this.put(key, drawn);
       return;
@@ -103,6 +158,7 @@ export class ReplyCache {
   /** Drops everything (new data). */
   clear(): void {
     this.entries = new Map();
+    this.newSlab();
   }
 
   get size(): number {
@@ -110,7 +166,10 @@ export class ReplyCache {
   }
 
   private put(key: string, e: Entry): void {
-    if (this.entries.size >= REPLY_CACHE_LIMIT) this.entries = new Map();
+    if (this.entries.size >= REPLY_CACHE_LIMIT) {
+      this.entries = new Map();
+      this.newSlab();
+    }
     this.entries.set(key, e);
   }
 }

@@ -9,19 +9,28 @@ export class AddressError extends Error {
   readonly code = 'E_ADDRESS';
 }
 
-/** Parses dotted-quad IPv4 text to 4 bytes, or undefined. */
+/** Parses dotted-quad IPv4 text to 4 bytes, or undefined: four decimal octets, no leading zeros. */
 function parseV4(text: string): Buffer | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = n;
+      digits = 0;
+      n = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && n === 0) return undefined; // leading zero
+      n = n * 10 + (c - 0x30);
+      if (++digits > 3 || n > 255) return undefined;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return part === 4 ? out : undefined;
 }
 
 /** Parses IPv6 text (RFC 4291 §2.2, including a trailing dotted quad) to 16 bytes, or undefined. */
@@ -61,7 +70,7 @@ export function parseAddress(text: string): Buffer {
 
 /** Formats 4 or 16 bytes as canonical text (RFC 5952: lower case, longest zero run as '::'). */
 export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length !== 16) throw new AddressError(`address must be 4 or 16 bytes, got ${bytes.length}`);
   const g: number[] = [];
   for (let i = 0; i < 16; i += 2) g.push((bytes[i] << 8) | bytes[i + 1]);

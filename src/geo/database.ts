@@ -2,7 +2,8 @@ import { readFileSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../util/log';
-import { lookupIn, readerFromBuffer } from './lookup';
+import { BytesLookup, lookupIn, readerFromBuffer } from './lookup';
+import type { GeoNetwork } from './lookup';
 import type { GeoMatch, MmdbReader } from './lookup';
 
 /** Thrown when a geo database file cannot be read or is not a valid MMDB. */
@@ -23,7 +24,12 @@ export interface GeoDatabaseOptions {
   onReload?: (ok: boolean, err?: Error) => void;
 }
 
-function load(file: string): MmdbReader {
+interface Loaded {
+  reader: MmdbReader;
+  bytes: BytesLookup;
+}
+
+function load(file: string): Loaded {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -31,7 +37,8 @@ function load(file: string): MmdbReader {
     throw new GeoDatabaseError(`cannot read geo database ${file}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return readerFromBuffer(bytes);
+    const reader = readerFromBuffer(bytes);
+    return { reader, bytes: new BytesLookup(reader, bytes, reader.metadata) };
   } catch (err) {
     throw new GeoDatabaseError(`${file} is not a valid MMDB geo database: ${(err as Error).message}`, { cause: err });
   }
@@ -44,14 +51,14 @@ function load(file: string): MmdbReader {
  * fails to load is logged and the old database stays in use.
  */
 export class GeoDatabase {
-  private reader: MmdbReader;
+  private loaded: Loaded;
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
   /** Incremented on every successful reload (callers may cache per generation). */
   generation = 0;
 
-  private constructor(readonly file: string, reader: MmdbReader, private readonly opts: GeoDatabaseOptions) {
-    this.reader = reader;
+  private constructor(readonly file: string, loaded: Loaded, private readonly opts: GeoDatabaseOptions) {
+    this.loaded = loaded;
   }
 
   /** Opens `file`; throws GeoDatabaseError when it is missing or invalid. */
@@ -64,13 +71,21 @@ export class GeoDatabase {
 
   /** Looks up an IPv4 or IPv6 address (throws AddressError when it is not one). */
   lookup(ip: string): GeoMatch {
-    return lookupIn(this.reader, ip);
+    return lookupIn(this.loaded.reader, ip);
+  }
+
+  /**
+   * Looks up 4 or 16 address bytes (an ECS address padded with zero bytes): the same network
+   * and facts as `lookup`, without the address, and without making strings on the query path.
+   */
+  lookupBytes(address: Uint8Array): GeoNetwork {
+    return this.loaded.bytes.lookup(address);
   }
 
   /** Reads the file again now; keeps the old database (and rethrows) when the new one fails. */
   reload(): void {
     const next = load(this.file);
-    this.reader = next;
+    this.loaded = next;
     this.generation++;
   }
 

@@ -3,6 +3,7 @@ import type { Response } from 'maxmind';
 import type { GeoPoint } from '../pick/types';
 import { ipv4PrefixFromTree, networkOf, parseAddress, unmapV4, formatAddress } from './address';
 import { parseGeoRecord } from './record';
+import { MmdbTree } from './tree';
 import type { GeoFacts } from './record';
 
 /** The answer of one geo lookup. */
@@ -23,6 +24,9 @@ export interface GeoMatch extends GeoFacts {
   location?: GeoPoint;
 }
 
+/** What a decision needs of a client's lookup: the network and what the database says of it. */
+export type GeoNetwork = Omit<GeoMatch, 'address'>;
+
 /** Minimal reader surface, so tests can pass any MMDB reader. */
 export interface MmdbReader {
   getWithPrefixLength(ip: string): [unknown, number];
@@ -39,15 +43,116 @@ export function lookupIn(reader: MmdbReader, ip: string): GeoMatch {
   const address = formatAddress(bytes);
   const [record, rawPrefix] = reader.getWithPrefixLength(address);
   const prefixLength = family === 4 ? ipv4PrefixFromTree(rawPrefix) : rawPrefix;
-  const facts = record ? parseGeoRecord(record) : {};
+  const facts = record ? factsOf(record) : {};
   return { address, family, prefixLength, network: networkOf(bytes, prefixLength), found: record !== null && record !== undefined, ...facts };
+}
+
+/** Facts per decoded record: the reader hands out the same object for the same record. */
+const factsCache = new WeakMap<object, GeoFacts>();
+
+function factsOf(record: unknown): GeoFacts {
+  if (typeof record !== 'object' || record === null) return parseGeoRecord(record);
+  let f = factsCache.get(record);
+  if (!f) {
+    f = parseGeoRecord(record);
+    factsCache.set(record, f);
+  }
+  return f;
+}
+
+/** Records decoded per data-section offset, so a record is decoded once (bounded; dropped when full). */
+export const DECODED_RECORD_LIMIT = 100_000;
+
+function recordCache(): { get(key: string | number): unknown; set(key: string | number, value: unknown): void } {
+  let m = new Map<string | number, unknown>();
+  return {
+    get: (key) => m.get(key),
+    set: (key, value) => {
+      if (m.size >= DECODED_RECORD_LIMIT) m = new Map();
+      m.set(key, value);
+    },
+  };
 }
 
 /** Opens an MMDB file's bytes as a reader; throws when the bytes are not a valid MMDB. */
 export function readerFromBuffer(bytes: Buffer): Reader<Response> {
-  const reader = new Reader<Response>(bytes);
+  const reader = new Reader<Response>(bytes, { cache: recordCache() });
   // A reader is lazy; touch the tree once so a truncated file fails here, not on a query.
   reader.getWithPrefixLength('::');
   reader.getWithPrefixLength('0.0.0.0');
   return reader;
+}
+
+/** Bound of the per-network cache of {@link BytesLookup} (dropped when full). */
+export const NETWORK_CACHE_LIMIT = 65536;
+
+/**
+ * Lookups from address bytes (the ECS option's), for the query path: walks the tree itself,
+ * decodes a record once per data pointer (through the reader's public API) and builds the
+ * answer once per network, so a lookup makes no strings. Gives what `lookupIn` gives, less
+ * the address.
+ */
+export class BytesLookup {
+  private readonly tree: MmdbTree;
+  private readonly facts = new Map<number, GeoFacts>();
+  private networks = new Map<number | string, GeoNetwork>();
+  private readonly v4 = Buffer.alloc(4);
+  private readonly key6 = Buffer.alloc(17);
+
+  constructor(private readonly reader: MmdbReader, bytes: Buffer, meta: { nodeCount: number; recordSize: number; ipVersion: number }) {
+    this.tree = new MmdbTree(bytes, meta);
+  }
+
+  /** Looks up 4 or 16 address bytes (IPv4-mapped IPv6 as IPv4). */
+  lookup(address: Uint8Array): GeoNetwork {
+    let bytes = address;
+    if (bytes.length === 16 && isV4Mapped(bytes)) {
+      for (let i = 0; i < 4; i++) this.v4[i] = bytes[12 + i];
+      bytes = this.v4;
+    }
+    const value = this.tree.find(bytes);
+    const prefix = this.tree.depth;
+    const key = this.networkKey(bytes, prefix);
+    let m = this.networks.get(key);
+    if (!m) {
+      if (this.networks.size >= NETWORK_CACHE_LIMIT) this.networks = new Map();
+      const found = this.tree.isData(value);
+      const family = bytes.length === 4 ? 4 : 6;
+      m = { family, prefixLength: prefix, network: networkOf(bytes, prefix), found, ...(found ? this.factsAt(value, bytes) : {}) };
+      this.networks.set(key, m);
+    }
+    return m;
+  }
+
+  /** The facts of the record `value` points at, decoded the first time through the reader. */
+  private factsAt(value: number, bytes: Uint8Array): GeoFacts {
+    let f = this.facts.get(value);
+    if (!f) {
+      const [record] = this.reader.getWithPrefixLength(formatAddress(bytes));
+      f = record ? factsOf(record) : {};
+      this.facts.set(value, f);
+    }
+    return f;
+  }
+
+  /** A key naming the network (address masked to `prefix`, and `prefix`) without a string for IPv4. */
+  private networkKey(bytes: Uint8Array, prefix: number): number | string {
+    if (bytes.length === 4) {
+      const a = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      return ((a & mask) >>> 0) * 64 + prefix;
+    }
+    const k = this.key6;
+    for (let i = 0; i < 16; i++) {
+      const keep = Math.max(0, Math.min(8, prefix - i * 8));
+      k[i] = bytes[i] & (keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
+    }
+    k[16] = prefix;
+    return k.toString('latin1');
+  }
+}
+
+function isV4Mapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
 }

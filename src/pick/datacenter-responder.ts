@@ -6,7 +6,7 @@
 import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic';
 import type { ZoneRecord } from '../zone/types';
 import { maskBytes, networkOf, parseAddress, unmapV4 } from '../geo/address';
-import type { GeoMatch } from '../geo/lookup';
+import type { GeoMatch, GeoNetwork } from '../geo/lookup';
 import { pickDatacenter, planDatacenter } from './datacenter-strategy';
 import { DatacenterSelection } from './datacenter-selection';
 import type { SelectionHost } from './datacenter-selection';
@@ -20,6 +20,8 @@ import type { AnswerCounts } from '../status/answer-counts';
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {
   lookup(ip: string): GeoMatch;
+  /** The same network and facts for 4 or 16 address bytes, without making strings (GeoDatabase has it). */
+  lookupBytes?(address: Uint8Array): GeoNetwork;
   /** Changes when the database is reloaded. */
   readonly generation: number;
 }
@@ -36,8 +38,10 @@ export interface ResponderDeps {
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
 export const STICKY_PREFIX = { 4: 24, 6: 56 } as const;
 
-/** Bound of the per-responder caches (geo lookups, plans, records). */
+/** Bound of the per-responder caches (plans, records). */
 const CACHE_LIMIT = 65536;
+/** Bound of the per-address geo lookups (querying addresses, and ECS for sticky picks and explain). */
+const GEO_CACHE_LIMIT = 4096;
 
 /** Where a member's location came from. */
 export type LocationSource = 'explicit' | 'geo' | 'none';
@@ -97,6 +101,10 @@ export class DatacenterResponder implements DynamicResponder {
   /** Per target: its answer record by the member's reported address ('' for none). */
   private readonly targetRecords = new WeakMap<DcTarget, Map<string, ZoneRecord>>();
   private readonly hosts: { A?: SelectionHost; AAAA?: SelectionHost } = {};
+  /** Selections per plan and ECS scope (not sticky): shared by every client they fit. */
+  private readonly selections = new WeakMap<DatacenterPlan<DcTarget>, Map<number, DatacenterSelection>>();
+  private readonly pad4 = new Uint8Array(4);
+  private readonly pad16 = new Uint8Array(16);
   private planStateVersion = -1;
   private planGeoGeneration = -1;
   private placedGeneration = -1;
@@ -145,18 +153,28 @@ export class DatacenterResponder implements DynamicResponder {
     if (!geo) return undefined;
     let m = this.geoCache.get(address);
     if (!m) {
-      if (this.geoCache.size >= CACHE_LIMIT) this.geoCache.clear();
+      if (this.geoCache.size >= GEO_CACHE_LIMIT) this.geoCache.clear();
       m = geo.lookup(address);
       this.geoCache.set(address, m);
     }
     return m;
   }
 
+  /** An ECS address (ceil(source / 8) bytes) padded to 4 or 16 and looked up as bytes; undefined when the source cannot. */
+  private lookupEcs(family: 1 | 2, bytes: Uint8Array): GeoNetwork | undefined {
+    const geo = this.deps.geo;
+    if (!geo?.lookupBytes) return undefined;
+    const full = family === 1 ? this.pad4 : this.pad16;
+    full.fill(0);
+    full.set(bytes.subarray(0, full.length));
+    return geo.lookupBytes(full);
+  }
+
   /**
    * Where the client is. RFC 7871 §7.1.2: an ECS SOURCE PREFIX-LENGTH of 0 asks for an answer
    * independent of the client: location unknown, scope 0, and stickiness hashes ::/0.
    */
-  private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoMatch; subnet: string; subnetLen: number } {
+  private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoNetwork; subnet: string; subnetLen: number } {
     // Cached lookups and plans hold for one geo database generation and member state version.
     const stateVersion = this.deps.state?.version ?? 0;
     const geoGeneration = this.deps.geo?.generation ?? 0;
@@ -171,8 +189,12 @@ export class DatacenterResponder implements DynamicResponder {
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
     const address = useEcs ? ecs.address : client.address;
+    if (!needSubnet) {
+      // The query path: an ECS address is looked up from its bytes when the database can.
+      const geo = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) ?? this.lookup(address) : this.lookup(address);
+      return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
+    }
     const geo = noClient ? undefined : this.lookup(address);
-    if (!needSubnet) return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
     const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
     return { address, useEcs, noClient, geo, subnet, subnetLen };
   }
@@ -202,7 +224,7 @@ export class DatacenterResponder implements DynamicResponder {
    * The plan for a query type and client network, cached while the geo database generation,
    * the member state version and the network stay the same: per query only the draw remains.
    */
-  private plan(qtype: 'A' | 'AAAA', geo: GeoMatch | undefined): DatacenterPlan<DcTarget> {
+  private plan(qtype: 'A' | 'AAAA', geo: GeoNetwork | undefined): DatacenterPlan<DcTarget> {
     const plans = this.plans[qtype];
     const key = geo?.location ? geo.network : '-';
     let plan = plans.get(key);
@@ -218,7 +240,7 @@ export class DatacenterResponder implements DynamicResponder {
    * ECS scope: the decision depended on the matched geo network (all of it places the client
    * alike) and, when sticky, on the hashed subnet too; without a geo database on nothing else.
    */
-  private scope(loc: { noClient: boolean; geo?: GeoMatch; subnetLen: number }): number {
+  private scope(loc: { noClient: boolean; geo?: GeoNetwork; subnetLen: number }): number {
     if (loc.noClient) return 0;
     const g = loc.geo ? loc.geo.prefixLength : 0;
     return this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
@@ -261,7 +283,8 @@ export class DatacenterResponder implements DynamicResponder {
     if (this.spec.sticky) opts.sticky = { key: loc.subnet };
     const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random);
     const records = this.records(qtype, pick.picked);
-    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo: loc.geo }, members: this.members(), pick, records, scopePrefix: this.scope(loc) };
+    const geo = loc.noClient ? undefined : this.lookup(loc.address);
+    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix: this.scope(loc) };
   }
 
   /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
@@ -275,8 +298,25 @@ export class DatacenterResponder implements DynamicResponder {
     const loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
+    const scope = this.scope(loc);
+    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, loc.subnet);
+    // Without stickiness every client of a plan with the same scope shares one selection.
+    let byScope = this.selections.get(plan);
+    if (!byScope) {
+      byScope = new Map();
+      this.selections.set(plan, byScope);
+    }
+    let sel = byScope.get(scope);
+    if (!sel) {
+      sel = this.newSelection(qtype, plan, scope);
+      byScope.set(scope, sel);
+    }
+    return sel;
+  }
+
+  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, stickyKey?: string): DatacenterSelection {
     const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration };
-    return new DatacenterSelection(this.host(qtype), plan, this.scope(loc), this.deps.rand ?? Math.random, made, this.spec.sticky ? loc.subnet : undefined);
+    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey);
   }
 
   /** What selections of a query type use of this responder. */

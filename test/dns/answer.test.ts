@@ -194,7 +194,7 @@ describe('dns answers: dynamic responders and updates', () => {
     expect((r.answers?.[0] as { data: string }).data).to.equal('2001:db8:1::1');
     const o = (r.additionals?.find((a) => a.type === 'OPT') as unknown as { options: Array<Record<string, unknown>> }).options.find((x) => x.code === 8);
     expect(o).to.include({ scopePrefixLength: 20, sourcePrefixLength: 24 });
-    expect(seen.at(-1)).to.deep.equal({ address: '192.0.2.200', family: 4, ecs: { family: 1, sourcePrefix: 24, address: '198.51.100.0' } });
+    expect(seen.at(-1)).to.deep.equal({ address: '192.0.2.200', family: 4, ecs: { family: 1, sourcePrefix: 24, address: '198.51.100.0', bytes: Buffer.from([198, 51, 100]) } });
   });
   it('is not cached: the next client gets its own pick', () => {
     const r = ask(e, query('api.example.com', 'AAAA'));

@@ -1,0 +1,83 @@
+/**
+ * The search tree of an MMDB file (MaxMind DB File Format Specification 2.0, "Search Tree
+ * Section"), walked over address bytes, so a lookup parses no text. Pure: no I/O.
+ */
+
+/** The metadata fields the walk needs (as the MMDB metadata map names them, camel-cased by mmdb-lib). */
+export interface TreeMetadata {
+  nodeCount: number;
+  recordSize: number;
+  ipVersion: number;
+}
+
+/** Thrown for metadata the walk cannot use. */
+export class MmdbTreeError extends Error {
+  override readonly name = 'MmdbTreeError';
+  readonly code = 'E_MMDB_TREE';
+}
+
+/** A search tree over an MMDB file's bytes. */
+export class MmdbTree {
+  private readonly nodeCount: number;
+  private readonly recordSize: number;
+  private readonly nodeBytes: number;
+  /** Where IPv4 lookups start: the node of ::/96 in an IPv6 tree, the root in an IPv4 tree. */
+  private readonly ipv4Start: number;
+  /** Bits walked by the last `find`: the prefix length of the network it ended in. */
+  depth = 0;
+
+  constructor(private readonly db: Uint8Array, meta: TreeMetadata) {
+    if (![24, 28, 32].includes(meta.recordSize)) throw new MmdbTreeError(`unsupported MMDB record size ${meta.recordSize}`);
+    this.nodeCount = meta.nodeCount;
+    this.recordSize = meta.recordSize;
+    this.nodeBytes = (meta.recordSize * 2) / 8;
+    if (db.length < this.nodeCount * this.nodeBytes) throw new MmdbTreeError('MMDB search tree runs past the end of the file');
+    let node = 0;
+    // Spec: in an IPv6 tree, IPv4 addresses are looked up as ::a.b.c.d (96 zero bits first).
+    if (meta.ipVersion === 6) for (let i = 0; i < 96 && node < this.nodeCount; i++) node = this.record(node, 0);
+    this.ipv4Start = node;
+  }
+
+  /**
+   * The record value the walk for `bytes` (4 or 16) ends in: above the node count it points
+   * into the data section; equal to it means "no data". `depth` is then the prefix length,
+   * counted from the start node (IPv4 lookups: 0..32).
+   */
+  find(bytes: Uint8Array): number {
+    const bits = bytes.length * 8;
+    let node = bytes.length === 4 ? this.ipv4Start : 0;
+    let depth = 0;
+    for (; depth < bits && node < this.nodeCount; depth++) {
+      const bit = (bytes[depth >> 3] >> (7 - (depth & 7))) & 1;
+      node = this.record(node, bit);
+    }
+    this.depth = depth;
+    return node;
+  }
+
+  /** True when `value` (from `find`) points at data. */
+  isData(value: number): boolean {
+    return value > this.nodeCount;
+  }
+
+  /** Left (0) or right (1) record of `node`. */
+  private record(node: number, side: number): number {
+    const db = this.db;
+    const o = node * this.nodeBytes;
+    switch (this.recordSize) {
+      case 24: {
+        const p = o + side * 3;
+        return (db[p] << 16) | (db[p + 1] << 8) | db[p + 2];
+      }
+      case 28:
+        // The middle byte holds the high nibble of the left (upper) and right (lower) record.
+        return side === 0
+          ? ((db[o + 3] & 0xf0) << 20) | (db[o] << 16) | (db[o + 1] << 8) | db[o + 2]
+          : ((db[o + 3] & 0x0f) << 24) | (db[o + 4] << 16) | (db[o + 5] << 8) | db[o + 6];
+      default: {
+        const p = o + side * 4;
+        return ((db[p] << 24) | (db[p + 1] << 16) | (db[p + 2] << 8) | db[p + 3]) >>> 0;
+      }
+    }
+  }
+}
