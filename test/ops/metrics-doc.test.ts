@@ -70,6 +70,39 @@ function seriesOf(text: string): Map<string, Set<string>> {
   return out;
 }
 
+/**
+ * Asserts a well-formed Prometheus text exposition (format 0.0.4): every sample's family has one
+ * TYPE line before its samples, a family's samples are not interleaved with another's, and the
+ * TYPE is the type docs/operations.md gives the series.
+ */
+function expectWellFormed(text: string): void {
+  const typed = new Map<string, string>();
+  const done = new Set<string>();
+  const docTypes = new Map([...DOC.matchAll(/^\| `(anypick_[a-z0-9_]+)` \|(?: `[^`]+` \|)? (counter|gauge|histogram) \|/gm)].map((m) => [m[1], m[2]]));
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) {
+      expect(typed.has(type[1]), `second TYPE line for ${type[1]}`).to.equal(false);
+      typed.set(type[1], type[2]);
+      const documented = docTypes.get(type[1]);
+      if (documented) expect(type[2], `TYPE of ${type[1]}`).to.equal(documented);
+      continue;
+    }
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line);
+    if (!sample) continue;
+    const base = sample[1].replace(/_(bucket|sum|count)$/, '');
+    const family = typed.has(sample[1]) ? sample[1] : base;
+    expect(typed.has(family), `sample of ${sample[1]} before (or without) its TYPE line`).to.equal(true);
+    if (family !== current) {
+      expect(done.has(family), `samples of ${family} are interleaved with another family's`).to.equal(false);
+      if (current) done.add(current);
+      current = family;
+    }
+  }
+  expect(typed.size).to.be.greaterThan(3);
+}
+
 /** The Prometheus names listed in the doc table of a section (first column). */
 function docTableNames(heading: string): string[] {
   const sec = (DOC.split(/^## Metrics reference$/m)[1] ?? '').split(/^### /m).find((s) => s.startsWith(heading + '\n')) ?? '';
@@ -113,7 +146,7 @@ describe('docs/operations.md metrics reference', () => {
     for (const [, prom, otel, type] of rows) expect(prom).to.equal(otel.replace(/\./g, '_') + (type === 'counter' ? '_total' : ''));
   });
 
-  it('matches a scrape of a real anypick serve (names and labels)', async function () {
+  it('matches a scrape of a real anypick serve (names, labels, well-formed families)', async function () {
     this.timeout(60000);
     // The doc's own token samples: the server's bindings and datacenter-1's agent token.
     const env = docEnvFiles();
@@ -138,12 +171,13 @@ describe('docs/operations.md metrics reference', () => {
         text = await (await fetch(`http://127.0.0.1:${serve.httpPort}/metrics`)).text();
       }
       expectDocumented(seriesOf(text), 'anypick serve');
+      expectWellFormed(text);
     } finally {
       await serve.stop();
     }
   });
 
-  it('matches the BGP sidecar exposition (names and labels)', () => {
+  it('matches the BGP sidecar exposition (names, labels, one HELP/TYPE per family)', () => {
     const status: AnnouncerStatus = {
       name: 'announce-routes', phase: 'up', prefixes: ['2001:db8::/48'],
       check: { kind: 'dns', healthy: true, passes: 2, failures: 0, lastResult: 'ok', lastChange: null },
@@ -152,6 +186,9 @@ describe('docs/operations.md metrics reference', () => {
         state: 'Established', holdTime: 90, announced: ['2001:db8::/48'], lastError: null, lastTransition: new Date().toISOString(), counters: newCounters(),
       }],
     };
-    expectDocumented(seriesOf(metricsText([status])), 'anypick bgp');
+    const second = { ...status.sessions[0], neighbor: '2001:db8:ffff:2::1', state: 'Idle' as const, announced: [] };
+    const text = metricsText([status, { ...status, name: 'announce-other', sessions: [status.sessions[0], second] }]);
+    expectDocumented(seriesOf(text), 'anypick bgp');
+    expectWellFormed(text);
   });
 });
