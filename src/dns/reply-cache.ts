@@ -8,7 +8,7 @@
  */
 import type { DynamicAnswer, DynamicSelection } from './dynamic';
 
-/** Bound on cached queries (all entries are dropped when full, as in the response cache). */
+/** Bound on kept replies, per-address ones included (all are dropped when full, as in the response cache). */
 export const REPLY_CACHE_LIMIT = 20_000;
 /** Bound on querying addresses per dynamic query without ECS. */
 export const ADDRESS_LIMIT = 1024;
@@ -75,6 +75,8 @@ function hashQuery(msg: Buffer): number {
  */
 export class ReplyCache {
   private entries = new Map<string, Entry>();
+  /** Replies kept, per-address ones included: what the bound counts. */
+  private stored = 0;
   private seen = new Uint8Array(SEEN_BITS >> 3);
   private seenCount = 0;
   private slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
@@ -141,8 +143,13 @@ export class ReplyCache {
     }
     const e = this.entries.get(key);
     if (e?.kind === 'by-address') {
-      if (e.byAddress.size >= ADDRESS_LIMIT) e.byAddress.clear();
+      if (this.full()) return this.put(key, { kind: 'by-address', byAddress: new Map([[address, drawn]]) });
+      if (e.byAddress.size >= ADDRESS_LIMIT) {
+        this.stored -= e.byAddress.size;
+        e.byAddress.clear();
+      }
       e.byAddress.set(address, drawn);
+      this.stored++;
     } else {
       this.put(key, { kind: 'by-address', byAddress: new Map([[address, drawn]]) });
     }
@@ -151,26 +158,30 @@ export class ReplyCache {
   /** Forgets a query's entry (its selection is out of date). */
   delete(key: string, address: string): void {
     const e = this.entries.get(key);
-    if (e?.kind === 'by-address') e.byAddress.delete(address);
-    else this.entries.delete(key);
+    const gone = e?.kind === 'by-address' ? e.byAddress.delete(address) : this.entries.delete(key);
+    if (gone) this.stored--;
   }
 
   /** Drops everything (new data). */
   clear(): void {
     this.entries = new Map();
+    this.stored = 0;
     this.newSlab();
   }
 
+  /** Replies kept (per-address ones included). */
   get size(): number {
-    return this.entries.size;
+    return this.stored;
+  }
+
+  private full(): boolean {
+    return this.stored >= REPLY_CACHE_LIMIT;
   }
 
   private put(key: string, e: Entry): void {
-    if (this.entries.size >= REPLY_CACHE_LIMIT) {
-      this.entries = new Map();
-      this.newSlab();
-    }
+    if (this.full()) this.clear();
     this.entries.set(key, e);
+    this.stored++;
   }
 }
 

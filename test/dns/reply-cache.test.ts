@@ -142,6 +142,14 @@ describe('dns reply cache: repeated queries keep their own draw', () => {
     const c = new ReplyCache();
     for (let i = 0; i <= REPLY_CACHE_LIMIT; i++) c.setFixed(`k${i}`, Buffer.alloc(20), 1, 0, false);
     expect(c.size).to.equal(1);
+    // Replies per querying address count against the same bound (spoofed sources cannot grow it).
+    const sel = { draw: () => answer, current: () => true };
+    const answer = { records: [], scopePrefix: 0 };
+    for (let i = 0; i < REPLY_CACHE_LIMIT + 5; i++) c.setDrawn(`q${i % 50}`, `192.0.2.${i % 250}/${i}`, true, sel, answer, Buffer.alloc(20), 28);
+    expect(c.size).to.be.at.most(REPLY_CACHE_LIMIT);
+    expect(c.size).to.be.greaterThan(0);
+    expect(c.get('q0', '192.0.2.0/0'), 'the oldest per-address reply was dropped with the rest').to.equal(undefined);
+    expect(c.get(`q${(REPLY_CACHE_LIMIT + 4) % 50}`, `192.0.2.${(REPLY_CACHE_LIMIT + 4) % 250}/${REPLY_CACHE_LIMIT + 4}`)).to.not.equal(undefined);
     expect(c.key(Buffer.alloc(12))).to.equal(undefined);
     // Admission: a query is kept from its second sighting; the ID is not part of it.
     const q1 = query('www.example.com', 'A', { id: 1 });
