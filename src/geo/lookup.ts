@@ -94,7 +94,7 @@ export const NETWORK_CACHE_LIMIT = 65536;
  */
 export class BytesLookup {
   private readonly tree: MmdbTree;
-  private readonly facts = new Map<number, GeoFacts>();
+  private facts = new Map<number, GeoFacts>();
   private networks = new Map<number | string, GeoNetwork>();
   private readonly v4 = Buffer.alloc(4);
   private readonly key6 = Buffer.alloc(17);
@@ -130,6 +130,7 @@ export class BytesLookup {
     if (!f) {
       const [record] = this.reader.getWithPrefixLength(formatAddress(bytes));
       f = record ? factsOf(record) : {};
+      if (this.facts.size >= DECODED_RECORD_LIMIT) this.facts = new Map();
       this.facts.set(value, f);
     }
     return f;
