@@ -112,6 +112,21 @@ async function status(http: number): Promise<any> {
   return (await fetch(`http://127.0.0.1:${http}/status.json`)).json();
 }
 
+/**
+ * Waits until every one of `members` holds a lease. During the start-up grace members are
+ * answered from static configuration, so an answer naming a member does not prove it reported.
+ */
+async function presentUntil(http: number, members: string[], ms: number): Promise<void> {
+  const t0 = Date.now();
+  let seen: string[] = [];
+  while (Date.now() - t0 < ms) {
+    seen = ((await status(http)).signals.members as any[]).filter((m) => m.present).map((m) => m.member);
+    if (members.every((m) => seen.includes(m))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`members ${members.join(', ')} not all present within ${ms} ms; present: ${seen.join(', ') || 'none'}`);
+}
+
 describe('signals end to end: anypick serve + anypick report + dig', function () {
   this.timeout(60_000);
   const dirs: string[] = [];
@@ -142,6 +157,7 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     const r1 = report(serve.signals, 'datacenter-1', TOKEN1, ['--interval', '300ms', '--address', DC1_REPORTED]);
     const r2 = report(serve.signals, 'datacenter-2', TOKEN2, ['--interval', '300ms']);
     children.push(r1, r2);
+    await presentUntil(serve.http, ['datacenter-1', 'datacenter-2'], 10_000);
     await digUntil(serve.dns, (a) => a.includes(DC1_REPORTED) && a.includes(DC2), 10_000);
     // After the grace both are still there because they report.
     const deadline = Date.now() + 10_000;
@@ -189,6 +205,7 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     const r1 = report(serve.signals, 'datacenter-1', TOKEN1, ['--interval', '250ms', '--address', DC1_REPORTED, '--utilization', '0.5']);
     const r2 = report(serve.signals, 'datacenter-2', TOKEN2, ['--interval', '250ms']);
     children.push(r1, r2);
+    await presentUntil(serve.http, ['datacenter-1', 'datacenter-2'], 10_000);
     await digUntil(serve.dns, (a) => a.includes(DC1_REPORTED) && a.includes(DC2), 10_000);
     // datacenter-2's agent dies: gone within the 1 s lease (polled for up to 3 s).
     r2.kill('SIGKILL');
