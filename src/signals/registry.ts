@@ -220,7 +220,9 @@ export class MemberRegistry implements MemberStateSource {
     const now = this.now();
     let next = this.inGrace ? this.graceUntil : Infinity;
     for (const e of this.entries.values()) {
-      if (e.leaseUntil > now) {
+      // A lease that ran out since it was last evaluated (the process stalled in between): at once.
+      if (e.leaseUntil <= now && e.state.present) next = now;
+      else if (e.leaseUntil > now) {
         next = Math.min(next, e.leaseUntil);
         if (isTimeVarying(this.inputs(e), now, this.params)) next = Math.min(next, now + (this.opts.tickMs ?? 100));
         const staleAt = e.utilization ? e.utilization.at + this.params.utilizationMaxAgeMs + 1 : 0;

@@ -145,6 +145,22 @@ describe('signals/registry: membership as leases', () => {
     expect(a.digest()).to.not.equal(b.digest());
   });
 
+  it('with timers on, a lease that ran out before its timer was armed still ends (a stalled process)', async () => {
+    // Every clock read is 100 ms after the previous one: the lease (60 ms) has run out by the
+    // time the registry arms its timer after apply().
+    let t = 1_000_000;
+    const reg = new MemberRegistry({ graceMs: 0, leaseMs: 60, now: () => (t += 100) });
+    try {
+      reg.apply([up(DC1)]);
+      expect(reg.get('datacenter', 'my-service', 'datacenter-1')!.present).to.equal(true);
+      const v = reg.version;
+      for (let i = 0; i < 100 && reg.version === v; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(reg.get('datacenter', 'my-service', 'datacenter-1')!.present).to.equal(false);
+    } finally {
+      reg.close();
+    }
+  });
+
   it('with timers on, a lease runs out by itself', async () => {
     const reg = new MemberRegistry({ graceMs: 0, leaseMs: 60 });
     try {
