@@ -13,6 +13,8 @@ export interface DnsCountersSnapshot {
   /** Response cache hits and misses (static answers). */
   cacheHits: number;
   cacheMisses: number;
+  /** UDP queries answered from the reply cache by query bytes (static and dynamic). */
+  replyCacheHits: number;
   /** Queries by transport. */
   udp: number;
   tcp: number;
@@ -28,6 +30,7 @@ export class DnsCounters {
   truncated = 0;
   cacheHits = 0;
   cacheMisses = 0;
+  replyCacheHits = 0;
   udp = 0;
   tcp = 0;
   tcpConnections = 0;
@@ -52,6 +55,7 @@ export class DnsCounters {
       truncated: this.truncated,
       cacheHits: this.cacheHits,
       cacheMisses: this.cacheMisses,
+      replyCacheHits: this.replyCacheHits,
       udp: this.udp,
       tcp: this.tcp,
       tcpConnections: this.tcpConnections,

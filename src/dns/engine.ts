@@ -126,6 +126,7 @@ export class DnsEngine {
     if (key !== undefined) {
       const e = replies!.get(key, ctx.address);
       if (e?.kind === 'fixed') {
+        this.counters.replyCacheHits++;
         this.counters.cacheHits++;
         this.counters.reply(e.qtype, e.rcode);
         if (e.truncated) this.counters.truncated++;
@@ -135,6 +136,7 @@ export class DnsEngine {
         drawn = e.selection.draw();
         const t = drawnBytes(e, drawn);
         if (t) {
+          this.counters.replyCacheHits++;
           this.counters.reply(e.qtype, RCODE.NOERROR);
           return withId(t, msg);
         }

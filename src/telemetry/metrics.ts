@@ -11,6 +11,8 @@ import type { MemberRegistry } from '../signals/registry';
 export interface DnsCountsLike {
   queriesByType: Record<string, number>;
   repliesByRcode: Record<string, number>;
+  /** UDP queries answered from the reply cache. */
+  replyCacheHits?: number;
 }
 
 /** Options of createTelemetry. */
@@ -88,6 +90,8 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => { for (const [type, n] of Object.entries(dns().queriesByType)) r.observe(n, { type }); });
       meter.createObservableCounter('anypick.dns.replies', { description: 'DNS replies by RCODE' })
         .addCallback((r) => { for (const [rcode, n] of Object.entries(dns().repliesByRcode)) r.observe(n, { rcode }); });
+      meter.createObservableCounter('anypick.dns.reply_cache_hits', { description: 'UDP queries answered from the reply cache (kept replies by query bytes)' })
+        .addCallback((r) => r.observe(dns().replyCacheHits ?? 0));
     }
   }
 

@@ -79,6 +79,7 @@ describe('dns reply cache: repeated queries keep their own draw', () => {
     const drained = Object.fromEntries(counts.drain().map((c) => [c.member, c.n]));
     expect(drained['west-a'] + drained['west-b']).to.equal(20_000);
     expect(engine.stats().queriesByType.AAAA).to.equal(20_000);
+    expect(engine.stats().replyCacheHits).to.be.within(19_990, 19_998);
   });
 
   it('a member state change is seen by the very next identical query', () => {
@@ -134,6 +135,9 @@ describe('dns reply cache: repeated queries keep their own draw', () => {
     expect(b.readUInt16BE(0)).to.equal(2);
     expect(b.subarray(2)).to.deep.equal(a.subarray(2));
     expect(e.stats().cacheHits).to.equal(1);
+    expect(e.stats().replyCacheHits).to.equal(0); // kept from the second sighting, answered from it on the third
+    e.handle(query('www.example.com', 'A', { id: 9 }), udp('192.0.2.1'));
+    expect(e.stats().replyCacheHits).to.equal(1);
     e.update(new DataSet(testZones().map((z) => ({ ...z, records: z.records.map((r) => (r.name === 'www.example.com' && r.type === 'A' ? rr(r.name, 'A', '192.0.2.77') : r)) }))));
     expect(data(e.handle(query('www.example.com', 'A', { id: 3 }), udp('192.0.2.1')))).to.equal('192.0.2.77');
   });

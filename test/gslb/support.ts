@@ -78,8 +78,10 @@ export function run(cmd: string, args: string[]): Promise<{ code: number; stdout
 }
 
 /** One dig answer: the addresses and the ECS option line (`10.3.0.0/24/16`), if any. */
-export async function dig(port: number, name: string, type: string, opts: { subnet?: string; source?: string; server?: string } = {}): Promise<{ addresses: string[]; ecs?: string; status: string; ttl?: number }> {
+export async function dig(port: number, name: string, type: string, opts: { subnet?: string; source?: string; server?: string; nocookie?: boolean } = {}): Promise<{ addresses: string[]; ecs?: string; status: string; ttl?: number }> {
   const args = [`@${opts.server ?? '127.0.0.1'}`, '-p', String(port), name, type, '+norec', '+tries=3', '+time=2'];
+  // Without a (random) client cookie, repeated digs send the same bytes but for the ID.
+  if (opts.nocookie) args.push('+nocookie');
   if (opts.subnet) args.push(`+subnet=${opts.subnet}`);
   if (opts.source) args.push('-b', opts.source);
   const r = await run('dig', args);
