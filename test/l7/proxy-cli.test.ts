@@ -54,6 +54,53 @@ describe('l7/anypick proxy command', function () {
     expect(r.out).to.match(/c\.delivery:2:3: requires cycle in list 'l': a → b → a/);
   });
 
+  it('SIGHUP reloads the delivery files; a broken file or a missing tier keeps the last good route', async () => {
+    const one = await new Backend('one').start();
+    const two = await new Backend('two').start();
+    const d = join(dir, 'reload');
+    spawnSync('mkdir', ['-p', d]);
+    const file = join(d, 'r.delivery');
+    const delivery = (service: string, port: number) => `list l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:${port}\n\nservice ${service}:\n  next-hop: list.l\n`;
+    writeFileSync(file, delivery('s', one.port));
+    const child = await anypick(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0'], /listening on/);
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+    const who = async (): Promise<string> => {
+      const r = await request(`http://127.0.0.1:${port}/x`, { headers: { host: 'example.com' } });
+      return ((await r.body.json()) as { name: string }).name;
+    };
+    const until = async (re: RegExp, from: number): Promise<void> => {
+      for (let i = 0; i < 100 && !re.test(child.output().slice(from)); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(child.output().slice(from)).to.match(re);
+    };
+    try {
+      expect(await who()).to.equal('one');
+      writeFileSync(file, delivery('s', two.port));
+      let mark = child.output().length;
+      child.proc.kill('SIGHUP');
+      await until(/"msg":"reloaded/, mark);
+      expect(await who()).to.equal('two');
+      // A bad value: logged with file:line:col, the last good route keeps serving.
+      writeFileSync(file, delivery('s', two.port).replace('priority: 1', 'priority one'));
+      mark = child.output().length;
+      child.proc.kill('SIGHUP');
+      await until(/reload failed; still serving the last good configuration/, mark);
+      expect(child.output().slice(mark), child.output().slice(mark)).to.match(/reload rejected: [^"]*r\.delivery:3:14: priority must be an integer/);
+      expect(await who()).to.equal('two');
+      // The tier itself gone from the files: rejected as well.
+      writeFileSync(file, delivery('other', one.port));
+      mark = child.output().length;
+      child.proc.kill('SIGHUP');
+      await until(/reload failed/, mark);
+      expect(child.output().slice(mark)).to.match(/reload rejected: [^"]*\bs\b/);
+      expect(await who()).to.equal('two');
+      expect(child.proc.exitCode).to.equal(null);
+    } finally {
+      await child.stop();
+      await one.stop();
+      await two.stop();
+    }
+  });
+
   it('seed example 1 runs as a service pick: admission, then priority-then-weight over static members', async () => {
     const gpu = await new Backend('gpu').start();
     const cpu = await new Backend('cpu').start();

@@ -6,15 +6,14 @@
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
-import { AdmissionLoadError, loadAdmission } from '../../l7/admission/admission';
-import { ClusterPickRoute } from '../../l7/cluster/route';
-import { TierNotFoundError, admitControl, findTopLevelServicePick, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, servicePickList } from '../../l7/from-model';
+import { AdmissionLoadError } from '../../l7/admission/admission';
+import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
 import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
-import type { ProxyRoute } from '../../l7/proxy/server';
-import { ServicePickRoute } from '../../l7/service-pick/route';
-import { clusterPickAvailability, servicePickAvailability } from '../../l7/signals/availability';
-import type { Availability } from '../../l7/signals/availability';
+import type { DeliveryModel } from '../../config/model';
+import type { WeightParams } from '../../signals/weight';
+import { buildProxyTier } from './proxy-tier';
+import type { ProxyTier, TierDeps, TierSelector } from './proxy-tier';
 import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
 import { subscribedKinds } from '../../signals/config';
@@ -25,7 +24,7 @@ import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
 import { createLogger, LOG_LEVELS } from '../../util/log';
-import type { LogLevel } from '../../util/log';
+import type { Logger, LogLevel } from '../../util/log';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
 
@@ -46,6 +45,45 @@ function portOf(v: string | undefined): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--upstream-port ${v}: want 1..65535`);
   return n;
+}
+
+/** The member registry's settings from a model's signals section. */
+function registryConfig(model: DeliveryModel): { leaseMs: number; graceMs: number; weight: WeightParams; subscribed: ReturnType<typeof subscribedKinds> } {
+  const cfg = signalsConfigFromModel(model);
+  return { leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) };
+}
+
+/**
+ * Reads `paths` again and builds the tier; undefined (logged, with file:line:col) when a file
+ * has an error, the tier is gone or changed its identity towards the tier above.
+ */
+function reloadTier(paths: string[], sel: TierSelector, deps: TierDeps, current: ProxyTier, logger: Logger): (ProxyTier & { model: DeliveryModel }) | undefined {
+  const why = 'SIGHUP';
+  const failed = (): undefined => {
+    logger.error({ why }, 'reload failed; still serving the last good configuration');
+    return undefined;
+  };
+  const loaded = loadPaths(paths);
+  if (loaded.errors.length) {
+    for (const e of loaded.errors) logger.error({ why, error: e.format() }, `reload rejected: ${e.format()}`);
+    return failed();
+  }
+  let next: ProxyTier;
+  try {
+    next = buildProxyTier(loaded.model, sel, deps);
+  } catch (err) {
+    if (!(err instanceof TierNotFoundError || err instanceof AdmissionLoadError)) throw err;
+    logger.error({ why }, `reload rejected: ${err.message}`);
+    return failed();
+  }
+  if (next.tier !== current.tier || next.service !== current.service || next.member !== current.member || next.scheme !== current.scheme) {
+    const was = `${current.tier} ${current.service}/${current.member} (${current.scheme})`;
+    const now = `${next.tier} ${next.service}/${next.member} (${next.scheme})`;
+    logger.error({ why, was, now }, `reload rejected: the tier would change its name upward or its scheme (${was} → ${now}); restart the proxy to apply that`);
+    return failed();
+  }
+  logger.info({ why, tier: next.what }, 'reloaded (passive-health ejections start afresh)');
+  return { ...next, model: loaded.model };
 }
 
 async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
@@ -85,7 +123,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
-  const loaded = loadPaths(positionals.length ? positionals : ['zones']);
+  const paths = positionals.length ? positionals : ['zones'];
+  const loaded = loadPaths(paths);
   if (loaded.errors.length) {
     for (const e of loaded.errors) process.stderr.write(e.format() + '\n');
     return EXIT.INVALID;
@@ -100,68 +139,26 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   if (values.signals !== undefined) {
     const tokens = TokenStore.load(str(values.tokens));
     if (!tokens) throw new UsageError('--signals needs --tokens FILE (or env ANYPICK_TOKENS) to authenticate members');
-    registry = new MemberRegistry({ leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) });
+    registry = new MemberRegistry(registryConfig(model));
     signalTokens = tokens;
   }
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
-  let route: ProxyRoute;
-  let decision: () => unknown;
-  let ejected: () => unknown;
-  let availability: () => Availability;
-  let geo: GeoDatabase | undefined;
-  let member: string;
-  let tier: 'cluster' | 'datacenter';
-  let scheme = 'http';
-  let service: string;
-  let what: string;
-  if (topService) {
-    const top = findTopLevelServicePick(model, topService);
-    const control = admitControl(top.service);
-    const r = new ServicePickRoute({ service: topService, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
-    route = r;
-    availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
-    decision = () => r.decide();
-    ejected = () => r.outlier.ejected();
-    member = str(values.member) ?? topService;
-    tier = 'cluster';
-    service = topService;
-    scheme = control?.uri?.scheme ?? top.service.listen?.scheme ?? scheme;
-    what = `service pick of ${topService}`;
-  } else if (clusterName) {
-    const { delivery, dc } = findDatacenter(model, dcName!);
-    service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
-    what = `service pick of ${dcName}/${clusterName}`;
-    const sp = findServicePick(dc, clusterName);
-    const control = admitControl(sp.service);
-    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
-    route = r;
-    availability = () => servicePickAvailability(r.decide(), undefined, r.entriesNow());
-    decision = () => r.decide();
-    ejected = () => r.outlier.ejected();
-    member = clusterName;
-    tier = 'cluster';
-    scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
-  } else {
-    const { delivery, dc } = findDatacenter(model, dcName!);
-    service = delivery.datacenterPick?.name ?? clusterPickService(dc).name;
-    what = `cluster pick of ${dcName}`;
-    const s = clusterPickService(dc);
-    const control = admitControl(s);
-    const geoFile = str(values['geoip-db']);
-    geo = geoFile ? GeoDatabase.open(geoFile, { log: logger }) : undefined;
-    const locate = geo ? (a: string) => geo!.lookup(a).location : undefined;
-    const r = new ClusterPickRoute({ service, clusters: clustersOf(dc), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, locate, toleranceKm: s.strategy?.toleranceKm, outlier });
-    route = r;
-    availability = () => clusterPickAvailability(r.candidates());
-    decision = () => r.decide('');
-    ejected = () => r.outlier.ejected();
-    member = dc.name;
-    tier = 'datacenter';
-    scheme = control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? scheme;
+  const selector: TierSelector = { topService, datacenter: dcName, cluster: clusterName, member: str(values.member) };
+  const geoFile = str(values['geoip-db']);
+  const geo = geoFile && !topService && !clusterName ? GeoDatabase.open(geoFile, { log: logger }) : undefined;
+  const deps = { registry, upstreamPort, outlier, geo };
+  let current: ProxyTier;
+  try {
+    current = buildProxyTier(model, selector, deps);
+  } catch (err) {
+    geo?.close();
+    registry?.close();
+    throw err;
   }
+  const { tier, service, member } = current;
 
-  const proxy = new L7Proxy(route, { scheme, trustedProxies: trusted }, logger);
+  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted }, logger);
   const port = await proxy.listen(listen.port, listen.host);
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
@@ -177,20 +174,20 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         endpoints: reportTo,
         token: token!,
         intervalMs: cfg.reportIntervalMs,
-        availability,
+        availability: () => current.availability(),
         logger,
       });
       publisher.start();
     }
     if (statusListen) {
       status = await startStatusServer(statusListen.host, statusListen.port, () => ({
-        tier: what,
+        tier: current.what,
         service,
         member,
-        decision: decision(),
-        ejected: ejected(),
+        decision: current.decision(),
+        ejected: current.ejected(),
         requests: proxy.stats,
-        availability: availability(),
+        availability: current.availability(),
         published: publisher?.last,
       }));
     }
@@ -203,18 +200,28 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     registry?.close();
     throw err;
   }
-  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: what, service }, 'proxy listening');
-  process.stdout.write(`anypick proxy: ${what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
+  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
+  process.stdout.write(`anypick proxy: ${current.what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
 
+  // SIGHUP: read the files again and swap the tier in; any error keeps the last good one.
+  const reload = (): void => {
+    const next = reloadTier(paths, selector, deps, current, logger);
+    if (!next) return;
+    current = next;
+    proxy.setRoute(next.route);
+    registry?.configure(registryConfig(next.model));
+  };
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       logger.info({ signal: sig }, 'stopping');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', reload);
       resolve();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', reload);
   });
   await publisher?.stop().catch(() => undefined);
   await proxy.close();

@@ -98,7 +98,7 @@ export class L7Proxy {
   private readonly trustedSockets = new WeakMap<Socket, boolean>();
 
   constructor(
-    private readonly route: ProxyRoute,
+    private route: ProxyRoute,
     opts: Partial<ProxyOptions> = {},
     private readonly log?: Logger,
   ) {
@@ -145,6 +145,11 @@ export class L7Proxy {
     });
   }
 
+  /** Swaps in a new route (a reload); requests already under way finish on the one they started with. */
+  setRoute(route: ProxyRoute): void {
+    this.route = route;
+  }
+
   /** Stops listening, closes client connections and upstream pools. */
   async close(): Promise<void> {
     const closed = new Promise<void>((r) => this.server.close(() => r()));
@@ -170,7 +175,9 @@ export class L7Proxy {
       const url = requestTarget(req.url ?? '');
       const xfp = req.headers['x-forwarded-proto'];
       const scheme = trustedPeer && typeof xfp === 'string' && /^https?$/i.test(xfp) ? xfp.toLowerCase() : this.o.scheme;
-      const admitted = this.route.admit({ method, scheme, host: hp.host, port: hp.port, path: url.pathname, query: url.searchParams, headers: req.headers });
+      // A reload may swap the route: one request keeps the route it started with.
+      const route = this.route;
+      const admitted = route.admit({ method, scheme, host: hp.host, port: hp.port, path: url.pathname, query: url.searchParams, headers: req.headers });
       const len = req.headers['content-length'];
       if (len !== undefined && Number(len) > this.o.maxBodyBytes) throw new ProblemError(413, 'E_BODY_TOO_LARGE', `request body of ${len} bytes exceeds ${this.o.maxBodyBytes}`, {});
       const hasBody = req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
@@ -184,7 +191,7 @@ export class L7Proxy {
       const headers = endToEnd(req.headers);
       addForwarded(headers, peer, scheme, req.headers.host, trustedPeer);
       if (body) headers['content-length'] = String(body.length);
-      await this.forward(req, res, method, url.pathname + url.search, headers, body, streamed, clientAddress(peer, req.headers, this.trusted));
+      await this.forward(route, req, res, method, url.pathname + url.search, headers, body, streamed, clientAddress(peer, req.headers, this.trusted));
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       if (err.status < 500) this.stats.rejected++;
@@ -194,11 +201,11 @@ export class L7Proxy {
     }
   }
 
-  private async forward(req: IncomingMessage, res: ServerResponse, method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | null, streamed: boolean, client: string): Promise<void> {
+  private async forward(route: ProxyRoute, req: IncomingMessage, res: ServerResponse, method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | null, streamed: boolean, client: string): Promise<void> {
     const tried = new Set<string>();
     let last: ProblemError | undefined;
     for (let attempt = 0; attempt <= this.o.retries; attempt++) {
-      const up = this.route.pick(client, tried);
+      const up = route.pick(client, tried);
       if (typeof up === 'string') {
         throw last ?? new ProblemError(503, 'E_NO_MEMBER', `no member available: ${up}`, { headers: { 'retry-after': '1' } });
       }
@@ -220,7 +227,7 @@ export class L7Proxy {
       const e = await this.pools.stream(up.origin, { method, path, headers, body: upBody }, (status, rh) => {
         answered = status;
         // Success counts once the whole response went through (below); a 5xx counts now.
-        if (status >= 500) this.route.record(up, 'failure');
+        if (status >= 500) route.record(up, 'failure');
         if ((status === 502 || status === 503 || status === 504) && !streamed && IDEMPOTENT.has(method) && attempt < this.o.retries) {
           retry = true;
           last = new ProblemError(502, 'E_UPSTREAM_STATUS', `member ${up.key} answered ${status}`);
@@ -235,7 +242,7 @@ export class L7Proxy {
         const clientGone = res.destroyed || req.socket.destroyed;
         // Upstream body failed mid-way (idle timeout, reset): the response is already started,
         // so the only honest signal left is an aborted message.
-        if (!clientGone) this.route.record(up, 'failure');
+        if (!clientGone) route.record(up, 'failure');
         this.log?.debug({ member: up.key, clientGone, error: e.message }, 'response aborted');
         res.destroy();
         return;
@@ -248,7 +255,7 @@ export class L7Proxy {
           res.destroy();
           return;
         }
-        if (!e.local) this.route.record(up, e.outcome);
+        if (!e.local) route.record(up, e.outcome);
         this.log?.debug({ member: up.key, outcome: e.outcome, error: e.message }, 'upstream attempt failed');
         last = new ProblemError(e.status, e.status === 504 ? 'E_UPSTREAM_TIMEOUT' : 'E_UPSTREAM', `member ${up.key}: ${e.message}`);
         const canRetry = !streamed && (IDEMPOTENT.has(method) || e.beforeSend);
@@ -259,7 +266,7 @@ export class L7Proxy {
         continue;
       }
       if (retry) continue;
-      if (answered < 500) this.route.record(up, 'success');
+      if (answered < 500) route.record(up, 'success');
       this.stats.forwarded++;
       return;
     }
