@@ -26,6 +26,8 @@ export interface MemberLiveState {
   factor: number;
   /** Address the member reported in its presence signal (inside its block), if any. */
   address?: string;
+  /** Port it reported with that address (`anypick.port`), if any: where L7 tiers reach it. */
+  port?: number;
 }
 
 /** Looks up live member state; implemented by the signals registry. */

@@ -11,6 +11,7 @@ export const ATTR = {
   service: 'anypick.service',
   member: 'anypick.member',
   address: 'anypick.address',
+  port: 'anypick.port',
 } as const;
 
 /** Name of the utilization gauge. */
@@ -45,7 +46,7 @@ function num(v: AttrValue | undefined): number | undefined {
 }
 
 /** Identity of a resource, checked against the token; a string error rejects its records. */
-function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address?: string } | string {
+function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address?: string; port?: number } | string {
   const tier = res[ATTR.tier];
   const service = res[ATTR.service];
   const member = res[ATTR.member];
@@ -58,14 +59,16 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   if (b.tier !== id.tier || b.service !== id.service || b.member !== id.member) {
     throw new ForeignMemberError(`token is bound to ${memberKey(b)}, not ${memberKey(id)}`);
   }
+  const port = res[ATTR.port];
+  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return `${ATTR.port} must be an integer 1..65535`;
   const address = res[ATTR.address];
-  if (address === undefined) return { id };
+  if (address === undefined) return port === undefined ? { id } : `${ATTR.port} needs ${ATTR.address}`;
   if (typeof address !== 'string' || isIP(address) === 0) return `${ATTR.address} is not an IP address`;
   const blocks = ctx.blocks.get(memberKey(id)) ?? (b.block !== undefined ? [b.block] : []);
   if (blocks.length > 0 && !blocks.some((bl) => addressInBlock(address, bl))) {
     return `${ATTR.address} ${address} is outside the block ${blocks.join(', ')} of ${memberKey(id)}`;
   }
-  return { id, address };
+  return port === undefined ? { id, address } : { id, address, port };
 }
 
 function stale(timeMs: number, ctx: ExtractContext): boolean {
@@ -94,7 +97,8 @@ export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracte
       if (name === 'presence') {
         const state = a.state ?? 'up';
         if (state !== 'up' && state !== 'leaving') { reject(1, `presence state must be 'up' or 'leaving'`); continue; }
-        out.signals.push(who.address === undefined ? { ...base, kind: 'presence', state } : { ...base, kind: 'presence', state, address: who.address });
+        const where = who.address === undefined ? {} : who.port === undefined ? { address: who.address } : { address: who.address, port: who.port };
+        out.signals.push({ ...base, kind: 'presence', state, ...where });
       } else if (name === 'readiness') {
         let ready: number | undefined;
         if (typeof a.ready === 'boolean') ready = a.ready ? 1 : 0;

@@ -31,6 +31,7 @@ interface Entry {
   leaseUntil: number;
   readiness: number;
   address?: string;
+  port?: number;
   utilization?: Sample;
   errors?: Sample;
   rampFrom?: number;
@@ -107,7 +108,7 @@ export class MemberRegistry implements MemberStateSource {
   digest(): string {
     const lines = [...this.entries.values()]
       .filter((e) => e.state.present)
-      .map((e) => `${memberKey(e.id)} ${e.state.ready ? 1 : 0} ${e.state.factor.toFixed(2)} ${e.address ?? ''}`)
+      .map((e) => `${memberKey(e.id)} ${e.state.ready ? 1 : 0} ${e.state.factor.toFixed(2)} ${e.address ?? ''}${e.port === undefined ? '' : ` ${e.port}`}`)
       .sort();
     return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
   }
@@ -151,7 +152,10 @@ export class MemberRegistry implements MemberStateSource {
             // A member coming back (no lease before) after the grace period ramps up.
             if (e.leaseUntil <= now && now >= this.graceUntil) e.rampFrom = now;
             e.leaseUntil = now + this.leaseMs;
-            if (s.address !== undefined) e.address = s.address;
+            if (s.address !== undefined) {
+              e.address = s.address;
+              e.port = s.port;
+            }
           }
           break;
         case 'readiness':
@@ -196,9 +200,10 @@ export class MemberRegistry implements MemberStateSource {
       const factor = present ? weightFactor(this.inputs(e), now, this.params) : 0;
       const ready = present && e.readiness > 0;
       const address = present ? e.address : undefined;
+      const port = address === undefined ? undefined : e.port;
       const s = e.state;
-      if (s.present !== present || s.ready !== ready || s.factor !== factor || s.address !== address) {
-        e.state = Object.freeze(address === undefined ? { present, ready, factor } : { present, ready, factor, address });
+      if (s.present !== present || s.ready !== ready || s.factor !== factor || s.address !== address || s.port !== port) {
+        e.state = Object.freeze(address === undefined ? { present, ready, factor } : port === undefined ? { present, ready, factor, address } : { present, ready, factor, address, port });
         changed = true;
       }
     }

@@ -16,6 +16,8 @@ import type { ReadyCheck } from './probe';
 export interface ReporterOptions {
   id: MemberId;
   address?: string;
+  /** Port to reach the member at `address` (sent as `anypick.port`, only with an address). */
+  port?: number;
   /** Base URLs of OTLP/HTTP receivers for events (`/v1/logs` is appended). */
   logEndpoints: string[];
   /** Base URLs for the utilization gauge (`/v1/metrics`); empty = none sent. */
@@ -72,7 +74,7 @@ export class Reporter {
   private round: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ReporterOptions) {
-    const attrs: Record<string, string> = {
+    const attrs: Record<string, string | number> = {
       'service.name': opts.id.service,
       'service.instance.id': `${opts.id.member}-agent`,
       [ATTR.tier]: opts.id.tier,
@@ -80,6 +82,7 @@ export class Reporter {
       [ATTR.member]: opts.id.member,
     };
     if (opts.address) attrs[ATTR.address] = opts.address;
+    if (opts.address && opts.port !== undefined) attrs[ATTR.port] = opts.port;
     const resource = resourceFromAttributes(attrs);
     const headers = { authorization: `Bearer ${opts.token}` };
     const timeoutMillis = Math.max(200, Math.min(opts.intervalMs, 10_000));

@@ -17,7 +17,7 @@ export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
 /** One checked signal. `at` is the receive time (ms since epoch). */
 export type Signal =
-  | { kind: 'presence'; id: MemberId; at: number; state: 'up' | 'leaving'; address?: string }
+  | { kind: 'presence'; id: MemberId; at: number; state: 'up' | 'leaving'; address?: string; port?: number }
   | { kind: 'readiness'; id: MemberId; at: number; ready: number }
   | { kind: 'utilization'; id: MemberId; at: number; value: number }
   | { kind: 'errors'; id: MemberId; at: number; ratio: number };

@@ -56,7 +56,8 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     return anypick(
       ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--cluster', 'cluster-1', '--listen', `${spAddr(dc)}:${ports.sp}`,
         '--signals', `127.0.0.1:${ports.spSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', `http://127.0.0.1:${ports.cpSig[dc - 1]}`,
-        '--token', TOKEN('cluster'), '--upstream-port', String(ports.backend), '--log-level', 'warn'],
+        // No --upstream-port: the backends report their port (anypick.port) with their address.
+        '--token', TOKEN('cluster'), '--log-level', 'warn'],
       /listening/,
     );
   }
@@ -71,6 +72,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
     const r = new Reporter({
       id: { tier: 'service', service, member: name },
       address: `127.0.1.${n}`,
+      port: ports.backend,
       logEndpoints: [`http://127.0.0.1:${ports.spSig[dc - 1]}`],
       metricEndpoints: [],
       token: TOKEN(name),
@@ -138,7 +140,8 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
         await anypick(
           ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--listen', `${cpAddr(dc)}:${ports.cp}`,
             '--signals', `127.0.0.1:${ports.cpSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', topUrl,
-            '--token', TOKEN(`dc${dc}`), '--upstream-port', String(ports.sp), '--log-level', 'warn'],
+            // No --upstream-port: each service pick reports its listen port upward.
+            '--token', TOKEN(`dc${dc}`), '--log-level', 'warn'],
           /listening/,
         ),
       );

@@ -23,6 +23,11 @@ describe('l7/cluster pick (internet-location-then-dynamic-weight)', () => {
     expect(r.pick('203.0.113.1', new Set())).to.deep.equal({ key: 'east', origin: 'http://127.0.2.1:8080' });
     expect(r.pick('198.51.100.1', new Set())).to.deep.equal({ key: 'west', origin: 'http://127.0.2.2:8080' });
   });
+  it('reaches a cluster on the port it reported with its address (anypick.port), else on upstreamPort', () => {
+    const r = new ClusterPickRoute({ service: 'my-service', clusters, upstreamPort: 8080, locate, source: source({ 'cluster/my-service/east': { ...live(1, '127.0.2.1'), port: 9443 }, 'cluster/my-service/west': live(1, '127.0.2.2') }) });
+    expect(r.pick('203.0.113.1', new Set())).to.deep.equal({ key: 'east', origin: 'http://127.0.2.1:9443' });
+    expect(r.pick('198.51.100.1', new Set())).to.deep.equal({ key: 'west', origin: 'http://127.0.2.2:8080' });
+  });
   it('spills to the next group when the nearest is not ready, and says why when nothing is', () => {
     const r = new ClusterPickRoute({ service: 'my-service', clusters, upstreamPort: 8080, locate, source: source({ 'cluster/my-service/east': live(0, '127.0.2.1', false), 'cluster/my-service/west': live(1, '127.0.2.2') }) });
     expect((r.pick('203.0.113.1', new Set()) as { key: string }).key).to.equal('west');

@@ -73,6 +73,22 @@ describe('signals/receiver: OTLP/HTTP ingest', function () {
       expect(dc1()).to.deep.equal({ present: false, ready: false, factor: 0 });
     });
 
+    it('takes a port (anypick.port) with the address; rejects one out of range or without an address', async () => {
+      const addr = '{ "key": "anypick.address", "value": { "stringValue": "2001:db8:ae21:7700::1" } }';
+      const withPort = (port: string, keepAddress = true) => ex('presence-up').replace(addr, `${keepAddress ? `${addr}, ` : ''}{ "key": "anypick.port", "value": { "intValue": "${port}" } }`);
+      let r = await post(`${t.url}/v1/logs`, withPort('70000'), jsonHeaders());
+      expect(r.json().partialSuccess.errorMessage).to.equal('anypick.port must be an integer 1..65535');
+      r = await post(`${t.url}/v1/logs`, withPort('8443', false), jsonHeaders());
+      expect(r.json().partialSuccess.errorMessage).to.equal('anypick.port needs anypick.address');
+      expect(dc1()).to.deep.equal({ present: false, ready: false, factor: 0 });
+      r = await post(`${t.url}/v1/logs`, withPort('8443'), jsonHeaders());
+      expect(r.json()).to.deep.equal({});
+      expect(dc1()).to.include({ present: true, address: '2001:db8:ae21:7700::1', port: 8443 });
+      // A later presence with the address alone reports no port any more.
+      r = await post(`${t.url}/v1/logs`, ex('presence-up'), jsonHeaders());
+      expect(dc1()).to.include({ present: true, address: '2001:db8:ae21:7700::1' }).and.not.have.property('port');
+    });
+
     it('counts bad records, keeps the good ones, answers in protobuf for protobuf', async () => {
       const body = await logsBody(DC1_RESOURCE, [
         { eventName: 'presence', attributes: { state: 'up' } },

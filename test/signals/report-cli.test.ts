@@ -46,6 +46,8 @@ describe('anypick report (process)', function () {
     ['a bad check', [...ID, '--endpoint', 'http://127.0.0.1:1', '--token', TOKEN_DC1, '--check', 'ping:x'], /--check ping:x/],
     ['a bad interval', [...ID, '--endpoint', 'http://127.0.0.1:1', '--token', TOKEN_DC1, '--interval', 'soon'], /--interval/],
     ['a bad address', [...ID, '--endpoint', 'http://127.0.0.1:1', '--token', TOKEN_DC1, '--address', 'nowhere'], /--address/],
+    ['a bad port', [...ID, '--endpoint', 'http://127.0.0.1:1', '--token', TOKEN_DC1, '--address', '2001:db8:ae21:7700::7', '--port', '0'], /--port 0: want 1\.\.65535/],
+    ['a port without an address', [...ID, '--endpoint', 'http://127.0.0.1:1', '--token', TOKEN_DC1, '--port', '8443'], /--port goes with --address/],
   ];
   for (const [name, args, re] of usage) {
     it(`exits 2 with ${name}`, async () => {
@@ -60,6 +62,12 @@ describe('anypick report (process)', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.deep.equal({ ready: 0.5, utilization: 0.5 });
     expect(dc1()).to.deep.equal({ present: true, ready: true, factor: 0.25, address: '2001:db8:ae21:7700::7' });
+  });
+
+  it('--port goes with the address (anypick.port through the OpenTelemetry SDK)', async () => {
+    const r = await runCli([...ID, '--endpoint', t.url, '--address', '2001:db8:ae21:7700::7', '--port', '8443', '--ready', '1', '--once'], { ANYPICK_TOKEN: TOKEN_DC1 });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(dc1()).to.include({ present: true, address: '2001:db8:ae21:7700::7', port: 8443 });
   });
 
   it('--errors-cmd reports errors that lower the factor', async () => {

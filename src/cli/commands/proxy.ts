@@ -171,6 +171,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         service,
         member,
         address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+        port,
         endpoints: reportTo,
         token: token!,
         intervalMs: cfg.reportIntervalMs,
@@ -254,7 +255,7 @@ Options:
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
   --member NAME            with --service: the member name reported upward (default NAME)
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
-  --upstream-port N        port of dynamic members (their presence carries only an address; default 80)
+  --upstream-port N        port of dynamic members that report an address but no port (default 80)
   --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)

@@ -55,6 +55,10 @@ async function run(values: Record<string, unknown>): Promise<number> {
   if (!token) throw new UsageError('give --token TOKEN or set ANYPICK_TOKEN');
   const address = str(values.address);
   if (address !== undefined && isIP(address) === 0) throw new UsageError(`--address ${address}: not an IP address`);
+  const portText = str(values.port);
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port ${portText}: want 1..65535`);
+  if (port !== undefined && address === undefined) throw new UsageError('--port goes with --address (the port where that address serves)');
   const eps = endpoints(values);
   const errorsCmd = str(values['errors-cmd']);
   let intervalMs: number;
@@ -81,6 +85,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
   const reporter = new Reporter({
     id: { tier: tier as Tier, service, member },
     address,
+    port,
     logEndpoints: eps.logs,
     metricEndpoints: eps.metrics,
     token,
@@ -133,6 +138,8 @@ Options:
   --service NAME          the anypick service, e.g. my-service
   --member NAME           this member's name, e.g. datacenter-1
   --address ADDR          address to answer with (must lie inside the member's block)
+  --port N                with --address: the port the L7 tier above reaches this member on
+                          (default: that tier's --upstream-port)
   --interval DURATION     report interval (default: the delivery's report-interval, else 1s)
   --check SPEC            readiness from a local check: http://URL (2xx), tcp:HOST:PORT, exec:COMMAND
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
@@ -151,6 +158,7 @@ Exit codes: 0 stopped by signal (after leaving) or --once delivered, 2 usage, 3 
     service: { type: 'string' },
     member: { type: 'string' },
     address: { type: 'string' },
+    port: { type: 'string' },
     interval: { type: 'string' },
     check: { type: 'string' },
     ready: { type: 'string' },

@@ -24,7 +24,7 @@ export interface ClusterConfig {
   location?: GeoPoint;
   /** Address from `block:` — used when the cluster's presence signal carries none. */
   address?: string;
-  /** Fixed service-pick port of this cluster (static config); else the route's upstreamPort. */
+  /** Service-pick port of this cluster from static config, used when it reports no port; else the route's upstreamPort. */
   port?: number;
 }
 
@@ -37,7 +37,7 @@ export interface ClusterPickOptions {
   clusters: ClusterConfig[];
   admission?: Admission;
   source?: MemberStateSource;
-  /** Port of the clusters' service picks (their presence signal carries only an address). */
+  /** Port of a cluster's service pick when it reports no port (`anypick.port`) and has none configured. */
   upstreamPort: number;
   locate?: Locate;
   toleranceKm?: number;
@@ -81,13 +81,15 @@ export class ClusterPickRoute implements ProxyRoute {
       const live = this.o.source?.get(CLUSTER_TIER, this.o.service, c.name);
       const address = live?.address ?? c.address;
       if (!address) continue;
+      // A reported address comes with its reported port, if any; else the configured one.
+      const port = (live?.address !== undefined ? live.port : undefined) ?? c.port ?? this.o.upstreamPort;
       out.push({
         name: c.name,
         staticWeight: c.weight,
         dynamic: c.dynamic,
         location: c.location ?? this.locate(c.address),
         live,
-        targets: [{ key: c.name, origin: origin(address, c.port ?? this.o.upstreamPort) }],
+        targets: [{ key: c.name, origin: origin(address, port) }],
       });
     }
     return out;

@@ -53,7 +53,7 @@ export interface ListView {
 export interface ViewInputs {
   entries: readonly EntryConfig[];
   source?: MemberStateSource;
-  /** Port of dynamic members (their presence signal carries only an address). */
+  /** Port of dynamic members that report an address without a port (`anypick.port`). */
   upstreamPort: number;
   /** True while passive health has `entry/member` ejected. */
   ejected: (key: string) => boolean;
@@ -68,7 +68,7 @@ function dynamicMembers(inp: ViewInputs, entry: string, service: string, endpoin
   return inp.source.members(SERVICE_TIER, service).flatMap((m) => {
     if (!m.address) return [];
     const key = `${entry}/${m.member}`;
-    endpoints.set(key, { host: m.address, port: inp.upstreamPort });
+    endpoints.set(key, { host: m.address, port: m.port ?? inp.upstreamPort });
     return [{ name: m.member, weight: 1, ready: m.ready && !inp.ejected(key), factor: m.factor }];
   });
 }

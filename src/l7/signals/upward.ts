@@ -17,6 +17,8 @@ export interface UpwardOptions {
   member: string;
   /** Address the tier above forwards to (this proxy's listen address). */
   address?: string;
+  /** Port it listens on (sent with the address). */
+  port?: number;
   /** OTLP/HTTP base URLs of the receivers above. */
   endpoints: string[];
   token: string;
@@ -45,6 +47,7 @@ export class UpwardPublisher {
     const opts: ReporterOptions = {
       id: { tier: o.tier, service: o.service, member: o.member },
       address: o.address,
+      port: o.port,
       logEndpoints: o.endpoints,
       metricEndpoints: o.endpoints,
       token: o.token,
