@@ -13,7 +13,7 @@
  * ECS); dns-packet still encodes RDATA on cache misses, once per record (wire/writer.ts).
  * `npm run bench:gslb` (2026-11-25): with the datacenter pick asked per query, anypick answered
  * 0.73× the raw responder; keeping the pick's selection per query bytes (reply-cache.ts) and
- * drawing from it gives 0.95×.
+ * drawing from it gives 0.95–0.99× (bench/gslb/README.md).
  */
 import type { Logger } from '../util/log';
 import type { ClientInfo } from './dynamic';
