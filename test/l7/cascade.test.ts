@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { digShort } from '../support/dig';
 import { request } from 'undici';
 import { loadPaths } from '../../src/config/load';
 import type { MemberLiveState } from '../../src/pick/types';
@@ -35,13 +35,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   let servicePicks: Child[] = [];
 
   /** Resolves example.com A at the DNS node with dig. */
-  function dig(): Promise<string[]> {
-    return new Promise((resolve, reject) =>
-      execFile('dig', ['+short', '+tries=1', '+time=2', '-p', String(top.dns), '@127.0.0.1', 'example.com', 'A'], (err, out) =>
-        err ? reject(err) : resolve(out.trim().split(/\s+/).filter(Boolean)),
-      ),
-    );
-  }
+  const dig = (): Promise<string[]> => digShort(top.dns, 'example.com', 'A');
 
   async function digMany(n: number): Promise<Set<string>> {
     const seen = new Set<string>();

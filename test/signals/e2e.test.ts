@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { requireTools } from '../support/tools';
 import { docExamples } from './helpers';
 import { serveWithPorts } from '../support/anypick';
+import { digShort } from '../support/dig';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const DC1 = '2001:db8:ae21:7700::';
@@ -80,14 +81,7 @@ async function startServe(dir: string): Promise<Serve> {
   return { ...s, signals: s.signals! };
 }
 
-function dig(port: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', '+short', 'AAAA', 'example.com'], (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout.split('\n').filter(Boolean).sort());
-    });
-  });
-}
+const dig = (port: number): Promise<string[]> => digShort(port, 'example.com', 'AAAA');
 
 function report(signals: number, member: string, token: string, extra: string[]): ChildProcess {
   return spawn(process.execPath, [MAIN, 'report', '--tier', 'datacenter', '--service', 'my-service', '--member', member, '--endpoint', `http://127.0.0.1:${signals}`, '--token', token, ...extra], { stdio: 'ignore' });

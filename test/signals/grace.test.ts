@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTools } from '../support/tools';
 import { serveWithPorts } from '../support/anypick';
+import { digShort } from '../support/dig';
 import type { AnypickProcess } from '../support/anypick';
 
 const ZONE = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster ( 1 2h 30m 2w 5m )\n  NS ns1\nns1 A 127.0.0.1\n';
@@ -32,11 +32,7 @@ const DELIVERY = `delivery global
       block: 2001:db8:478:2800::/56
 `;
 
-function dig(port: number): Promise<string[]> {
-  return new Promise((resolve, reject) =>
-    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', '+short', 'AAAA', 'example.com'], (err, out) => (err ? reject(err) : resolve(out.split('\n').filter(Boolean).sort()))),
-  );
-}
+const dig = (port: number): Promise<string[]> => digShort(port, 'example.com', 'AAAA');
 
 describe('signals: a restarted node answers from static configuration for one lease', function () {
   this.timeout(30_000);
