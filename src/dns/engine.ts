@@ -121,8 +121,8 @@ export class DnsEngine {
     else this.counters.udp++;
     const replies = ctx.tcp ? undefined : this.replies;
     const key = replies?.key(msg);
-    let drawnFrom: DrawnReply | undefined;
-    let drawn: DynamicAnswer | undefined;
+    /** An answer drawn from a kept selection whose reply is not encoded yet. */
+    let redraw: { entry: DrawnReply; answer: DynamicAnswer } | undefined;
     if (key !== undefined) {
       const e = replies!.get(key, ctx.address);
       if (e?.kind === 'fixed') {
@@ -133,14 +133,14 @@ export class DnsEngine {
         return withId(e.bytes, msg);
       }
       if (e && e.selection.current()) {
-        drawn = e.selection.draw();
-        const t = drawnBytes(e, drawn);
+        const answer = e.selection.draw();
+        const t = drawnBytes(e, answer);
         if (t) {
           this.counters.replyCacheHits++;
           this.counters.reply(e.qtype, RCODE.NOERROR);
           return withId(t, msg);
         }
-        drawnFrom = e; // a first for this answer: encoded below, then kept
+        redraw = { entry: e, answer }; // a first for this answer: encoded below, then kept
       } else if (e) {
         replies!.delete(key, ctx.address);
       }
@@ -166,13 +166,13 @@ export class DnsEngine {
     const q = parsed.query;
     try {
       this.learned = undefined;
-      const answered = this.answer(msg, q, ctx, drawnFrom && drawn ? { selection: drawnFrom.selection, answer: drawn } : undefined);
+      const answered = this.answer(msg, q, ctx, redraw && { selection: redraw.entry.selection, answer: redraw.answer });
       const reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
       const learned = this.learned as Learned | undefined;
       // A drawn reply of a kept selection is always kept; anything else from its second sighting.
-      if (key !== undefined && learned && (drawnFrom || replies!.admit(msg))) {
+      if (key !== undefined && learned && (redraw || replies!.admit(msg))) {
         if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated);
-        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, drawnFrom);
+        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry);
       }
       return reply;
     } catch (err) {

@@ -7,6 +7,7 @@
  * query still gets its own draw. Pure data structure: no networking.
  */
 import type { DynamicAnswer, DynamicSelection } from './dynamic';
+import type { LatinSlicer } from './wire/query';
 
 /** Bound on kept replies, per-address ones included (all are dropped when full, as in the response cache). */
 export const REPLY_CACHE_LIMIT = 20_000;
@@ -48,9 +49,6 @@ interface ByAddress {
 }
 
 type Entry = FixedReply | DrawnReply | ByAddress;
-
-/** Node's native latin1 slice (what `toString('latin1', …)` calls, without argument checks). */
-type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Bytes of one slab that kept replies are copied into (one allocation for many replies). */
 const SLAB_SIZE = 64 * 1024;
@@ -133,26 +131,22 @@ export class ReplyCache {
    */
   setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply): void {
     if (into) {
+      // Further answers of one selection: at most one per outcome, bounded by the members.
       (into.more ??= new Map()).set(answer, this.own(reply));
       return;
     }
     const drawn: DrawnReply = { kind: 'drawn', selection, answer, bytes: this.own(reply), qtype };
-    if (!byAddress) {
-      this.put(key, drawn);
+    const e = byAddress ? this.entries.get(key) : undefined;
+    if (e?.kind !== 'by-address' || this.full()) {
+      this.put(key, byAddress ? { kind: 'by-address', byAddress: new Map([[address, drawn]]) } : drawn);
       return;
     }
-    const e = this.entries.get(key);
-    if (e?.kind === 'by-address') {
-      if (this.full()) return this.put(key, { kind: 'by-address', byAddress: new Map([[address, drawn]]) });
-      if (e.byAddress.size >= ADDRESS_LIMIT) {
-        this.stored -= e.byAddress.size;
-        e.byAddress.clear();
-      }
-      e.byAddress.set(address, drawn);
-      this.stored++;
-    } else {
-      this.put(key, { kind: 'by-address', byAddress: new Map([[address, drawn]]) });
+    if (e.byAddress.size >= ADDRESS_LIMIT) {
+      this.stored -= e.byAddress.size;
+      e.byAddress.clear();
     }
+    e.byAddress.set(address, drawn);
+    this.stored++;
   }
 
   /** Forgets a query's entry (its selection is out of date). */

@@ -89,16 +89,18 @@ export function formatAddress(bytes: Uint8Array): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-/** Zeroes every bit after the first `prefixLength` bits (returns a copy). */
-export function maskBytes(bytes: Uint8Array, prefixLength: number): Buffer {
+/**
+ * Zeroes every bit after the first `prefixLength` bits: a copy, written into the first
+ * `bytes.length` bytes of `out` when given (no allocation on a query path).
+ */
+export function maskBytes(bytes: Uint8Array, prefixLength: number, out: Buffer = Buffer.alloc(bytes.length)): Buffer {
   const bits = bytes.length * 8;
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > bits) {
     throw new AddressError(`prefix length ${prefixLength} out of range 0..${bits}`);
   }
-  const out = Buffer.from(bytes);
-  for (let i = 0; i < out.length; i++) {
+  for (let i = 0; i < bytes.length; i++) {
     const keep = Math.max(0, Math.min(8, prefixLength - i * 8));
-    out[i] &= keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
+    out[i] = bytes[i] & (keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
   }
   return out;
 }
@@ -113,11 +115,11 @@ export function networkOf(bytes: Uint8Array, prefixLength: number): string {
  * the 4 IPv4 bytes for such an address (dual-stack sockets report IPv4 peers this way), else
  * the bytes unchanged.
  */
-export function unmapV4(bytes: Buffer): Buffer {
+export function unmapV4<T extends Uint8Array>(bytes: T): T {
   if (bytes.length !== 16) return bytes;
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
   if (bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
-  return bytes.subarray(12);
+  return bytes.subarray(12) as T;
 }
 
 /**

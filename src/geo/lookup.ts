@@ -1,7 +1,7 @@
 import { Reader } from 'maxmind';
 import type { Response } from 'maxmind';
 import type { GeoPoint } from '../pick/types';
-import { ipv4PrefixFromTree, networkOf, parseAddress, unmapV4, formatAddress } from './address';
+import { ipv4PrefixFromTree, maskBytes, networkOf, parseAddress, unmapV4, formatAddress } from './address';
 import { parseGeoRecord } from './record';
 import { MmdbTree } from './tree';
 import type { GeoFacts } from './record';
@@ -96,7 +96,6 @@ export class BytesLookup {
   private readonly tree: MmdbTree;
   private facts = new Map<number, GeoFacts>();
   private networks = new Map<number | string, GeoNetwork>();
-  private readonly v4 = Buffer.alloc(4);
   private readonly key6 = Buffer.alloc(17);
 
   constructor(private readonly reader: MmdbReader, bytes: Buffer, meta: { nodeCount: number; recordSize: number; ipVersion: number }) {
@@ -105,11 +104,7 @@ export class BytesLookup {
 
   /** Looks up 4 or 16 address bytes (IPv4-mapped IPv6 as IPv4). */
   lookup(address: Uint8Array): GeoNetwork {
-    let bytes = address;
-    if (bytes.length === 16 && isV4Mapped(bytes)) {
-      for (let i = 0; i < 4; i++) this.v4[i] = bytes[12 + i];
-      bytes = this.v4;
-    }
+    const bytes = unmapV4(address);
     const value = this.tree.find(bytes);
     const prefix = this.tree.depth;
     const key = this.networkKey(bytes, prefix);
@@ -143,17 +138,8 @@ export class BytesLookup {
       const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
       return ((a & mask) >>> 0) * 64 + prefix;
     }
-    const k = this.key6;
-    for (let i = 0; i < 16; i++) {
-      const keep = Math.max(0, Math.min(8, prefix - i * 8));
-      k[i] = bytes[i] & (keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff);
-    }
+    const k = maskBytes(bytes, prefix, this.key6);
     k[16] = prefix;
     return k.toString('latin1');
   }
-}
-
-function isV4Mapped(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
 }

@@ -31,7 +31,7 @@ interface Outcome {
 /** A datacenter pick for one client network and query type. */
 export class DatacenterSelection implements DynamicSelection {
   /** The one outcome when there is no choice (a group of one, the last resort, or sticky). */
-  private fixed?: Outcome;
+  private readonly fixed?: Outcome;
   /** The pool a single random answer is drawn from. */
   private readonly pool?: number[];
   private readonly byIndex: (Outcome | undefined)[] = [];
@@ -45,7 +45,7 @@ export class DatacenterSelection implements DynamicSelection {
     /** The member-state version and geo generation the plan was made from. */
     private readonly made: { stateVersion: number; geoGeneration: number },
     /** Set when sticky: the subnet rendezvous hashing keys on. */
-    private readonly stickyKey?: string,
+    stickyKey?: string,
   ) {
     const first = firstPool(plan);
     const single = plan.options.answers === 1;

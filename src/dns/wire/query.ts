@@ -44,7 +44,7 @@ class Malformed extends Error {
 }
 
 /** Node's native latin1 slice (what `toString('latin1', …)` calls, without argument checks). */
-type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
+export type LatinSlicer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /**
  * The lookup key of the question name: its wire bytes as latin1, ASCII upper case folded
