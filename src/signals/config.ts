@@ -72,6 +72,11 @@ export function subscribedKinds(cfg: SignalsConfig): Set<SignalKind> {
   return set;
 }
 
+/** What the member registry takes of a signals config (its `configure` and constructor settings). */
+export function registrySettings(cfg: SignalsConfig): { leaseMs: number; graceMs: number; weight: WeightParams; subscribed: Set<SignalKind> } {
+  return { leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) };
+}
+
 /** A duration that is not `N(ms|s|m)`. */
 export class DurationError extends Error {
   override readonly name = 'DurationError';

@@ -10,7 +10,7 @@ import type { TelemetryServer } from '../telemetry/http';
 import { Telemetry } from '../telemetry/metrics';
 import type { DnsCountsLike } from '../telemetry/metrics';
 import type { Logger } from '../util/log';
-import { subscribedKinds } from './config';
+import { registrySettings } from './config';
 import { signalsConfigFromModel } from './from-model';
 import { startSignalsReceiver } from './receiver';
 import type { SignalsReceiver } from './receiver';
@@ -68,7 +68,7 @@ export class ServeSignals {
     const cfg = signalsConfigFromModel(model);
     this.blocks.clear();
     for (const [k, v] of cfg.blocks) this.blocks.set(k, v);
-    this.registry.configure({ leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) });
+    this.registry.configure(registrySettings(cfg));
   }
 
   /** Starts the receiver (when tokens exist) and the telemetry HTTP server. */

@@ -11,12 +11,11 @@ import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
 import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
 import type { DeliveryModel } from '../../config/model';
-import type { WeightParams } from '../../signals/weight';
 import { buildProxyTier } from './proxy-tier';
 import type { ProxyTier, TierDeps, TierSelector } from './proxy-tier';
 import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
-import { subscribedKinds } from '../../signals/config';
+import { registrySettings } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
 import { parseListen, startSignalsReceiver } from '../../signals/receiver';
 import type { SignalsReceiver } from '../../signals/receiver';
@@ -45,12 +44,6 @@ function portOf(v: string | undefined): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--upstream-port ${v}: want 1..65535`);
   return n;
-}
-
-/** The member registry's settings from a model's signals section. */
-function registryConfig(model: DeliveryModel): { leaseMs: number; graceMs: number; weight: WeightParams; subscribed: ReturnType<typeof subscribedKinds> } {
-  const cfg = signalsConfigFromModel(model);
-  return { leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) };
 }
 
 /**
@@ -139,7 +132,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   if (values.signals !== undefined) {
     const tokens = TokenStore.load(str(values.tokens));
     if (!tokens) throw new UsageError('--signals needs --tokens FILE (or env ANYPICK_TOKENS) to authenticate members');
-    registry = new MemberRegistry(registryConfig(model));
+    registry = new MemberRegistry(registrySettings(cfg));
     signalTokens = tokens;
   }
 
@@ -210,7 +203,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     if (!next) return;
     current = next;
     proxy.setRoute(next.route);
-    registry?.configure(registryConfig(next.model));
+    registry?.configure(registrySettings(signalsConfigFromModel(next.model)));
   };
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
