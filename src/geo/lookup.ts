@@ -1,7 +1,7 @@
 import { Reader } from 'maxmind';
 import type { Response } from 'maxmind';
 import type { GeoPoint } from '../pick/types';
-import { ipv4PrefixFromTree, maskBytes, networkOf, parseAddress, unmapV4, formatAddress } from './address';
+import { maskBytes, networkOf, parseAddress, unmapV4, formatAddress } from '../util/ip';
 import { parseGeoRecord } from './record';
 import { MmdbTree } from './tree';
 import type { GeoFacts } from './record';
@@ -22,6 +22,17 @@ export interface GeoMatch extends GeoFacts {
   /** True when the database has a record for the network. */
   found: boolean;
   location?: GeoPoint;
+}
+
+/**
+ * Converts the prefix length an MMDB reader returned for an IPv4 lookup into IPv4 terms.
+ * An IPv6-tree database keeps IPv4 at ::/96, so a reader that walks from the tree root (or a
+ * lookup of ::a.b.c.d) reports 96 + the IPv4 length; maxmind/mmdb-lib 3 starts IPv4 lookups
+ * at the ::/96 node and already reports 0..32. Both are handled: above 32 means IPv6 terms.
+ */
+export function ipv4PrefixFromTree(prefixLength: number): number {
+  if (prefixLength > 32) return Math.max(0, prefixLength - 96);
+  return prefixLength;
 }
 
 /** What a decision needs of a client's lookup: the network and what the database says of it. */

@@ -5,7 +5,7 @@
  */
 import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic';
 import type { ZoneRecord } from '../zone/types';
-import { maskBytes, networkOf, parseAddress, unmapV4 } from '../geo/address';
+import { maskBytes, networkOf, parseAddress, unmapV4 } from '../util/ip';
 import type { GeoMatch, GeoNetwork } from '../geo/lookup';
 import { pickDatacenter, planDatacenter } from './datacenter-strategy';
 import { DatacenterSelection } from './datacenter-selection';

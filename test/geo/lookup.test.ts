@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AddressError } from '../../src/geo/address';
+import { AddressError } from '../../src/util/ip';
 import { GeoDatabase, GeoDatabaseError } from '../../src/geo/database';
 import { lookupIn } from '../../src/geo/lookup';
 import { SAMPLE_DB, SAMPLE_TSV, buildMmdb, requireMmdbWriter } from './support';

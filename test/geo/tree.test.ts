@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { formatAddress, parseAddress } from '../../src/geo/address';
+import { formatAddress, parseAddress } from '../../src/util/ip';
 import { GeoDatabase } from '../../src/geo/database';
 import { MmdbTree, MmdbTreeError } from '../../src/geo/tree';
 import { seededRandom } from '../../src/pick/random';

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatAddress } from '../../util/ip';
 import { CodecInputError } from './errors';
 
 /** Parses a dotted IPv4 or textual IPv6 address into 4 or 16 bytes. */
@@ -24,21 +25,6 @@ export function parseIp(text: string): Buffer {
 
 /** Formats 4 or 16 address bytes as text (IPv6 in RFC 5952 shortest form). */
 export function formatIp(bytes: Buffer): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16) throw new CodecInputError(`address must be 4 or 16 bytes, got ${bytes.length}`);
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push(bytes.readUInt16BE(i));
-  // RFC 5952 §4.2: compress the longest run (length ≥ 2) of zero groups, the first one on ties.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return hex.slice(0, best).join(':') + '::' + hex.slice(best + bestLen).join(':');
+  if (bytes.length !== 4 && bytes.length !== 16) throw new CodecInputError(`address must be 4 or 16 bytes, got ${bytes.length}`);
+  return formatAddress(bytes);
 }

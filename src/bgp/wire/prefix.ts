@@ -1,4 +1,5 @@
 import { AFI } from './constants';
+import { maskBytes } from '../../util/ip';
 import { formatIp, parseIp } from './address';
 import { CodecInputError, MessageError } from './errors';
 import { ERR, UPDATE_SUB } from './constants';
@@ -63,13 +64,4 @@ export class Prefix {
     }
     return out;
   }
-}
-
-function maskBytes(addr: Buffer, len: number): Buffer {
-  const out = Buffer.from(addr);
-  for (let i = 0; i < out.length; i++) {
-    const bits = Math.max(0, Math.min(8, len - i * 8));
-    out[i] = out[i]! & ((0xff << (8 - bits)) & 0xff);
-  }
-  return out;
 }

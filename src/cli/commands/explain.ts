@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
-import { networkOf, parseAddress } from '../../geo/address';
+import { networkOf, parseAddress } from '../../util/ip';
 import type { ClientInfo } from '../../dns/dynamic';
 import { DatacenterResponder } from '../../pick/datacenter-responder';
 import { datacenterServices } from '../../pick/datacenter-services';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { AddressError, formatAddress, ipv4PrefixFromTree, networkOf, parseAddress, unmapV4 } from '../../src/geo/address';
+import { AddressError, formatAddress, networkOf, parseAddress, unmapV4 } from '../../src/util/ip';
+import { ipv4PrefixFromTree } from '../../src/geo/lookup';
 
-describe('geo/address', () => {
+describe('util/ip', () => {
   const roundTrips: [string, string][] = [
     ['10.1.2.3', '10.1.2.3'],
     ['0.0.0.0', '0.0.0.0'],

@@ -1,6 +1,6 @@
 /**
- * IP address helpers for geo lookups: parsing to bytes, canonical text, masking to a network,
- * and the IPv4-in-IPv6 conventions of MMDB trees. Pure; no networking.
+ * IP address helpers: parsing to bytes, canonical text (RFC 5952), masking to a network, and
+ * IPv4-mapped IPv6. Pure; no networking. Used by geo lookups, the datacenter pick and BGP.
  */
 
 /** Thrown for text that is not an IPv4 or IPv6 address (or a prefix length out of range). */
@@ -120,15 +120,4 @@ export function unmapV4<T extends Uint8Array>(bytes: T): T {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
   if (bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
   return bytes.subarray(12) as T;
-}
-
-/**
- * Converts the prefix length an MMDB reader returned for an IPv4 lookup into IPv4 terms.
- * An IPv6-tree database keeps IPv4 at ::/96, so a reader that walks from the tree root (or a
- * lookup of ::a.b.c.d) reports 96 + the IPv4 length; maxmind/mmdb-lib 3 starts IPv4 lookups
- * at the ::/96 node and already reports 0..32. Both are handled: above 32 means IPv6 terms.
- */
-export function ipv4PrefixFromTree(prefixLength: number): number {
-  if (prefixLength > 32) return Math.max(0, prefixLength - 96);
-  return prefixLength;
 }
