@@ -18,7 +18,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const RAW = join(__dirname, 'raw-responder.js');
 const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
-const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */

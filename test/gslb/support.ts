@@ -4,11 +4,12 @@ import { mkdtempSync, copyFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../geo/support';
+import { seedExample } from '../support/seed';
 
 /** The CLI entry point tests spawn. */
 export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-/** Seed example 3, copied at test time exactly as written. */
-export const SEED_EXAMPLE_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+/** Seed example 3 (examples/seed/), copied at test time exactly as written. */
+export const SEED_EXAMPLE_3 = seedExample(3);
 
 /** A minimal example.com zone: the datacenter pick answers its apex. */
 export const EXAMPLE_ZONE = `$ORIGIN example.com.
