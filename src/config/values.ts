@@ -4,7 +4,7 @@
  * into the word so the caller can report the exact column.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
 
 /** A value that does not parse; `offset` is the character index inside the word. */
 export class ValueError extends Error {

@@ -5,7 +5,7 @@ import type { ClientInfo } from '../../dns/dynamic';
 import { DatacenterResponder } from '../../pick/datacenter-responder';
 import { datacenterServices } from '../../pick/datacenter-services';
 import { explainJson, explainText } from '../../pick/explain-format';
-import { openGeoOption } from '../../pick/geo-option';
+import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 import { seededRandom } from '../../pick/random';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
@@ -52,7 +52,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
   options: {
     client: { type: 'string' },
     type: { type: 'string' },
-    'geoip-db': { type: 'string' },
+    ...GEOIP_DB_OPTION,
     json: { type: 'boolean' },
   },
   async run(values, positionals) {
