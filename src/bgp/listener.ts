@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { Logger } from '../util/log';
+import { unmapV4Text } from '../util/ip';
 import { parseIp } from './wire/address';
 import type { Session } from './session';
 
 function key(addr: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  return parseIp(m ? m[1]! : addr).toString('hex');
+  return parseIp(unmapV4Text(addr)).toString('hex');
 }
 
 /**

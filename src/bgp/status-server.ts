@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseHostPort } from '../util/host-port';
 import type { AnnouncerStatus, Counters } from './status';
 
 const STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
@@ -56,8 +57,7 @@ export interface StatusHandlers {
  * `POST /enable` on ADDR:PORT (port 0 picks a free port; see `address()`).
  */
 export async function startStatusServer(addr: string, h: StatusHandlers): Promise<{ server: Server; address: string }> {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(addr);
-  if (!m) throw new TypeError(`--status-http: expected ADDR:PORT, got '${addr}'`);
+  const { host, port } = parseHostPort(addr, { listen: true, names: true });
   const server = createServer((req, res) => {
     const send = (code: number, body: string, type = 'application/json') => {
       res.writeHead(code, { 'content-type': type });
@@ -78,7 +78,7 @@ export async function startStatusServer(addr: string, h: StatusHandlers): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]) }, () => resolve());
+    server.listen({ host, port }, () => resolve());
   });
   const a = server.address() as AddressInfo;
   return { server, address: a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}` };

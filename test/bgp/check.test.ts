@@ -8,7 +8,7 @@ import * as packet from 'dns-packet';
 import { RiseFall, HealthMonitor } from '../../src/bgp/check/monitor';
 import type { Health } from '../../src/bgp/check/monitor';
 import { dnsUdp, dnsTcp, judgeDnsResponse, CheckFailure } from '../../src/bgp/check/dns';
-import { httpProbe, tcpProbe, execProbe } from '../../src/bgp/check/probes';
+import { httpProbe, tcpProbe, execProbe } from '../../src/util/probe';
 
 /** A tiny DNS responder for the probe tests: SOA for example.com, REFUSED otherwise. */
 function answer(q: Buffer): Buffer {

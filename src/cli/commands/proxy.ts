@@ -17,7 +17,8 @@ import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
 import { registrySettings } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
-import { parseListen, startSignalsReceiver } from '../../signals/receiver';
+import { startSignalsReceiver } from '../../signals/receiver';
+import { parseHostPort } from '../../util/host-port';
 import type { SignalsReceiver } from '../../signals/receiver';
 import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
@@ -33,7 +34,7 @@ function str(v: unknown): string | undefined {
 
 function listenOf(text: string, flag: string): { host: string; port: number } {
   try {
-    return parseListen(text);
+    return parseHostPort(text, { listen: true, names: true });
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }

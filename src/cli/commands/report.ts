@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
-import { parseDuration } from '../../signals/config';
+import { parseDuration } from '../../util/duration';
 import { signalsConfigFromModel } from '../../signals/from-model';
 import { commandErrors, commandUtilization, parseCheck } from '../../signals/probe';
 import { Reporter, routeOtelDiagnostics } from '../../signals/reporter';
@@ -141,7 +141,7 @@ Options:
   --port N                with --address: the port the L7 tier above reaches this member on
                           (default: that tier's --upstream-port)
   --interval DURATION     report interval (default: the delivery's report-interval, else 1s)
-  --check SPEC            readiness from a local check: http://URL (2xx), tcp:HOST:PORT, exec:COMMAND
+  --check SPEC            readiness from a local check: http://URL (200-399), tcp:HOST:PORT, exec:COMMAND
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
   --utilization U         fixed utilization 0..1
   --utilization-cmd CMD   utilization from the first number a command prints

@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { loadPaths } from '../../config/load';
 import type { Zone } from '../../zone/types';
@@ -24,6 +23,7 @@ import { StatusHub } from '../../status/hub';
 import { startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
 import { packageVersion } from '../../util/version';
+import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
@@ -35,14 +35,13 @@ export const DEFAULT_DNS = '127.0.0.1:5300';
 /** Quiet time after the last file event before reloading. */
 export const RELOAD_DEBOUNCE_MS = 250;
 
-/** Parses `ADDR:PORT` or `[V6ADDR]:PORT`. */
+/** `--dns ADDR:PORT` (src/util/host-port.ts; an IP literal, port 0 allowed). */
 export function parseListen(spec: string): ListenAddress {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:[\]]+):(\d+)$/.exec(spec);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || isIP(m[1]) === 0 || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError(`--dns ${spec}: expected ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6), e.g. 127.0.0.1:5300 or [::1]:5300`);
+  try {
+    return parseHostPort(spec, { listen: true });
+  } catch (err) {
+    throw new UsageError(`--dns ${spec}: expected ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6), e.g. 127.0.0.1:5300 or [::1]:5300 (${(err as Error).message})`);
   }
-  return { host: m[1], port };
 }
 
 /** What one load produced: zones to serve, the files and directories to watch, the errors. */
