@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
@@ -26,7 +27,6 @@ const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
 interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number }
 
-const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        const p = port();
+        const p = await freePort(); // kernel-chosen (gdnsd cannot report a port it picked itself)
         runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
       }
     }

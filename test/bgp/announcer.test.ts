@@ -1,3 +1,4 @@
+import { freePort } from '../support/ports';
 import { expect } from 'chai';
 import pino from 'pino';
 import { Announcer } from '../../src/bgp/announcer';
@@ -17,7 +18,7 @@ const log = pino({ level: 'silent' });
  * session standing in as the router (127.0.0.3, AS 65536) that records every UPDATE.
  */
 async function rig(healthy: { ok: boolean }) {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  const port = await freePort(['127.0.0.1', '127.0.0.3']);
   const cfg: BgpConfig = {
     name: 'announce-routes', prefixes: ['2001:db8::53/128', '192.0.2.53/32'],
     neighbors: [neighbor({ address: '127.0.0.3', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, connectRetryMs: 100, med: 7 })],
@@ -88,7 +89,7 @@ describe('bgp announcer: health-driven announcements and drain', function () {
   });
 
   it('several neighbors: each gets the announcements over its own session', async () => {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = await freePort(['127.0.0.1', '127.0.0.3', '127.0.0.4']);
     const routers = ['127.0.0.3', '127.0.0.4'].map((addr, i) => new Session(neighbor({ address: '127.0.0.1', localAddress: addr, port, localAsn: 65536 + i, peerAsn: 64511, passive: true }), log));
     const listeners = routers.map((r) => new Listener([r], log));
     for (const l of listeners) await l.start();
