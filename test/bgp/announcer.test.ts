@@ -25,7 +25,8 @@ async function rig(healthy: { ok: boolean }) {
     check: { target: { kind: 'exec', command: 'true' }, intervalMs: 20, timeoutMs: 20, rise: 2, fall: 2 },
     drainMs: 300, drainPrepend: 3, drainLocalPref: 0,
   };
-  const a = new Announcer(cfg, log, { probe: async () => { if (!healthy.ok) throw new CheckFailure('scripted failure'); } });
+  const probes = { n: 0 };
+  const a = new Announcer(cfg, log, { probe: async () => { probes.n++; if (!healthy.ok) throw new CheckFailure('scripted failure'); } });
   const router = new Session(neighbor({ address: '127.0.0.1', localAddress: '127.0.0.3', port, localAsn: 65536, peerAsn: 64511, passive: true, connectRetryMs: 100 }), log);
   const updates: Update[] = [];
   const orig = (router as unknown as { perform(x: { do: string; update?: Update }): void }).perform.bind(router);
@@ -36,7 +37,7 @@ async function rig(healthy: { ok: boolean }) {
   const rl = new Listener([router], log);
   await rl.start();
   router.start();
-  return { a, router, updates, async close() { await a.stop(); await router.close(); await rl.close(); } };
+  return { a, router, updates, probes, async close() { await a.stop(); await router.close(); await rl.close(); } };
 }
 
 describe('bgp announcer: health-driven announcements and drain', function () {
@@ -48,7 +49,9 @@ describe('bgp announcer: health-driven announcements and drain', function () {
     try {
       await r.a.start();
       await r.router.whenEstablished();
-      await new Promise((res) => setTimeout(res, 200));
+      // Several failed checks on an established session: still nothing announced.
+      const seen = r.probes.n;
+      expect(await until(() => r.probes.n >= seen + 5, 3000)).to.equal(true);
       expect(r.a.phase).to.equal('down');
       expect(r.updates.flatMap((u) => u.announced())).to.deep.equal([]);
       h.ok = true;

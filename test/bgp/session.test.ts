@@ -41,8 +41,13 @@ describe('bgp session between two anypick speakers on loopback', function () {
       p.sa.start();
       p.sb.start();
       await Promise.all([p.sa.whenEstablished(), p.sb.whenEstablished()]);
-      await new Promise((r) => setTimeout(r, 300));
+      // Both sides opened a connection, so at least one of them saw the peer's second connection
+      // and resolved it (the counter moves when the peer's OPEN decides the race).
+      const collisions = (): number => p.sa.status().counters.collisions + p.sb.status().counters.collisions;
+      expect(await until(() => collisions() >= 1, 5000), `collisions counted: ${collisions()}`).to.equal(true);
       expect([p.sa.state, p.sb.state]).to.deep.equal(['Established', 'Established']);
+      // The losing connection was closed without taking the session down.
+      expect([p.sa.status().counters.establishedTransitions, p.sb.status().counters.establishedTransitions]).to.deep.equal([1, 1]);
       expect([p.sa.status().peerRouterId, p.sb.status().peerRouterId]).to.deep.equal(['10.0.0.2', '10.0.0.1']);
     } finally {
       await p.close();

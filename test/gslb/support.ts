@@ -44,6 +44,8 @@ export function makeDeliveryDir(extra: Record<string, string> = {}): string {
 export interface Served {
   proc: ChildProcess;
   port: number;
+  /** Everything the server logged so far (pino JSON lines on stderr). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ export function serve(args: string[], host = '127.0.0.1', listeners = 1): Promis
       const up = stderr.split('\n').filter((l) => l.includes('dns listening')).map((l) => JSON.parse(l) as { port: number; pid: number });
       if (up.length < listeners) return;
       clearTimeout(timer);
-      resolve({ proc, port: up[0].port, pids: up.map((u) => u.pid), stop });
+      resolve({ proc, port: up[0].port, pids: up.map((u) => u.pid), logs: () => stderr, stop });
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${stderr}`)); });
   });
