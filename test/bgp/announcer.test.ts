@@ -7,7 +7,8 @@ import { Listener } from '../../src/bgp/listener';
 import { neighbor } from '../../src/bgp/config';
 import type { BgpConfig } from '../../src/bgp/config';
 import { CheckFailure } from '../../src/bgp/check/dns';
-import { startStatusServer, metricsText } from '../../src/bgp/status-server';
+import { startStatusServer } from '../../src/bgp/status-server';
+import { metricsText } from '../../src/bgp/metrics';
 import { Update } from '../../src/bgp/wire/update';
 import { until } from './support/bird';
 
@@ -129,14 +130,14 @@ describe('bgp announcer: health-driven announcements and drain', function () {
       expect(st.announcers[0]!.sessions[0]!.state).to.equal('Established');
       expect(Date.parse(st.announcers[0]!.sessions[0]!.lastTransition)).to.be.greaterThan(0);
       const metrics = await (await fetch(`http://${address}/metrics`)).text();
-      expect(metrics).to.include('anypick_bgp_session_state{announcer="announce-routes",neighbor="127.0.0.3"} 5');
-      expect(metrics).to.include('anypick_bgp_announced_prefixes{announcer="announce-routes",neighbor="127.0.0.3"} 2');
+      expect(metrics).to.include('anypick_bgp_session_state{announcer="announce-routes",neighbor="127.0.0.3",otel_scope_name="anypick"} 5');
+      expect(metrics).to.include('anypick_bgp_announced_prefixes{announcer="announce-routes",neighbor="127.0.0.3",otel_scope_name="anypick"} 2');
       const nf = await fetch(`http://${address}/nope`);
       expect(nf.status).to.equal(404);
       expect(await nf.text()).to.match(/GET \/status/);
       expect((await fetch(`http://${address}/drain`, { method: 'POST' })).status).to.equal(202);
       expect(await until(() => r.a.phase === 'disabled', 3000)).to.equal(true);
-      expect(metricsText([r.a.status()])).to.include('anypick_bgp_check_healthy{announcer="announce-routes"} 1');
+      expect(await metricsText([r.a.status()])).to.include('anypick_bgp_check_healthy{announcer="announce-routes",otel_scope_name="anypick"} 1');
     } finally {
       server.close();
       await r.close();
