@@ -60,8 +60,8 @@ export function defaultSignalsConfig(over: Partial<SignalsConfig> = {}): Signals
     weight: over.weight ?? DEFAULT_WEIGHT_PARAMS,
     publish: over.publish ?? DEFAULT_PUBLISH,
     subscribe: over.subscribe ?? DEFAULT_SUBSCRIBE,
-    channels: over.channels ?? new Map(),
-    blocks: over.blocks ?? new Map(),
+    channels: over.channels ?? new Map<string, string[]>(),
+    blocks: over.blocks ?? new Map<string, string[]>(),
   };
 }
 

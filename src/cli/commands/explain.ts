@@ -61,7 +61,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
     if (typeof values.client !== 'string') throw new UsageError('missing --client ADDR[/LEN]');
     const client = parseClient(values.client);
     const qtype = ((values.type as string | undefined) ?? 'AAAA').toUpperCase();
-    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${values.type}: expected A or AAAA`);
+    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${qtype}: expected A or AAAA`);
 
     const r = loadPaths(rest.length ? rest : DEFAULT_PATHS);
     if (r.errors.length) {

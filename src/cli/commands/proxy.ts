@@ -25,7 +25,7 @@ import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
 
 function str(v: unknown): string | undefined {
@@ -114,7 +114,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
-  const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
+  const statusListen = values.status === undefined ? undefined : listenOf(stringOption(values, 'status')!, '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
   const paths = positionals.length ? positionals : ['zones'];

@@ -123,7 +123,8 @@ function watchPaths(dirs: string[], names: Set<string>, logger: Logger, onChange
 /** `--nsid ID`: the NSID payload (RFC 5001 allows up to an OPT's worth; we keep it short). */
 function nsidOption(v: unknown): string | undefined {
   if (v === undefined) return undefined;
-  const id = v === 'hostname' ? hostname() : String(v);
+  if (typeof v !== 'string') throw new UsageError('--nsid: expected text');
+  const id = v === 'hostname' ? hostname() : v;
   if (id.length === 0 || Buffer.byteLength(id) > 128) throw new UsageError(`--nsid ${id}: expected 1..128 bytes of text`);
   return id;
 }
