@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { networkOf, parseAddress } from '../../util/ip';
 import type { ClientInfo } from '../../dns/dynamic';
@@ -16,7 +16,7 @@ const DEFAULT_PATHS = ['zones', 'bgp'];
 /** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
 export function parseClient(text: string): ClientInfo {
   const [addr, len, extra] = text.split('/');
-  const fam = isIP(addr);
+  const fam = isIpAddress(addr);
   if (fam === 0 || extra !== undefined) throw new UsageError(`--client ${text}: expected ADDR or ADDR/LEN, e.g. 10.3.0.1 or 2001:db8:3::/48`);
   const family = fam === 4 ? 4 : 6;
   if (len === undefined) return { address: addr, family };

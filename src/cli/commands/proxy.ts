@@ -3,7 +3,7 @@
  * of a cluster, from the same delivery file (docs/cascade.md). It receives its members' signals
  * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
  */
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
@@ -164,7 +164,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         tier,
         service,
         member,
-        address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+        address: isIpAddress(listen.host) && !unspecified ? listen.host : undefined,
         port,
         endpoints: reportTo,
         token: token!,
