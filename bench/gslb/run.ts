@@ -8,7 +8,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/ports';
@@ -90,7 +90,7 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
     process.stderr.write(`bench: ${label} …\n`);
     return dnsperf(label, p, queries);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${err}`);
+    throw new Error(`${(e as Error).message}\n${err}`, { cause: e });
   } finally {
     await stop(proc);
   }

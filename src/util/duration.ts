@@ -29,7 +29,11 @@ export function parseDuration(text: string): number {
 
 /** Milliseconds as the shortest duration text that parses back to them (`1500` → `1.5s`). */
 export function formatDuration(ms: number): string {
-  for (const [unit, n] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, n] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= n && Number.isInteger((ms / n) * 1000)) return `${ms / n}${unit}`;
   }
   return `${ms}ms`;

@@ -10,7 +10,10 @@ import { isIpAddress } from './ip';
 export class HostPortError extends Error {
   override readonly name = 'HostPortError';
   readonly code = 'E_HOST_PORT';
-  constructor(message: string, readonly offset = 0) {
+  constructor(
+    message: string,
+    readonly offset = 0,
+  ) {
     super(message);
   }
 }
@@ -61,12 +64,17 @@ export function parseHostPort(text: string, opts: HostPortOptions = {}): HostPor
   if (!p) throw new HostPortError(`'${text}' is not ${want}`);
   const family = isIpAddress(p.host);
   if (family === 0 && !(opts.names && !p.bracketed && NAME.test(p.host))) {
-    throw new HostPortError(`'${p.host}' in '${text}' is not an IP address${opts.names ? ' or host name' : ''} (want ${want})`, p.hostOffset);
+    throw new HostPortError(
+      `'${p.host}' in '${text}' is not an IP address${opts.names ? ' or host name' : ''} (want ${want})`,
+      p.hostOffset,
+    );
   }
-  if ((family === 6) !== p.bracketed) throw new HostPortError(`'${text}': IPv6 addresses go in brackets, IPv4 addresses do not (want ${want})`, p.hostOffset);
+  if ((family === 6) !== p.bracketed)
+    throw new HostPortError(`'${text}': IPv6 addresses go in brackets, IPv4 addresses do not (want ${want})`, p.hostOffset);
   const port = Number(p.portText);
   const min = opts.listen ? 0 : 1;
-  if (p.portText.length > 5 || port < min || port > 65535) throw new HostPortError(`port ${p.portText} in '${text}' out of range ${min}..65535`, p.portOffset);
+  if (p.portText.length > 5 || port < min || port > 65535)
+    throw new HostPortError(`port ${p.portText} in '${text}' out of range ${min}..65535`, p.portOffset);
   return { host: p.host, port };
 }
 

@@ -47,9 +47,19 @@ export function httpProbe(url: string, timeoutMs: number): Promise<void> {
 export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ host, port });
-    const timer = setTimeout(() => { sock.destroy(); reject(new CheckFailure(`connect timed out after ${timeoutMs} ms`)); }, timeoutMs);
-    sock.on('connect', () => { clearTimeout(timer); sock.destroy(); resolve(); });
-    sock.on('error', (err) => { clearTimeout(timer); reject(new CheckFailure(`tcp: ${err.message}`)); });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new CheckFailure(`connect timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve();
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new CheckFailure(`tcp: ${err.message}`));
+    });
   });
 }
 
@@ -77,10 +87,20 @@ export function runCommand(command: string, timeoutMs: number): Promise<CommandR
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, timeoutMs);
-    child.on('error', () => { clearTimeout(timer); resolve({ code: null, signal: null, timedOut, stdout }); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, timedOut, stdout }); });
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, timedOut, stdout });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, timedOut, stdout });
+    });
   });
 }
 
@@ -88,5 +108,6 @@ export function runCommand(command: string, timeoutMs: number): Promise<CommandR
 export async function execProbe(command: string, timeoutMs: number): Promise<void> {
   const r = await runCommand(command, timeoutMs);
   if (r.timedOut) throw new CheckFailure(`command timed out after ${timeoutMs} ms`);
-  if (r.code !== 0) throw new CheckFailure(r.signal ? `killed by ${r.signal}` : r.code === null ? 'exec: could not run /bin/sh' : `exit status ${r.code}`);
+  if (r.code !== 0)
+    throw new CheckFailure(r.signal ? `killed by ${r.signal}` : r.code === null ? 'exec: could not run /bin/sh' : `exit status ${r.code}`);
 }

@@ -86,12 +86,12 @@ async function tcpRound(port: number, r: () => number, frames: number): Promise<
   let replyBytes = 0;
   const conn = (chunks: Buffer[]): Promise<void> =>
     new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', async () => {
+      const s = connect(port, '127.0.0.1', () => void (async () => {
         for (const c of chunks) {
           if (!s.write(c)) await new Promise((res) => s.once('drain', res));
         }
         setTimeout(() => s.destroy(), 200);
-      });
+      })());
       s.on('data', (d) => (replyBytes += d.length));
       s.on('error', () => undefined);
       s.on('close', () => resolve());

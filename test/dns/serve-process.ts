@@ -86,7 +86,7 @@ export function dig(port: number, ...args: string[]): Promise<string> {
 export function digAt(server: string, port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('dig', [`@${server}`, '-p', String(port), '+time=2', '+tries=1', ...args], (err, stdout) => {
-      if (err && !stdout) reject(err);
+      if (err && !stdout) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(stdout);
     });
   });

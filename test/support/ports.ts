@@ -24,7 +24,10 @@ export async function freePort(hosts: readonly string[] = ['127.0.0.1']): Promis
     let ok = true;
     for (const h of hosts.slice(1)) {
       const s = await listen(h, port);
-      if (!s) { ok = false; break; }
+      if (!s) {
+        ok = false;
+        break;
+      }
       rest.push(s);
     }
     await Promise.all([first, ...rest].map((s) => new Promise<void>((r) => s.close(() => r()))));

@@ -108,13 +108,13 @@ export function compileOpenApi(input: unknown, source: string): CompiledSite {
       return '([^/]+)';
     });
     const cp: CompiledPath = { template, regex: new RegExp(`^${pattern.join('')}$`), names, literal: template.replace(/\{[^}]+\}/g, '').length, ops: new Map() };
-    const common = Array.isArray(item.parameters) ? item.parameters : [];
+    const common: unknown[] = Array.isArray(item.parameters) ? item.parameters : [];
     for (const method of METHODS) {
       if (!item[method]) continue;
       const where = `${source}: ${method.toUpperCase()} ${template}`;
       const op = asObj(item[method], where);
       const byKey = new Map<string, Json>();
-      for (const p of [...common, ...(Array.isArray(op.parameters) ? (op.parameters as Json[]) : [])]) {
+      for (const p of [...common, ...(Array.isArray(op.parameters) ? (op.parameters as unknown[]) : [])]) {
         const d = deref(doc, p, where);
         byKey.set(`${String(d.in)}:${String(d.name)}`, d);
       }
