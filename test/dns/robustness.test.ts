@@ -90,8 +90,11 @@ async function tcpRound(port: number, r: () => number, frames: number): Promise<
         for (const c of chunks) {
           if (!s.write(c)) await new Promise((res) => s.once('drain', res));
         }
-        setTimeout(() => s.destroy(), 200);
+        // Half-close: the server answers everything it read, then closes (no fixed wait).
+        s.end();
       })());
+      const cap = setTimeout(() => s.destroy(), 30_000);
+      s.on('close', () => clearTimeout(cap));
       s.on('data', (d) => (replyBytes += d.length));
       s.on('error', () => undefined);
       s.on('close', () => resolve());
