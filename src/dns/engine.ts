@@ -16,6 +16,7 @@
  * drawing from it gives 0.95–0.99× (bench/gslb/README.md).
  */
 import type { Logger } from '../util/log';
+import { rrTypeMetricLabel, rrTypeName } from '../rrtype/registry';
 import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
 import { resolve } from './resolve';
@@ -51,19 +52,8 @@ interface CacheEntry {
   rcode: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dnsTypes = require('dns-packet/types') as { toString(c: number): string };
-const typeNames: string[] = [];
-/** QTYPE mnemonic ('A', 'TYPE65000' for unknown codes). */
-export function qtypeName(code: number): string {
-  let n = typeNames[code];
-  if (n === undefined) {
-    const s = dnsTypes.toString(code);
-    n = s.startsWith('UNKNOWN_') ? `TYPE${code}` : s;
-    typeNames[code] = n;
-  }
-  return n;
-}
+/** QTYPE mnemonic from the RR-type registry ('A', 'HTTPS', 'TYPE65000' for unnamed codes). */
+export const qtypeName = rrTypeName;
 
 /** QTYPEs answered before any lookup: OPT (41), IXFR/AXFR (251/252), MAILB/MAILA (253/254). */
 const SPECIAL_QTYPES = new Set([41, 251, 252, 253, 254]);
@@ -192,7 +182,7 @@ export class DnsEngine {
 
   /** A snapshot of the counters. */
   stats(): ReturnType<DnsCounters['snapshot']> {
-    return this.counters.snapshot(qtypeName, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
+    return this.counters.snapshot(rrTypeMetricLabel, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
   }
 
   /** Answers a parsed query; `drawn` is an answer already drawn for it from a kept selection. */

@@ -8,6 +8,7 @@ import * as dnsPacket from 'dns-packet';
 import type { ZoneRecord } from '../../zone/types';
 import { textToLabels } from './name';
 import { TYPE } from './constants';
+import { rrTypeByCode, rrTypeCode } from '../../rrtype/registry';
 
 /** A record as it goes on the wire: owner may differ (wildcard synthesis), TTL may be capped (RFC 2308). */
 export interface WireRecord {
@@ -23,23 +24,15 @@ export class MessageOverflow extends Error {
 
 type Codec = ((data: unknown, buf: Buffer, offset: number) => Buffer) & { bytes: number };
 const recordCodec = (dnsPacket as unknown as { record(type: string): { encode: Codec } }).record;
-const types = require('dns-packet/types') as { toType(name: string): number };
 
 /** Largest DNS message (RFC 1035 §4.2.2 framing limit). */
 export const MAX_MESSAGE = 65535;
 
 const rdataCache = new WeakMap<ZoneRecord, Buffer>();
-const typeCache = new Map<string, number>();
 
-/** Numeric code of a type mnemonic ('A' → 1; 'TYPE65534' → 65534). */
+/** Numeric code of a type name as the registry spells it ('A' → 1; 'TYPE65534' → 65534). */
 export function typeCode(type: string): number {
-  let t = typeCache.get(type);
-  if (t === undefined) {
-    const m = /^TYPE(\d+)$/.exec(type);
-    t = m ? Number(m[1]) : types.toType(type);
-    typeCache.set(type, t);
-  }
-  return t;
+  return rrTypeCode(type);
 }
 
 /**
@@ -51,6 +44,15 @@ export function rdataBytes(rec: ZoneRecord): Buffer {
   if (!b) {
     const scratch = Buffer.alloc(MAX_MESSAGE + 2);
     try {
+      if (Buffer.isBuffer(rec.data) && rrTypeByCode(rrTypeCode(rec.type)).kind === 'raw') {
+        // RDATA octets (own codecs or RFC 3597 generic form): written as they are.
+        if (rec.data.length > 65535) throw new RangeError('RDATA longer than 65535 octets');
+        b = Buffer.alloc(2 + rec.data.length);
+        b.writeUInt16BE(rec.data.length, 0);
+        rec.data.copy(b, 2);
+        rdataCache.set(rec, b);
+        return b;
+      }
       const enc = recordCodec(rec.type).encode;
       enc(rec.data, scratch, 0);
       b = Buffer.from(scratch.subarray(0, enc.bytes));
