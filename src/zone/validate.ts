@@ -65,6 +65,28 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string, 
       err(firstCname.pos, msg, 'E_ZONE_CNAME');
     }
   }
+  // RFC 6672 §2.4: a DNAME owner has no descendants (they could never be reached); Knot
+  // refuses such a zone ("DNAME, child record").
+  const dnames = records.filter((r) => r.type === 'DNAME');
+  for (const d of dnames) {
+    for (const r of records) {
+      if (r.name !== d.name && isInZone(r.name, d.name)) {
+        err(r.pos, `'${show(r.name)}' lies below the DNAME at '${show(d.name)}' (${where(d.pos)}) and could never be served (RFC 6672 §2.4)`, 'E_ZONE_DNAME');
+      }
+    }
+  }
+  const dnameSeen = new Set<string>();
+  for (const d of dnames) {
+    if (dnameSeen.has(d.name)) err(d.pos, `second DNAME at '${show(d.name)}' (RFC 6672 §2.4: at most one per owner)`, 'E_ZONE_DNAME');
+    dnameSeen.add(d.name);
+  }
+  // RFC 2181 §10.3: an NS target must not be an alias; BIND refuses "NS … is a CNAME".
+  for (const r of records) {
+    if (r.type !== 'NS') continue;
+    const target = String(r.data);
+    const alias = byName.get(target)?.find((x) => x.type === 'CNAME');
+    if (alias) err(r.pos, `NS target '${show(target)}' is a CNAME (${where(alias.pos)}); it must name a host (RFC 2181 §10.3)`, 'E_ZONE_NS_CNAME');
+  }
   // Report in reading order: files as first met, then line and column.
   const fileIndex = new Map<string, number>([[file, 0]]);
   for (const r of records) if (!fileIndex.has(r.pos.file)) fileIndex.set(r.pos.file, fileIndex.size);

@@ -8,6 +8,8 @@ import * as dnsPacket from 'dns-packet';
 import type { ZoneRecord } from '../../zone/types';
 import { textToLabels } from './name';
 import { TYPE } from './constants';
+import { writeEde } from './ede';
+import type { ExtendedError } from './ede';
 import { rrTypeByCode, rrTypeCode } from '../../rrtype/registry';
 
 /** A record as it goes on the wire: owner may differ (wildcard synthesis), TTL may be capped (RFC 2308). */
@@ -211,5 +213,12 @@ export class MessageWriter {
     b.writeUInt16BE(0, this.off + 9);
     this.off += 11;
     return this.off - 2;
+  }
+
+  /** Appends an Extended DNS Error option to the OPT whose RDLENGTH is at `rdlenAt` (RFC 8914 §2). */
+  ede(rdlenAt: number, e: ExtendedError): void {
+    const end = writeEde(this.buf, this.off, e);
+    this.buf.writeUInt16BE(this.buf.readUInt16BE(rdlenAt) + end - this.off, rdlenAt);
+    this.off = end;
   }
 }
