@@ -6,6 +6,7 @@ import type { ZoneRecord } from '../zone/types';
 import type { ClientInfo, DynamicAnswer } from './dynamic';
 import type { DataSet, Node, ZoneData } from './store';
 import { RCODE } from './wire/constants';
+import { svcbTarget } from '../rrtype/wire';
 import { EDE } from './wire/ede';
 import { normalizeName, parentName } from './wire/name';
 import type { WireRecord } from './wire/writer';
@@ -28,7 +29,7 @@ function plan(rcode: number, aa: boolean): ReplyPlan {
   return { rcode, aa, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 };
 }
 
-/** Names whose addresses go in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782). */
+/** Names whose addresses go in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782; RFC 9460 §4.1). */
 function additionalTargets(recs: WireRecord[]): string[] {
   const out: string[] = [];
   for (const { rec } of recs) {
@@ -36,6 +37,11 @@ function additionalTargets(recs: WireRecord[]): string[] {
     if (rec.type === 'NS') out.push(normalizeName(String(rec.data)));
     else if (rec.type === 'MX') out.push(normalizeName(String(d.exchange)));
     else if (rec.type === 'SRV') out.push(normalizeName(String(d.target)));
+    else if ((rec.type === 'SVCB' || rec.type === 'HTTPS') && Buffer.isBuffer(rec.data)) {
+      // RFC 9460 §4.1: addresses of the TargetName ('.' in ServiceMode is the owner itself).
+      const t = svcbTarget(rec.data);
+      if (t !== undefined && t !== '') out.push(t);
+    }
   }
   return out;
 }

@@ -71,3 +71,20 @@ export function typeBitmap(codes: Iterable<number>): Buffer {
   }
   return Buffer.from(out);
 }
+
+/**
+ * The TargetName of SVCB/HTTPS RDATA (RFC 9460 §2.2: priority, then an uncompressed name),
+ * lower-case without the trailing dot ('' for the root); undefined when the octets are malformed.
+ */
+export function svcbTarget(rdata: Buffer): string | undefined {
+  const labels: string[] = [];
+  let i = 2;
+  while (i < rdata.length) {
+    const len = rdata[i] as number;
+    if (len === 0) return labels.join('.');
+    if (len > 63 || i + 1 + len > rdata.length) return undefined;
+    labels.push(rdata.toString('latin1', i + 1, i + 1 + len).toLowerCase());
+    i += 1 + len;
+  }
+  return undefined;
+}
