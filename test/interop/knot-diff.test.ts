@@ -162,4 +162,71 @@ describe('differential test against Knot DNS (same zones, same queries)', functi
     expect(compared, 'queries compared').to.be.greaterThan(5000);
     expect(unexplained, unexplained.slice(0, 50).join('\n')).to.deep.equal([]);
   });
+
+  it('answers malformed and unusual messages as Knot does (RCODE, question, OPT, EDE)', async () => {
+    const base = (o: { qname?: string; qtype?: number; qclass?: number; opt?: Buffer | null }): Buffer => {
+      const q = encode({ qname: o.qname ?? 'www.diff.test', qtype: 'A', variant: VARIANTS[1] as Variant }, 0x4242);
+      const qEnd = q.length - 11;
+      const head = Buffer.from(q.subarray(0, qEnd));
+      if (o.qtype !== undefined) head.writeUInt16BE(o.qtype, qEnd - 4);
+      if (o.qclass !== undefined) head.writeUInt16BE(o.qclass, qEnd - 2);
+      if (o.opt === null) {
+        head.writeUInt16BE(0, 10);
+        return head;
+      }
+      return Buffer.concat([head, o.opt ?? q.subarray(qEnd)]);
+    };
+    const opt = (version: number, options: Buffer = Buffer.alloc(0)): Buffer => {
+      const b = Buffer.alloc(11);
+      b.writeUInt16BE(41, 1);
+      b.writeUInt16BE(1232, 3);
+      b[6] = version;
+      b.writeUInt16BE(options.length, 9);
+      return Buffer.concat([b, options]);
+    };
+    const set = (b: Buffer, f: (c: Buffer) => void): Buffer => {
+      const c = Buffer.from(b);
+      f(c);
+      return c;
+    };
+    /** `judged`: the parts that differ from Knot and why anypick's reply is also correct. */
+    const cases: { what: string; msg: Buffer; tcp?: boolean; judged?: { parts: string[]; why: string } }[] = [
+      { what: 'EDNS version 1 (BADVERS)', msg: base({ opt: opt(1) }) },
+      { what: 'opcode STATUS (NOTIMP) with OPT', msg: set(base({}), (c) => (c[2] = 2 << 3)) },
+      { what: 'opcode STATUS (NOTIMP) without OPT', msg: set(base({ opt: null }), (c) => (c[2] = 2 << 3)) },
+      // RFC 7871 §7.1.1: family 3 is not an address family: FORMERR, and the OPT comes back.
+      {
+        what: 'malformed ECS option',
+        msg: base({ opt: opt(0, Buffer.from([0, 8, 0, 5, 0, 3, 24, 0, 192])) }),
+        judged: { parts: ['rcode', 'aa', 'answer'], why: 'Knot without its ECS module ignores the option (RFC 6891 §6.1.2); anypick implements ECS and must answer FORMERR (RFC 7871 §7.1.1), with the OPT (RFC 6891 §7)' },
+      },
+      {
+        what: 'garbage after the OPT',
+        msg: Buffer.concat([base({}), Buffer.from('junk')]),
+        judged: { parts: ['opt'], why: 'the OPT itself was well formed; RFC 6891 §7 wants it echoed so the client does not conclude EDNS is unsupported (Knot drops it on any parse error)' },
+      },
+      {
+        what: 'QDCOUNT 2',
+        msg: set(base({}), (c) => c.writeUInt16BE(2, 4)),
+        judged: { parts: ['no reply'], why: 'Knot drops it; RFC 9619 §2 (QDCOUNT is 1) leaves FORMERR as the answer, which tells the client what is wrong' },
+      },
+      { what: 'out of zone with OPT (REFUSED, EDE 20)', msg: base({ qname: 'www.example.org' }) },
+      { what: 'out of zone without OPT', msg: base({ qname: 'www.example.org', opt: null }) },
+      { what: 'out of zone over TCP', msg: base({ qname: 'example.org' }), tcp: true },
+    ];
+    const unexplained: string[] = [];
+    for (const c of cases) {
+      const [ours, theirs] = c.tcp
+        ? await Promise.all([exchangeTcp(anypick!.port, c.msg), exchangeTcp(knot!.port, c.msg)])
+        : await Promise.all([exchangeUdp(anypick!.port, c.msg), exchangeUdp(knot!.port, c.msg)]);
+      if (!ours || !theirs) {
+        if (!(ours && c.judged?.parts.includes('no reply'))) unexplained.push(`${c.what}: no reply from ${!ours ? 'anypick' : 'knot'}`);
+        continue;
+      }
+      for (const d of compareReplies(ours, theirs)) {
+        if (!c.judged?.parts.includes(d.part)) unexplained.push(`${c.what}: ${d.part}: anypick ${d.ours} / knot ${d.theirs}`);
+      }
+    }
+    expect(unexplained, unexplained.join('\n')).to.deep.equal([]);
+  });
 });
