@@ -41,14 +41,27 @@ export class RdataBuilder {
   }
 }
 
-/** Wire form of a zone-parser name: dot-separated printable labels ('' is the root). */
+/** Wire form of a zone-parser name ('' is the root), undoing its `\\.`, `\\\\` and `\\DDD` escapes. */
 export function nameToWire(name: string): Buffer {
   if (name === '') return Buffer.from([0]);
   const out: number[] = [];
-  for (const label of name.split('.')) {
-    const b = Buffer.from(label, 'latin1');
-    out.push(b.length, ...b);
+  let label: number[] = [];
+  const end = (): void => {
+    out.push(label.length, ...label);
+    label = [];
+  };
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x5c) {
+      const d = name.slice(i + 1, i + 4);
+      if (/^\d{3}$/.test(d)) {
+        label.push(Number(d));
+        i += 3;
+      } else label.push(name.charCodeAt(++i));
+    } else if (c === 0x2e) end();
+    else label.push(c);
   }
+  end();
   out.push(0);
   return Buffer.from(out);
 }

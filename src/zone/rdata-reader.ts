@@ -75,6 +75,14 @@ export class RdataReader {
     });
   }
 
+  /** A name that dns-packet encodes (SRV, NAPTR): it splits on dots, so no escaped octets. */
+  plainName(what: string): string {
+    const t = this.peek();
+    const n = this.name(what);
+    if (n.includes('\\') && t) throw this.errorAt(t, `escaped octets in the ${this.type} ${what} are not supported (host names only)`);
+    return n;
+  }
+
   /** A mailbox name (SOA RNAME). */
   mailbox(what: string): string {
     return this.field(what, (s) => parseName(s, requireOrigin(s, this.origin), { mail: true }));

@@ -52,7 +52,7 @@ export const RDATA: Record<string, RdataParser> = {
     priority: r.uint('priority', 16),
     weight: r.uint('weight', 16),
     port: r.uint('port', 16),
-    target: r.name('target'),
+    target: r.plainName('target'),
   }),
   CAA: (r) => {
     const flags = r.uint('flags', 8);
@@ -70,7 +70,7 @@ export const RDATA: Record<string, RdataParser> = {
     flags: r.text('flags'),
     services: r.text('services'),
     regexp: r.text('regexp'),
-    replacement: r.name('replacement'),
+    replacement: r.plainName('replacement'),
   }),
   SSHFP: (r) => {
     const algorithm = r.uint('algorithm', 8);

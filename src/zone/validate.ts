@@ -21,12 +21,6 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string, 
     errors.push(new SourceError(pos, msg, code));
   };
 
-  for (const r of records) {
-    if (!isInZone(r.name, apex)) {
-      err(r.pos, `owner '${show(r.name)}' is outside the zone '${show(apex)}'`, 'E_ZONE_OUT_OF_ZONE');
-    }
-  }
-
   const soas = records.filter((r) => r.type === 'SOA');
   let apexSoa: ZoneRecord | undefined;
   for (const r of soas) {
