@@ -1,7 +1,7 @@
 import type { RdataReader } from './rdata-reader';
 import { RDATA } from './rdata';
 import { parseUint } from './values';
-import { isMetaType, rrTypeByText } from '../rrtype/registry';
+import { rrTypeByText } from '../rrtype/registry';
 import type { RrType } from '../rrtype/registry';
 
 /** dns-packet's per-type RDATA codec (the length-prefixed RDATA, as in a resource record). */
@@ -25,8 +25,6 @@ export type RecordType = RrType;
 export function parseType(text: string): RecordType | null {
   return rrTypeByText(text) ?? null;
 }
-
-export { isMetaType };
 
 /** True when the type has a presentation-form parser here. */
 export function hasPresentationForm(type: string): boolean {

@@ -1,18 +1,9 @@
 import { EscapeError, decodeLabels } from './escapes';
 
-/** A name that breaks RFC 1035 rules or cannot be carried as a dns-packet name string. */
+/** A name that breaks RFC 1035 rules (label or name too long, bad escape). */
 export class NameError extends Error {
   override readonly name = 'NameError';
   readonly code = 'E_ZONE_NAME';
-}
-
-/** Options for {@link parseName}. */
-export interface NameOptions {
-  /**
-   * The name is a mailbox (SOA RNAME): its first label may hold an escaped dot
-   * (`john\.doe.example.com.`), written `john\.doe.example.com` as dns-packet's mail mode expects.
-   */
-  mail?: boolean;
 }
 
 /**
@@ -21,7 +12,7 @@ export interface NameOptions {
  * Returns the absolute name lower-case without the trailing dot ('' is the root).
  * RFC 1035 §2.3.4: a label is at most 63 octets, a name at most 255 octets in wire form.
  */
-export function parseName(text: string, origin: string, opts: NameOptions = {}): string {
+export function parseName(text: string, origin: string): string {
   if (text === '@') return origin;
   if (text === '.') return '';
   let labels: number[][];
@@ -44,7 +35,7 @@ export function parseName(text: string, origin: string, opts: NameOptions = {}):
 }
 
 /** Wire length of a name string as parseName returns it (escapes count as one octet). */
-export function nameWireLength(name: string, _mail = false): number {
+export function nameWireLength(name: string): number {
   if (name === '') return 1;
   // Each escape (`\.`, `\\`, `\DDD`) is one octet; the dots stand for the length octets,
   // plus one for the first label and one for the root.

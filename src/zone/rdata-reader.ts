@@ -83,9 +83,9 @@ export class RdataReader {
     return n;
   }
 
-  /** A mailbox name (SOA RNAME). */
+  /** A mailbox name (SOA RNAME; its first label often holds an escaped dot, `john\\.doe`). */
   mailbox(what: string): string {
-    return this.field(what, (s) => parseName(s, requireOrigin(s, this.origin), { mail: true }));
+    return this.field(what, (s) => parseName(s, requireOrigin(s, this.origin)));
   }
 
   /** An unsigned integer of `bits` bits. */
