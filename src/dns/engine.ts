@@ -172,7 +172,7 @@ export class DnsEngine {
     }
   }
 
-  /** Adds this node's NSID to the reply's OPT (whose RDATA so far is the ECS option, if any). */
+  /** Adds this node's NSID to the reply's OPT, after the options it holds (EDE, ECS). */
   private withNsid(reply: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
     const limit = ctx.tcp ? MAX_MESSAGE : Math.max(512, Math.min(q.edns?.udpSize ?? 512, this.maxUdp));
     return appendNsid(reply, optRdataLength(reply), this.nsid!, limit);

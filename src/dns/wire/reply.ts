@@ -1,6 +1,6 @@
 /**
  * Encodes replies: a ReplyPlan into wire bytes with RFC 6891 size limits and truncation, the
- * header-only error replies, and the ECS option appended to a cached reply.
+ * error replies (question and OPT echoed), and the ECS option appended to a cached reply.
  * Pure: no networking, no configuration.
  */
 import { FLAG } from './constants';
