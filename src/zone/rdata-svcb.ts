@@ -111,7 +111,7 @@ function params(r: RdataReader): { key: number; name: string; value: Buffer | un
   const out: { key: number; name: string; value: Buffer | undefined; tok: Token }[] = [];
   while (r.more()) {
     const tok = r.next('SvcParam');
-    let text = tok.text;
+    const text = tok.text;
     let raw: string | undefined;
     const eq = text.indexOf('=');
     const name = eq < 0 ? text : text.slice(0, eq);
@@ -121,7 +121,6 @@ function params(r: RdataReader): { key: number; name: string; value: Buffer | un
       if (raw === '' && next && next.quoted && next.line === tok.line && next.col === tok.col + text.length) {
         r.next('SvcParam value');
         raw = next.text;
-        text += `"${raw}"`;
       }
     }
     const key = r.at(tok, () => keyCode(name.toLowerCase()));

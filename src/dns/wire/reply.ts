@@ -8,7 +8,7 @@ import { ecsOptionLength, writeEcsOption } from './ecs';
 import type { EcsOption } from './ecs';
 import type { EdnsInfo, ParsedQuery } from './query';
 import type { ExtendedError } from './ede';
-import { MAX_MESSAGE, MessageOverflow, MessageWriter } from './writer';
+import { MessageOverflow, MessageWriter } from './writer';
 import type { WireRecord } from './writer';
 
 /** The sections to encode (a subset of the resolver's ReplyPlan). */

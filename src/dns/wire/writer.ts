@@ -25,6 +25,7 @@ export class MessageOverflow extends Error {
 }
 
 type Codec = ((data: unknown, buf: Buffer, offset: number) => Buffer) & { bytes: number };
+// eslint-disable-next-line @typescript-eslint/unbound-method -- dns-packet's record() uses no `this`
 const recordCodec = (dnsPacket as unknown as { record(type: string): { encode: Codec } }).record;
 
 /** Largest DNS message (RFC 1035 §4.2.2 framing limit). */
