@@ -244,15 +244,17 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
       const e = err instanceof HttpError ? err : new HttpError(500, 'internal error');
       if (!(err instanceof HttpError)) opts.logger?.error({ err }, 'signals receiver failed on a request');
       opts.observer?.refused(e.status);
-      if (e.headers.connection === 'close') {
-        // The rest of the body is not worth reading (too large, too slow, corrupt): answer, then close.
+      const headers = { ...e.headers };
+      delete headers.connection;
+      if (e.headers.connection === 'close' || !req.complete) {
+        // A body not (fully) read is not worth reading now (refused, too large, too slow, corrupt):
+        // answer and close, so a refused request cannot hold the connection by trickling its body.
+        // Lingering close: drain what is in flight for at most a second so the answer is not lost to a reset.
         res.shouldKeepAlive = false;
-        res.on('finish', () => req.socket.destroySoon());
-        req.socket.setTimeout(1000, () => req.socket.destroy());
-      } else {
-        req.resume(); // drain a small unread body so the connection can be reused
+        req.resume();
+        res.on('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
       }
-      if (!res.headersSent) sendError(res, enc, e);
+      if (!res.headersSent) sendError(res, enc, new HttpError(e.status, e.message, headers));
     } finally {
       if (slot !== undefined) inFlight.release(slot);
     }
