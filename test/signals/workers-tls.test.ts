@@ -185,6 +185,17 @@ describe('signals: serve --workers 2 with TLS, rotation, mTLS', function () {
     expect(await curl(s.signals, certs.ca, TOKEN1, body('presence-up', 'datacenter-1'))).to.equal(0); // handshake refused: no HTTP status
   });
 
+  it('anypick report --ca reports over https; without the CA the certificate is not trusted', async () => {
+    const s = await serve([]);
+    const report = (extra: string[]): Promise<number | null> => {
+      const p = spawnAnypick(['report', '--once', '--tier', 'datacenter', '--service', 'my-service', '--member', 'datacenter-1', '--endpoint', `https://127.0.0.1:${s.signals}`, '--token', TOKEN1, ...extra]);
+      procs.push(p);
+      return new Promise((r) => p.child.once('exit', (code) => r(code)));
+    };
+    expect(await report(['--ca', certs.ca])).to.equal(0);
+    expect(await report([])).to.equal(3);
+  });
+
   it('half a TLS pair is a usage error (exit 2), not a hang', async () => {
     const proc = spawnAnypick(['serve', dir, '--dns', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--signals-tls-cert', certs.cert, '--workers', '2']);
     procs.push(proc);
