@@ -196,6 +196,23 @@ describe('signals: serve --workers 2 with TLS, rotation, mTLS', function () {
     expect(await report([])).to.equal(3);
   });
 
+  it('the proxy tiers take the same TLS options (one receiver code path) and rotate tokens on SIGHUP', async () => {
+    writeFileSync(join(dir, 'p.delivery'), 'list l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:9\n\nservice s:\n  next-hop: list.l\n');
+    writeFileSync(join(dir, 'ptokens'), `${TOKEN1} service s m1\n`);
+    const proc = spawnAnypick(['proxy', join(dir, 'p.delivery'), '--service', 's', '--listen', '127.0.0.1:0', '--signals', '127.0.0.1:0', '--tokens', join(dir, 'ptokens'),
+      '--signals-tls-cert', certs.cert, '--signals-tls-key', certs.key]);
+    procs.push(proc);
+    const port = ((await proc.waitFor((l) => l.msg === 'OTLP signals receiver listening')).address as { port: number }).port;
+    const m1 = docExamples().get('leaving')!.body.replace('"datacenter"', '"service"').replace('"my-service"', '"s"').replace('"datacenter-1"', '"m1"');
+    expect(await curl(port, certs.ca, TOKEN1, m1)).to.equal(200);
+    await expectPlainHttpFails(port);
+    writeFileSync(join(dir, 'ptokens'), `${TOKEN1_NEW} service s m1\n`);
+    proc.child.kill('SIGHUP');
+    await proc.waitFor((l) => l.msg === 'tokens reloaded');
+    expect(await curl(port, certs.ca, TOKEN1, m1)).to.equal(401);
+    expect(await curl(port, certs.ca, TOKEN1_NEW, m1)).to.equal(200);
+  });
+
   it('half a TLS pair is a usage error (exit 2), not a hang', async () => {
     const proc = spawnAnypick(['serve', dir, '--dns', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--signals-tls-cert', certs.cert, '--workers', '2']);
     procs.push(proc);
