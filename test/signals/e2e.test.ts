@@ -191,7 +191,8 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     expect(byName.get('datacenter-2')).to.include({ present: false, ready: false, factor: 0 });
     expect(byName.get('datacenter-1')).to.include({ ready: false, factor: 0 });
     const metrics = await (await fetch(`http://127.0.0.1:${serve.http}/metrics`)).text();
-    expect(metrics).to.match(/anypick_signals_lease_expiries_total\{[^}]*\} [12]/);
+    // datacenter-2, and datacenter-1 once or twice (its 1 s lease can also run out before the --once report on a loaded machine).
+    expect(metrics).to.match(/anypick_signals_lease_expiries_total\{[^}]*\} [1-3]\b/);
     expect(metrics).to.match(/anypick_signals_refused_total\{status="401"[^}]*\} 1/);
     expect(metrics).to.match(/anypick_dns_queries_total\{type="AAAA"[^}]*\} \d+/);
   });
