@@ -39,7 +39,12 @@ export function publishState(reg: MemberRegistry, now = Date.now()): PublishedSt
     digest: reg.digest(),
     expiries: reg.expiries,
     lease: reg.lease,
-    members: reg.snapshot().map(({ leaseRemainingMs, ...m }) => ({ ...m, leaseUntil: leaseRemainingMs > 0 ? now + leaseRemainingMs : 0 })),
+    members: reg.snapshot().map(({ leaseRemainingMs, utilization, ...m }) => ({
+      ...m,
+      leaseUntil: leaseRemainingMs > 0 ? now + leaseRemainingMs : 0,
+      // No undefined keys: the state must read the same after JSON (cluster IPC).
+      ...(utilization === undefined ? {} : { utilization }),
+    })),
   };
 }
 
