@@ -137,6 +137,9 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     registry = new MemberRegistry(registrySettings(cfg));
     signalTokens = tokens;
   }
+  if (values.signals === undefined && (values['signals-tls-cert'] !== undefined || values['signals-tls-key'] !== undefined)) {
+    throw new UsageError('--signals-tls-cert/--signals-tls-key go with --signals ADDR:PORT');
+  }
   const signalTlsFiles = values.signals !== undefined ? signalsTls(values) : undefined;
   const reportCaFile = str(values['report-ca']);
   let reportCa: Buffer | undefined;
