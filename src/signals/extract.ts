@@ -1,4 +1,4 @@
-import { AddressError, parseAddress } from '../util/ip';
+import { isIpAddress } from '../util/ip';
 import { addressInBlock } from './block';
 import { TIERS, memberKey } from './signal';
 import type { MemberId, Signal, Tier } from './signal';
@@ -76,12 +76,7 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   if (typeof address !== 'string') return `${ATTR.address} is not an IP address`;
   // A zone id (fe80::1%eth0) means nothing to a resolver on another host: not an answer.
   if (address.includes('%')) return `${ATTR.address} ${address} has a zone id; give a global address`;
-  try {
-    parseAddress(address);
-  } catch (err) {
-    if (err instanceof AddressError) return `${ATTR.address} is not an IP address`;
-    throw err;
-  }
+  if (isIpAddress(address) === 0) return `${ATTR.address} is not an IP address`;
   const blocks = ctx.blocks.get(memberKey(id)) ?? (b.block !== undefined ? [b.block] : []);
   if (blocks.length > 0 && !blocks.some((bl) => addressInBlock(address, bl))) {
     return `${ATTR.address} ${address} is outside the block ${blocks.join(', ')} of ${memberKey(id)}`;

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createGunzip } from 'node:zlib';
+import { parseHostPort } from '../util/host-port';
 import type { Logger } from '../util/log';
 import { ForeignMemberError, extractLogs, extractMetrics } from './extract';
 import type { Extracted } from './extract';
@@ -67,12 +68,6 @@ export interface SignalsReceiver {
   close(): Promise<void>;
 }
 
-/** Splits `ADDR:PORT` / `[V6]:PORT`. */
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new TypeError(`Invalid listen address '${text}' (want ADDR:PORT or [V6]:PORT)`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
 
 type Encoding = 'json' | 'proto';
 
@@ -274,7 +269,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
     : createServer(serverOptions, listener);
   server.keepAliveTimeout = limits.keepAliveMs;
   server.maxConnections = limits.maxConnections;
-  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:4318');
+  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:4318', { listen: true, names: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

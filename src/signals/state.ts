@@ -4,7 +4,7 @@
  * MemberStateMirror that applies the registry's published state, O(members) per change, and
  * answers the picks' lookups from a Map.
  */
-import type { MemberLiveState, MemberStateSource } from '../pick/types';
+import type { MemberLiveState, MemberStateSource } from '../model/member-state';
 import type { MemberRegistry } from './registry';
 import type { MemberId } from './signal';
 

@@ -52,7 +52,7 @@ function curl(port: number, ca: string, token: string, json: string, extra: stri
   return new Promise((resolve, reject) =>
     execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', ca, ...extra,
       '-H', `authorization: Bearer ${token}`, '-H', 'content-type: application/json', '--data-binary', json,
-      `https://127.0.0.1:${port}/v1/logs`], (err, out) => (err && !out ? reject(err) : resolve(Number(out)))),
+      `https://127.0.0.1:${port}/v1/logs`], (err, out) => (err && !out ? reject(new Error(`curl: ${err.message}`)) : resolve(Number(out)))),
   );
 }
 
@@ -60,7 +60,7 @@ function curl(port: number, ca: string, token: string, json: string, extra: stri
 function digSubnet(port: number, subnet: string): Promise<string[]> {
   return new Promise((resolve, reject) =>
     execFile('dig', ['@127.0.0.1', '-p', String(port), '+tcp', '+time=2', '+tries=1', `+subnet=${subnet}`, '+short', 'AAAA', 'example.com'], (err, out) =>
-      err ? reject(err) : resolve(out.split('\n').filter(Boolean).sort())),
+      err ? reject(new Error(`dig: ${err.message}`)) : resolve(out.split('\n').filter(Boolean).sort())),
   );
 }
 
@@ -221,7 +221,7 @@ describe('signals: serve --workers 2 with TLS, rotation, mTLS', function () {
 });
 
 async function expectPlainHttpFails(port: number): Promise<void> {
-  let failed = false;
+  let failed: boolean;
   try {
     const r = await fetch(`http://127.0.0.1:${port}/v1/logs`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(3000) });
     failed = r.status >= 400;

@@ -4,7 +4,7 @@
  * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
@@ -18,15 +18,16 @@ import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
 import { registrySettings } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
-import { parseListen, startSignalsReceiver } from '../../signals/receiver';
+import { startSignalsReceiver } from '../../signals/receiver';
+import { parseHostPort } from '../../util/host-port';
 import type { SignalsReceiver } from '../../signals/receiver';
 import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
-import { signalsTls } from '../../signals/serve-signals';
+import { signalsTls } from './serve-signals';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
 
 function str(v: unknown): string | undefined {
@@ -35,7 +36,7 @@ function str(v: unknown): string | undefined {
 
 function listenOf(text: string, flag: string): { host: string; port: number } {
   try {
-    return parseListen(text);
+    return parseHostPort(text, { listen: true, names: true });
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
@@ -115,7 +116,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
-  const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
+  const statusListen = values.status === undefined ? undefined : listenOf(stringOption(values, 'status')!, '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
   const paths = positionals.length ? positionals : ['zones'];
@@ -178,7 +179,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         tier,
         service,
         member,
-        address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+        address: isIpAddress(listen.host) && !unspecified ? listen.host : undefined,
         port,
         endpoints: reportTo,
         token: token!,

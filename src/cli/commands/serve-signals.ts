@@ -10,22 +10,22 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import { UsageError } from '../cli/command';
-import type { DeliveryModel } from '../config/model';
-import { startTelemetryServer } from '../telemetry/http';
-import type { TelemetryServer } from '../telemetry/http';
-import { Telemetry } from '../telemetry/metrics';
-import type { DnsCountsLike } from '../telemetry/metrics';
-import type { Logger, LogLevel } from '../util/log';
-import { signalsConfigFromModel } from './from-model';
-import type { IngestObserver } from './receiver';
-import { startReceiverThread, threadConfig } from './receiver-thread';
-import type { FromThread, ReceiverThread, ThreadConfig, TokenSource } from './receiver-thread';
-import { MemberStateMirror } from './state';
-import type { PublishedState } from './state';
-import { loadTls } from './tls';
-import type { TlsFiles } from './tls';
-import { TokenStore } from './tokens';
+import { UsageError } from '../command';
+import type { DeliveryModel } from '../../config/model';
+import { startTelemetryServer } from '../../telemetry/http';
+import type { TelemetryServer } from '../../telemetry/http';
+import { Telemetry } from '../../telemetry/metrics';
+import type { DnsCountsLike } from '../../telemetry/metrics';
+import type { Logger, LogLevel } from '../../util/log';
+import { signalsConfigFromModel } from '../../signals/from-model';
+import type { IngestObserver } from '../../signals/receiver';
+import { startReceiverThread, threadConfig } from '../../signals/receiver-thread';
+import type { FromThread, ReceiverThread, ThreadConfig, TokenSource } from '../../signals/receiver-thread';
+import { MemberStateMirror } from '../../signals/state';
+import type { PublishedState } from '../../signals/state';
+import { loadTls } from '../../signals/tls';
+import type { TlsFiles } from '../../signals/tls';
+import { TokenStore } from '../../signals/tokens';
 
 /** The `serve` options this module reads. */
 export const SIGNALS_SERVE_OPTIONS = {
