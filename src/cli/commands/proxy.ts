@@ -3,6 +3,7 @@
  * of a cluster, from the same delivery file (docs/cascade.md). It receives its members' signals
  * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
  */
+import { readFileSync } from 'node:fs';
 import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
@@ -23,6 +24,7 @@ import type { SignalsReceiver } from '../../signals/receiver';
 import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
+import { signalsTls } from './serve-signals';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
 import { EXIT, UsageError, stringOption } from '../command';
@@ -136,6 +138,19 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     registry = new MemberRegistry(registrySettings(cfg));
     signalTokens = tokens;
   }
+  if (values.signals === undefined && (values['signals-tls-cert'] !== undefined || values['signals-tls-key'] !== undefined)) {
+    throw new UsageError('--signals-tls-cert/--signals-tls-key go with --signals ADDR:PORT');
+  }
+  const signalTlsFiles = values.signals !== undefined ? signalsTls(values) : undefined;
+  const reportCaFile = str(values['report-ca']);
+  let reportCa: Buffer | undefined;
+  if (reportCaFile !== undefined) {
+    try {
+      reportCa = readFileSync(reportCaFile);
+    } catch (err) {
+      throw new UsageError(`--report-ca ${reportCaFile}: ${(err as Error).message}`);
+    }
+  }
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
   const selector: TierSelector = { topService, datacenter: dcName, cluster: clusterName, member: str(values.member) };
@@ -157,7 +172,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   try {
-    if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
+    if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, tls: signalTlsFiles, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
     if (reportTo.length) {
       const unspecified = listen.host === '0.0.0.0' || listen.host === '::';
       publisher = new UpwardPublisher({
@@ -168,6 +183,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         port,
         endpoints: reportTo,
         token: token!,
+        ca: reportCa,
         intervalMs: cfg.reportIntervalMs,
         availability: () => current.availability(),
         logger,
@@ -206,17 +222,39 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     proxy.setRoute(next.route);
     registry?.configure(registrySettings(signalsConfigFromModel(next.model)));
   };
+  // SIGHUP also rotates the members' tokens (from --tokens FILE) and re-reads the TLS files.
+  const rotate = (): void => {
+    const file = str(values.tokens);
+    if (signalTokens && file) {
+      try {
+        const next = TokenStore.load(file)!;
+        signalTokens.replaceWith(next);
+        logger.info({ file, tokens: next.size }, 'tokens reloaded');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, `tokens not reloaded: ${(err as Error).message}; keeping the last good set`);
+      }
+    }
+    try {
+      receiver?.reloadTls();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, `TLS files not reloaded: ${(err as Error).message}; keeping the last good ones`);
+    }
+  };
+  const onHup = (): void => {
+    reload();
+    rotate();
+  };
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       logger.info({ signal: sig }, 'stopping');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      process.off('SIGHUP', reload);
+      process.off('SIGHUP', onHup);
       resolve();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', onHup);
   });
   await publisher?.stop().catch(() => undefined);
   await proxy.close();
@@ -245,8 +283,13 @@ Options:
   --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
   --signals ADDR:PORT      receive the members' OTLP signals here (needs --tokens or ANYPICK_TOKENS)
   --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
+                           (re-read on SIGHUP; a bad file keeps the last good set)
+  --signals-tls-cert FILE, --signals-tls-key FILE
+                           serve --signals over HTTPS (PEM, re-read on SIGHUP)
+  --signals-tls-client-ca FILE  also require client certificates from this CA (mTLS)
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
+  --report-ca FILE         verify an https --report-to receiver against this PEM CA
   --member NAME            with --service: the member name reported upward (default NAME)
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
   --upstream-port N        port of dynamic members that report an address but no port (default 80)
@@ -263,6 +306,10 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     listen: { type: 'string' },
     signals: { type: 'string' },
     tokens: { type: 'string' },
+    'signals-tls-cert': { type: 'string' },
+    'signals-tls-key': { type: 'string' },
+    'signals-tls-client-ca': { type: 'string' },
+    'report-ca': { type: 'string' },
     'report-to': { type: 'string', multiple: true },
     token: { type: 'string' },
     'upstream-port': { type: 'string' },
