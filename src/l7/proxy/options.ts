@@ -1,4 +1,5 @@
 /** Limits and timeouts of the L7 reverse proxy (every phase has one). */
+import type { TlsCertificates } from '../../util/tls';
 
 /** Proxy options; every field has a default (DEFAULT_PROXY_OPTIONS). */
 export interface ProxyOptions {
@@ -22,12 +23,16 @@ export interface ProxyOptions {
   upstreamHeadersTimeoutMs: number;
   /** Idle time between upstream response body chunks → response aborted. */
   upstreamBodyTimeoutMs: number;
+  /** An upgraded connection (WebSocket) with no byte in either direction for this long is closed. */
+  tunnelIdleTimeoutMs: number;
   /** Further attempts on other members for a retryable failure. */
   retries: number;
-  /** Scheme the public sees (TLS is terminated in front of this tier), unless a trusted proxy says otherwise. */
+  /** Scheme the public sees when TLS is terminated in front of this tier, unless a trusted proxy says otherwise. */
   scheme: string;
   /** CIDRs whose Forwarded/X-Forwarded-* are believed (default loopback). */
   trustedProxies: string[];
+  /** Terminate TLS with these certificates (SNI chooses); the public scheme is then https. */
+  tls?: TlsCertificates;
 }
 
 /** Defaults. */
@@ -42,6 +47,7 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
   connectTimeoutMs: 2_000,
   upstreamHeadersTimeoutMs: 15_000,
   upstreamBodyTimeoutMs: 30_000,
+  tunnelIdleTimeoutMs: 300_000,
   retries: 2,
   scheme: 'http',
   trustedProxies: ['127.0.0.0/8', '::1/128'],
