@@ -23,6 +23,7 @@ import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
 import { createLogger, LOG_LEVELS } from '../../util/log';
+import { TlsCertificates, TlsLoadError } from '../../util/tls';
 import type { Logger, LogLevel } from '../../util/log';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
@@ -113,6 +114,19 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
+  const certFiles = (values['tls-cert'] as string[] | undefined) ?? [];
+  const keyFiles = (values['tls-key'] as string[] | undefined) ?? [];
+  if (certFiles.length !== keyFiles.length) throw new UsageError(`--tls-cert and --tls-key go in pairs (got ${certFiles.length} certificates, ${keyFiles.length} keys)`);
+  let tls: TlsCertificates | undefined;
+  if (certFiles.length) {
+    try {
+      tls = TlsCertificates.load(certFiles.map((cert, i) => ({ cert, key: keyFiles[i] })));
+    } catch (err) {
+      if (!(err instanceof TlsLoadError)) throw err;
+      process.stderr.write(`anypick proxy: ${err.message}\n`);
+      return EXIT.INVALID;
+    }
+  }
   const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
@@ -151,7 +165,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   const { tier, service, member } = current;
 
-  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted }, logger);
+  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted, tls }, logger);
   const port = await proxy.listen(listen.port, listen.host);
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
@@ -181,6 +195,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         decision: current.decision(),
         ejected: current.ejected(),
         requests: proxy.stats,
+        tls: tls?.list(),
         availability: current.availability(),
         published: publisher?.last,
       }));
@@ -194,11 +209,19 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     registry?.close();
     throw err;
   }
-  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
+  logger.info({ listen: `${listen.host}:${port}`, tls: tls?.list(), signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
   process.stdout.write(`anypick proxy: ${current.what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
 
   // SIGHUP: read the files again and swap the tier in; any error keeps the last good one.
   const reload = (): void => {
+    if (tls) {
+      try {
+        tls.reload();
+        logger.info({ why: 'SIGHUP', tls: tls.list() }, 'TLS certificates reloaded');
+      } catch (err) {
+        logger.error({ why: 'SIGHUP' }, `TLS reload rejected: ${(err as Error).message}; still serving the last good certificates`);
+      }
+    }
     const next = reloadTier(paths, selector, deps, current, logger);
     if (!next) return;
     current = next;
@@ -241,7 +264,10 @@ Runs one L7 tier of the delivery in PATH… (files or directories; default zones
                            'service NAME:' with 'next-hop: list.NAME' (seed example 1)
 
 Options:
-  --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
+  --listen ADDR:PORT       where to accept HTTP/1.1 and HTTP/2 (h2c, or h2 by ALPN with TLS;
+                           port 0 = any free port)
+  --tls-cert FILE          terminate TLS with this PEM certificate (repeatable; SNI chooses
+  --tls-key FILE           among them, the first is the default); each with its key, in order
   --signals ADDR:PORT      receive the members' OTLP signals here (needs --tokens or ANYPICK_TOKENS)
   --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
@@ -269,6 +295,8 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'trusted-proxy': { type: 'string', multiple: true },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
+    'tls-cert': { type: 'string', multiple: true },
+    'tls-key': { type: 'string', multiple: true },
   },
   run,
 };
