@@ -103,6 +103,11 @@ export class TlsCertificates {
     return this.certs.map((c) => ({ cert: c.files.cert, names: c.names, validTo: c.validTo }));
   }
 
+  /** The loaded pairs in order (the first is the default), PEM included, e.g. for another TLS stack. */
+  loaded(): readonly LoadedCert[] {
+    return this.certs;
+  }
+
   /** The certificate for an SNI server name (RFC 6066 §3), else the default one. */
   select(servername: string | undefined): LoadedCert {
     if (servername) {
