@@ -184,4 +184,42 @@ describe('l7/anypick proxy command', function () {
       certs.remove();
     }
   });
+
+  it('--engine haproxy: the service pick drives a local HAProxy; status shows its servers; SIGTERM stops both', async function () {
+    requireTools(this, 'haproxy');
+    const one = await new Backend('one').start();
+    const d = join(dir, 'engine');
+    spawnSync('mkdir', ['-p', d]);
+    writeFileSync(join(d, 'e.delivery'), `list l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:${one.port}\n\nservice s:\n  next-hop: list.l\n`);
+    const child = await anypick(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--engine', 'haproxy', '--status', '127.0.0.1:0'], /status on/);
+    try {
+      const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const r = await request(`http://127.0.0.1:${port}/x`, { headers: { host: 'example.com' } });
+      expect(((await r.body.json()) as { name: string }).name).to.equal('one');
+      const sp = Number(/status on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const st = (await (await request(`http://127.0.0.1:${sp}/status.json`)).body.json()) as { engine: string; haproxy: { servers: { name: string; state: string; weight: number }[] } };
+      expect(st.engine).to.equal('haproxy');
+      expect(st.haproxy.servers).to.deep.equal([{ name: 'a.m1', key: 'a/m1', addr: '127.0.0.1', port: one.port, weight: 256, state: 'ready' }]);
+    } finally {
+      await child.stop();
+      await one.stop();
+    }
+    expect(child.proc.exitCode).to.equal(0);
+  });
+
+  it('--engine haproxy is refused for an OpenAPI site schema (body validation stays on the Node engine) and for the cluster pick', function () {
+    const d = join(dir, 'schema');
+    spawnSync('mkdir', ['-p', d]);
+    symlinkSync(join(ROOT, 'zones', 'example.com'), join(d, 'example.com'));
+    writeFileSync(
+      join(d, 's.delivery'),
+      'control my-uri:\n  uri: "https://example.com/api/*"\n  match-site-schema:\n    "example.com/api/openapi-v3.schema.json"\n\nlist l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:1\n\nservice s:\n  admit: control.my-uri\n  next-hop: list.l\n',
+    );
+    const r = run(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--engine', 'haproxy']);
+    expect(r.status, r.out).to.equal(2);
+    expect(r.out).to.match(/--engine haproxy: control 'my-uri' checks an OpenAPI site schema: body validation runs on the Node engine only/);
+    const c = run(['proxy', d, '--datacenter', 'datacenter-1', '--listen', '127.0.0.1:0', '--engine', 'haproxy']);
+    expect(c.status, c.out).to.equal(2);
+    expect(c.out).to.match(/--engine haproxy runs a service pick/);
+  });
 });

@@ -9,6 +9,9 @@ import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
 import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
+import { HaproxyEngine } from '../../l7/haproxy/engine';
+import { DEFAULT_PROXY_OPTIONS } from '../../l7/proxy/options';
+import { ServicePickRoute } from '../../l7/service-pick/route';
 import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
 import type { DeliveryModel } from '../../config/model';
 import { buildProxyTier } from './proxy-tier';
@@ -80,6 +83,10 @@ function reloadTier(paths: string[], sel: TierSelector, deps: TierDeps, current:
   return { ...next, model: loaded.model };
 }
 
+function clusterOrService(values: Record<string, unknown>): boolean {
+  return values.cluster !== undefined || values.service !== undefined;
+}
+
 async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   try {
     return await runProxy(values, positionals);
@@ -114,6 +121,9 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
+  const engineName = str(values.engine) ?? 'node';
+  if (engineName !== 'node' && engineName !== 'haproxy') throw new UsageError(`--engine ${engineName}: want node or haproxy`);
+  if (engineName === 'haproxy' && !clusterOrService(values)) throw new UsageError('--engine haproxy runs a service pick (--cluster NAME or --service NAME); the cluster pick runs on the Node engine');
   const certFiles = (values['tls-cert'] as string[] | undefined) ?? [];
   const keyFiles = (values['tls-key'] as string[] | undefined) ?? [];
   if (certFiles.length !== keyFiles.length) throw new UsageError(`--tls-cert and --tls-key go in pairs (got ${certFiles.length} certificates, ${keyFiles.length} keys)`);
@@ -165,8 +175,27 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   const { tier, service, member } = current;
 
-  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted, tls }, logger);
-  const port = await proxy.listen(listen.port, listen.host);
+  const opts = { scheme: current.scheme, trustedProxies: trusted, tls };
+  let proxy: L7Proxy | undefined;
+  let engine: HaproxyEngine | undefined;
+  let port: number;
+  let haproxyDied: ((code: number | null) => void) | undefined;
+  if (engineName === 'haproxy') {
+    if (!(current.route instanceof ServicePickRoute)) throw new UsageError('--engine haproxy runs a service pick');
+    try {
+      engine = new HaproxyEngine({ route: current.route, admission: current.admission, scheme: current.scheme, tls, proxy: { ...DEFAULT_PROXY_OPTIONS, ...opts }, log: logger, onExit: (code) => haproxyDied?.(code) });
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new UsageError(`--engine haproxy: ${err.message}`);
+    }
+    port = await engine.listen(listen.port, listen.host).catch(async (err: unknown) => {
+      await engine!.close();
+      throw err;
+    });
+  } else {
+    proxy = new L7Proxy(current.route, opts, logger);
+    port = await proxy.listen(listen.port, listen.host);
+  }
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   try {
@@ -194,7 +223,9 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         member,
         decision: current.decision(),
         ejected: current.ejected(),
-        requests: proxy.stats,
+        engine: engineName,
+        requests: proxy?.stats,
+        haproxy: engine ? { ...engine.stats, servers: engine.servers() } : undefined,
         tls: tls?.list(),
         availability: current.availability(),
         published: publisher?.last,
@@ -203,7 +234,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     // Nothing may keep the process alive after a failed start.
     await publisher?.stop().catch(() => undefined);
-    await proxy.close();
+    await proxy?.close();
+    await engine?.close();
     await receiver?.close();
     status?.server.close();
     registry?.close();
@@ -218,17 +250,32 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
       try {
         tls.reload();
         logger.info({ why: 'SIGHUP', tls: tls.list() }, 'TLS certificates reloaded');
+        engine?.reloadCertificates().catch((err: unknown) => logger.error({ why: 'SIGHUP' }, `haproxy certificate update failed: ${(err as Error).message}`));
       } catch (err) {
         logger.error({ why: 'SIGHUP' }, `TLS reload rejected: ${(err as Error).message}; still serving the last good certificates`);
       }
     }
     const next = reloadTier(paths, selector, deps, current, logger);
     if (!next) return;
+    if (engine && next.admission?.pattern?.text !== current.admission?.pattern?.text) {
+      logger.error({ why: 'SIGHUP' }, 'reload rejected: --engine haproxy compiles admission into its configuration at start; restart the proxy to change the control');
+      return;
+    }
     current = next;
-    proxy.setRoute(next.route);
+    proxy?.setRoute(next.route);
+    if (engine) engine.setRoute(next.route as ServicePickRoute);
     registry?.configure(registrySettings(signalsConfigFromModel(next.model)));
   };
+  let exitCode: number = EXIT.OK;
   await new Promise<void>((resolve) => {
+    haproxyDied = (code) => {
+      logger.error({ code }, 'haproxy (the data plane) exited; stopping');
+      exitCode = EXIT.RUNTIME;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('SIGHUP', reload);
+      resolve();
+    };
     const onSignal = (sig: string): void => {
       logger.info({ signal: sig }, 'stopping');
       process.off('SIGTERM', onSignal);
@@ -241,12 +288,13 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     process.on('SIGHUP', reload);
   });
   await publisher?.stop().catch(() => undefined);
-  await proxy.close();
+  await proxy?.close();
+  await engine?.close();
   await new Promise((r) => (status ? status.server.close(() => r(undefined)) : r(undefined)));
   await receiver?.close();
   registry?.close();
   geo?.close();
-  return EXIT.OK;
+  return exitCode;
 }
 
 /** `anypick proxy`. */
@@ -277,6 +325,8 @@ Options:
   --upstream-port N        port of dynamic members that report an address but no port (default 80)
   --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
+  --engine node|haproxy    data plane of a service pick (default node): haproxy drives a local
+                           HAProxy through its Runtime API (no OpenAPI body validation)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
 
 Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime failure.`,
@@ -295,6 +345,7 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'trusted-proxy': { type: 'string', multiple: true },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
+    engine: { type: 'string' },
     'tls-cert': { type: 'string', multiple: true },
     'tls-key': { type: 'string', multiple: true },
   },
