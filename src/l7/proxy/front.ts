@@ -114,6 +114,9 @@ export function createFront(o: FrontOptions, on: FrontHandlers): Front {
     connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs),
     // Checked by the handler so the 400 carries a problem body.
     requireHostHeader: false,
+    // node:http sets TCP_NODELAY by default, node:https does not: without it a response written
+    // in two TLS records waits for the client's delayed ACK (~40 ms).
+    noDelay: true,
   };
   const server: HttpServer = o.tls ? createHttpsServer({ ...http1, ...o.tls.serverOptions(), ALPNProtocols: ['h2', 'http/1.1'] }) : createHttpServer(http1);
   const h2 = createH2Server({
@@ -149,7 +152,8 @@ export function createFront(o: FrontOptions, on: FrontHandlers): Front {
     }
   };
   server.on(event, (s: Socket) => {
-    if (o.tls && (s as TLSSocket).alpnProtocol === 'h2') return toH2(s);
+    // With TLS, ALPN has chosen (no ALPN: HTTP/1.1, RFC 7301 §3.2); in clear, the first bytes do.
+    if (o.tls) return (s as TLSSocket).alpnProtocol === 'h2' ? toH2(s) : toH1(s);
     sniff(s, toH1, toH2);
   });
   if (o.tls) o.tls.attach(server as unknown as TlsServer);
