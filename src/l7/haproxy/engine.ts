@@ -149,7 +149,9 @@ export class HaproxyEngine {
     writeFileSync(files.badPath, texts.badPath);
     for (const s of [502, 503, 504] as const) writeFileSync(files.errors[s], texts.errors[s]);
     const p = this.o.proxy;
+    const initial = planServers(this.route.shares());
     const cfg = renderHaproxyConfig({
+      servers: initial,
       listen: { host, port: bound },
       socket: this.socket,
       crtList: this.writeCerts(),
@@ -191,6 +193,8 @@ export class HaproxyEngine {
       throw new Error(`haproxy did not open its Runtime API:\n${this.output}`);
     })();
     await Promise.race([ready, exited]);
+    // A drained server is written with weight 0; its state is set like any later change.
+    this.applied = new Map(initial.map((s) => [s.name, s.state === 'drain' ? { ...s, state: 'ready' as const } : s]));
     await this.sync();
     this.timer = setInterval(() => void this.sync(), this.o.syncMs ?? 200);
     this.timer.unref();
