@@ -17,6 +17,11 @@ export interface ProxyOptions {
   bodyIdleTimeoutMs: number;
   /** Idle keep-alive connection from a client is closed after this. */
   keepAliveTimeoutMs: number;
+  /**
+   * Keep-alive connections per member at most: requests beyond it queue in the proxy instead
+   * of opening ever more connections to a member that is already saturated.
+   */
+  upstreamConnections: number;
   /** Upstream TCP connect → connect failure (member ejected, retried). */
   connectTimeoutMs: number;
   /** Upstream response head → 504. */
@@ -44,6 +49,7 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = {
   requestTimeoutMs: 60_000,
   bodyIdleTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  upstreamConnections: 128,
   connectTimeoutMs: 2_000,
   upstreamHeadersTimeoutMs: 15_000,
   upstreamBodyTimeoutMs: 30_000,

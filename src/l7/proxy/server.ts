@@ -76,16 +76,16 @@ function hostParts(host: string | undefined): { host: string; port?: number } | 
  * or backslashes are normalised through WHATWG URL parsing (RFC 3986 §5.2.4), so admission and
  * the member see the same path; the plain common case skips the parser.
  */
-function requestTarget(target: string): { pathname: string; search: string; searchParams: URLSearchParams } {
+function requestTarget(target: string): { pathname: string; search: string } {
   if (target.startsWith('/') && !/\/\.|%2e|%2f|%5c|\\|#/i.test(target)) {
     const q = target.indexOf('?');
     const search = q < 0 ? '' : target.slice(q);
-    return { pathname: q < 0 ? target : target.slice(0, q), search, searchParams: new URLSearchParams(search) };
+    return { pathname: q < 0 ? target : target.slice(0, q), search };
   }
   if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) throw new ProblemError(400, 'E_TARGET', 'invalid request target');
   try {
     const u = new URL(target, 'http://placeholder');
-    return { pathname: u.pathname, search: u.search, searchParams: u.searchParams };
+    return { pathname: u.pathname, search: u.search };
   } catch {
     throw new ProblemError(400, 'E_TARGET', 'invalid request target');
   }
@@ -211,7 +211,19 @@ export class L7Proxy {
     const seen = h2Body && req.headers['content-length'] === undefined ? { ...req.headers, 'transfer-encoding': 'chunked' } : req.headers;
     // A reload may swap the route: one request keeps the route it started with.
     const route = this.route;
-    const admitted = route.admit({ method, scheme, host: hp.host, port: hp.port, path: url.pathname, query: url.searchParams, headers: seen });
+    // The query is parsed only when admission looks at it (a site schema with query parameters).
+    let query: URLSearchParams | undefined;
+    const admitted = route.admit({
+      method,
+      scheme,
+      host: hp.host,
+      port: hp.port,
+      path: url.pathname,
+      get query() {
+        return (query ??= new URLSearchParams(url.search));
+      },
+      headers: seen,
+    });
     const headers = endToEnd(req.headers);
     if (encrypted) delete headers['x-forwarded-proto'];
     if (h2) headers.host = hostText!;
