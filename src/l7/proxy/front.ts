@@ -19,9 +19,9 @@ import type { TlsCertificates } from '../../util/tls';
 
 /** What the front hands to the proxy. */
 export interface FrontHandlers {
-  request(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  clientError(err: NodeJS.ErrnoException, socket: Duplex): void;
+  request: (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  clientError: (err: NodeJS.ErrnoException, socket: Duplex) => void;
 }
 
 /** Limits of the front (from ProxyOptions). */

@@ -83,7 +83,7 @@ export class H2Sessions {
         clearTimeout(timer);
         sink.writeHead(Number(rh[HTTP2_HEADER_STATUS]), plain(rh));
       });
-      stream.on('trailers', (t) => sink.addTrailers(plain(t)));
+      stream.on('trailers', (t: IncomingHttpHeaders) => sink.addTrailers(plain(t)));
       stream.on('data', (c: Buffer) => {
         if (!sink.write(c)) {
           stream.pause();

@@ -25,7 +25,6 @@ import type { AttemptOutcome } from './outlier';
 import { connectUpstream, requestHead, splice } from './tunnel';
 import type { TunnelStats } from './tunnel';
 import type { Logger } from '../../util/log';
-import type { TlsCertificates } from '../../util/tls';
 
 /** An upstream the route picked. */
 export interface Upstream {
