@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { listenPeers, secureAccepted } from './transport';
 import type { Logger } from '../util/log';
 import { parseIp } from './wire/address';
 import type { Session } from './session';
@@ -21,19 +21,29 @@ export class Listener {
 
   /** Opens the servers; a port that cannot be bound is logged (active sessions still work). */
   async start(): Promise<void> {
-    const groups = new Map<string, { host: string; port: number }>();
+    const groups = new Map<string, { host: string; port: number; peers: Session[] }>();
     for (const s of this.sessions) {
       const host = s.cfg.localAddress ?? '::';
-      groups.set(`${host}|${s.cfg.port}`, { host, port: s.cfg.port });
+      const g = groups.get(`${host}|${s.cfg.port}`) ?? { host, port: s.cfg.port, peers: [] };
+      g.peers.push(s);
+      groups.set(`${host}|${s.cfg.port}`, g);
     }
-    for (const { host, port } of groups.values()) {
-      const server = createServer((sock) => this.route(sock));
+    for (const { host, port, peers } of groups.values()) {
+      let server: Server;
+      let listen: (cb: () => void) => void;
+      try {
+        ({ server, listen } = listenPeers(host, port, peers.map((p) => p.cfg), (sock) => this.route(sock)));
+      } catch (err) {
+        // With TCP-MD5 a missing listener would let nothing in; the sessions still connect out.
+        this.log.warn({ host, port, err: (err as Error).message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
+        continue;
+      }
       await new Promise<void>((resolve) => {
         server.once('error', (err) => {
           this.log.warn({ host, port, err: err.message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
           resolve();
         });
-        server.listen({ host, port }, () => {
+        listen(() => {
           this.servers.push(server);
           this.log.info({ host, port }, 'bgp listening');
           resolve();
@@ -53,6 +63,13 @@ export class Listener {
     });
     if (!s) {
       this.log.warn({ remote }, 'bgp: connection from an unconfigured address closed');
+      sock.destroy();
+      return;
+    }
+    try {
+      secureAccepted(sock, s.cfg);
+    } catch (err) {
+      this.log.warn({ remote, err: (err as Error).message }, 'bgp: cannot apply ttl-security to an accepted connection; closed');
       sock.destroy();
       return;
     }

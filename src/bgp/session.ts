@@ -1,5 +1,5 @@
-import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
+import { connectPeer, describeSecurity, md5Failures } from './transport';
 import type { Logger } from '../util/log';
 import { step, LARGE_HOLD_TIME } from './fsm';
 import type { Action, Event, FsmContext, Negotiated, State } from './fsm';
@@ -15,6 +15,7 @@ import { deriveNextHops, deriveRouterId } from './next-hop';
 import { awaitOpen, resolveCollision } from './collision';
 import type { NeighborConfig } from './config';
 import { newCounters } from './status';
+import { Retry } from './backoff';
 import type { Counters, SessionStatus } from './status';
 
 
@@ -33,11 +34,12 @@ export class Session {
   private desired = new Map<string, Advertisement>();
   private sent = new Map<string, string>();
   private timers: Partial<Record<'retry' | 'hold' | 'keepalive' | 'restart', NodeJS.Timeout>> = {};
-  private failures = 0;
+  private readonly retry: Retry;
   private closed = false;
   private pending = new Set<Socket>();
   private lastError?: string;
   private lastTransition = new Date();
+  private nextAttemptAt?: number;
   readonly counters: Counters = newCounters();
   private onEstablished: (() => void)[] = [];
 
@@ -47,6 +49,10 @@ export class Session {
       routerId: deriveRouterId(cfg),
       families: [{ afi: AFI.IPV6, safi: SAFI.UNICAST }, { afi: AFI.IPV4, safi: SAFI.UNICAST }],
     };
+    this.retry = new Retry({
+      baseMs: cfg.connectRetryMs, maxMs: cfg.connectRetryMaxMs, flapWithinMs: cfg.flapWithinMs,
+      flapsAllowed: cfg.flapsAllowed, dampMinMs: cfg.dampMinMs, dampMaxMs: cfg.dampMaxMs,
+    });
   }
 
   /** The BGP identifier this session uses. */
@@ -121,7 +127,27 @@ export class Session {
   }
 
   private fire(e: Event): void {
+    if (e.type === 'connect-retry-expired' && (this.state === 'Connect' || this.state === 'Active')) this.connectTimedOut();
     this.transition(step(this.state, e, this.ctx), e);
+  }
+
+  private md5Seen = md5Failures();
+
+  /**
+   * An outgoing connection got no answer within its slot. With TCP-MD5 this is how a wrong or
+   * missing key looks (the kernel drops unsigned or badly signed segments without a reply), so
+   * say so, with the kernel's TCPMD5Failure count for this network namespace.
+   */
+  private connectTimedOut(): void {
+    const security = describeSecurity({ address: this.cfg.address, md5Key: this.cfg.md5Key, ttlSecurity: this.cfg.ttlSecurity });
+    if (!security) return;
+    const now = md5Failures();
+    const delta = now !== undefined && this.md5Seen !== undefined ? now - this.md5Seen : undefined;
+    this.md5Seen = now;
+    // Passive (Active state): only worth a word when the kernel dropped badly signed segments.
+    if (this.state === 'Active' && !delta) return;
+    this.lastError = `tcp: ${this.state === 'Active' ? 'connection attempts from the peer dropped' : 'no answer to the connection attempt'} with ${security}` + (this.cfg.md5Key ? `: a wrong or missing password on either side makes the kernel drop segments silently${delta ? ` (kernel TCPMD5Failure +${delta})` : ''}` : ': ttl-security needs the peer one hop away sending TTL 255');
+    this.log.warn({ neighbor: this.cfg.address, md5Failures: now, md5FailuresDelta: delta }, `bgp: ${this.lastError}`);
   }
 
   private transition(t: ReturnType<typeof step>, e: Event): void {
@@ -142,14 +168,15 @@ export class Session {
     this.sent.clear();
     for (const k of ['hold', 'keepalive', 'retry'] as const) clearTimeout(this.timers[k]);
     if (this.closed) return;
-    // Automatic restart with exponential backoff (RFC 4271 §8.1.1 DampPeerOscillations).
-    const delay = this.backoff();
-    this.failures++;
-    this.timers.restart = setTimeout(() => this.fire({ type: 'start' }), delay);
-  }
-
-  private backoff(): number {
-    return Math.min(this.cfg.connectRetryMs * 2 ** this.failures, this.cfg.connectRetryMaxMs);
+    // Automatic restart with exponential backoff and damping (RFC 4271 §8.1.1 DampPeerOscillations).
+    const now = Date.now();
+    const d = this.retry.afterDown(now, Math.random());
+    if (d.damped) {
+      this.log.warn({ neighbor: this.cfg.address, flaps: d.damped.flaps, delayMs: d.damped.delayMs, lastError: this.lastError },
+        `bgp: damping the neighbor: ${d.damped.reason}; next attempt in ${(d.damped.delayMs / 1000).toFixed(1)} s`);
+    }
+    this.nextAttemptAt = d.at;
+    this.timers.restart = setTimeout(() => this.fire({ type: 'start' }), Math.max(0, d.at - now));
   }
 
   private perform(a: Action): void {
@@ -168,11 +195,15 @@ export class Session {
       }
       case 'send-keepalive': return this.send({ type: 'keepalive' });
       case 'notify': this.counters.notificationsSent++; return this.send({ type: 'notification', notification: a.notification });
-      case 'start-retry-timer':
+      case 'start-retry-timer': {
+        // One slot per attempt: a connection that fails early keeps the running slot (no second count).
         clearTimeout(this.timers.retry);
-        this.timers.retry = setTimeout(() => this.fire({ type: 'connect-retry-expired' }), this.backoff());
-        this.failures = Math.min(this.failures + 1, 30);
+        const now = Date.now();
+        const at = this.retry.slot(now, Math.random());
+        this.nextAttemptAt = at;
+        this.timers.retry = setTimeout(() => this.fire({ type: 'connect-retry-expired' }), Math.max(0, at - now));
         return;
+      }
       case 'stop-retry-timer': return clearTimeout(this.timers.retry);
       case 'hold-timer': {
         clearTimeout(this.timers.hold);
@@ -188,7 +219,7 @@ export class Session {
       }
       case 'negotiated': this.negotiated = a.negotiated; return;
       case 'established':
-        this.failures = 0;
+        this.retry.established(Date.now());
         this.counters.establishedTransitions++;
         this.sync();
         for (const r of this.onEstablished.splice(0)) r();
@@ -207,7 +238,15 @@ export class Session {
 
   private connect(): void {
     this.sock?.destroy();
-    const sock = createConnection({ host: this.cfg.address, port: this.cfg.port, localAddress: this.cfg.localAddress });
+    let sock: Socket;
+    try {
+      sock = connectPeer({ address: this.cfg.address, port: this.cfg.port, localAddress: this.cfg.localAddress, md5Key: this.cfg.md5Key, ttlSecurity: this.cfg.ttlSecurity });
+    } catch (err) {
+      // Checked at start (checkSecuritySupport); a failure here is a kernel refusal (e.g. no TCP_MD5SIG).
+      this.lastError = `tcp: ${(err as Error).message}`;
+      this.log.error({ neighbor: this.cfg.address, err: (err as Error).message }, 'bgp: cannot open a connection with the configured socket options');
+      return;
+    }
     this.attach(sock, true);
     sock.once('connect', () => {
       if (this.sock === sock) this.fire({ type: 'tcp-connected' });
