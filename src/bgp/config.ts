@@ -26,6 +26,8 @@ export interface NeighborConfig {
   ttlSecurity: boolean;
   /** Single-hop BFD (RFC 5881) tied to the session: desired interval and detection multiplier. */
   bfd?: { intervalMs: number; multiplier: number };
+  /** BFD port (3784; tests on loopback use another). */
+  bfdPort?: number;
   /** First connect-retry / restart delay in ms; doubled after each failure (default 1000). */
   connectRetryMs: number;
   /** Cap of the exponential backoff in ms (default 30000). */

@@ -22,14 +22,15 @@ export type Event =
   | { type: 'route-refresh' }
   | { type: 'notification'; notification: Notification }
   | { type: 'message-error'; error: MessageError }
-  | { type: 'collision-dump' };
+  | { type: 'collision-dump' }
+  | { type: 'bfd-down' };
 
 /** Why a transition happened: a closed set, logged with every session up/down. */
 export type Reason =
   | 'start' | 'stop' | 'tcp-connected' | 'tcp-failed' | 'connect-retry-expired' | 'open-accepted'
   | 'open-rejected' | 'keepalive-received' | 'update-received' | 'route-refresh-received'
   | 'keepalive-timer' | 'hold-timer-expired' | 'notification-received' | 'message-error'
-  | 'unexpected-message' | 'collision-dump' | 'ignored';
+  | 'unexpected-message' | 'collision-dump' | 'bfd-down' | 'ignored';
 
 /** What the negotiation of two OPENs produced (RFC 4271 §4.2, RFC 4760, RFC 6793). */
 export interface Negotiated {
@@ -113,6 +114,8 @@ function common(e: Event, unexpectedSub: number): Transition | undefined {
     case 'notification': return { ...down('notification-received'), error: e.notification };
     case 'message-error': return down('message-error', Notification.fromError(e.error));
     case 'collision-dump': return down('collision-dump', collision);
+    // RFC 5882 §4.3 / RFC 9384: the BFD session went down: the BGP session goes down at once.
+    case 'bfd-down': return down('bfd-down', new Notification(ERR.CEASE, CEASE_SUB.BFD_DOWN));
     case 'tcp-failed': return down('tcp-failed');
     case 'open': case 'keepalive': case 'update': case 'route-refresh':
       return down('unexpected-message', fsmError(unexpectedSub));
@@ -134,7 +137,7 @@ export function connect(e: Event, _ctx: FsmContext): Transition {
     case 'tcp-connected': return stay('OpenSent', 'tcp-connected', [{ do: 'stop-retry-timer' }, { do: 'send-open' }, { do: 'hold-timer', seconds: LARGE_HOLD_TIME }]);
     case 'tcp-failed': return stay('Active', 'tcp-failed', [{ do: 'drop' }, { do: 'start-retry-timer' }]);
     case 'connect-retry-expired': return stay('Connect', 'connect-retry-expired', [{ do: 'drop' }, { do: 'start-retry-timer' }, { do: 'connect' }]);
-    case 'start': return stay('Connect', 'ignored');
+    case 'start': case 'bfd-down': return stay('Connect', 'ignored');
     case 'stop': return down('stop');
     default: return common(e, FSM_SUB.UNSPECIFIED) ?? stay('Connect', 'ignored');
   }
@@ -149,7 +152,7 @@ export function active(e: Event, ctx: FsmContext): Transition {
         ? stay('Active', 'connect-retry-expired', [{ do: 'start-retry-timer' }])
         : stay('Connect', 'connect-retry-expired', [{ do: 'start-retry-timer' }, { do: 'connect' }]);
     case 'tcp-failed': return stay('Active', 'tcp-failed', [{ do: 'start-retry-timer' }]);
-    case 'start': return stay('Active', 'ignored');
+    case 'start': case 'bfd-down': return stay('Active', 'ignored');
     case 'stop': return down('stop');
     default: return common(e, FSM_SUB.UNSPECIFIED) ?? stay('Active', 'ignored');
   }

@@ -16,6 +16,8 @@ import { awaitOpen, resolveCollision } from './collision';
 import type { NeighborConfig } from './config';
 import { newCounters } from './status';
 import { Retry } from './backoff';
+import { BfdLink } from './bfd/link';
+import { BFD_DIAG } from './bfd/packet';
 import type { Counters, SessionStatus } from './status';
 
 
@@ -42,6 +44,8 @@ export class Session {
   private nextAttemptAt?: number;
   readonly counters: Counters = newCounters();
   private onEstablished: (() => void)[] = [];
+  /** BFD to the neighbor when `bfd;` is configured. */
+  readonly bfd?: BfdLink;
 
   constructor(readonly cfg: NeighborConfig, private readonly log: Logger) {
     this.ctx = {
@@ -49,6 +53,19 @@ export class Session {
       routerId: deriveRouterId(cfg),
       families: [{ afi: AFI.IPV6, safi: SAFI.UNICAST }, { afi: AFI.IPV4, safi: SAFI.UNICAST }],
     };
+    if (cfg.bfd) {
+      this.bfd = new BfdLink({
+        peer: cfg.address, local: cfg.localAddress, timing: cfg.bfd, log, port: cfg.bfdPort,
+        onChange: (c) => {
+          const diag = Object.keys(BFD_DIAG).find((k) => BFD_DIAG[k as keyof typeof BFD_DIAG] === c.diag) ?? String(c.diag);
+          this.log[c.from === 'Up' || c.to === 'Up' ? 'info' : 'debug']({ neighbor: cfg.address, from: c.from, to: c.to, diag }, `bfd ${c.from} → ${c.to}${c.to === 'Down' ? ` (${diag})` : ''}`);
+          if (c.from === 'Up' && c.to !== 'Up') {
+            this.lastError = `bfd ${c.from} → ${c.to} (${diag})`;
+            this.fire({ type: 'bfd-down' });
+          }
+        },
+      });
+    }
     this.retry = new Retry({
       baseMs: cfg.connectRetryMs, maxMs: cfg.connectRetryMaxMs, flapWithinMs: cfg.flapWithinMs,
       flapsAllowed: cfg.flapsAllowed, dampMinMs: cfg.dampMinMs, dampMaxMs: cfg.dampMaxMs,
@@ -63,6 +80,7 @@ export class Session {
   /** Starts the FSM (ManualStart). */
   start(): void {
     this.closed = false;
+    this.bfd?.start();
     this.fire({ type: 'start' });
   }
 
@@ -80,6 +98,7 @@ export class Session {
   /** Stops the session: Cease/Administrative Shutdown (6/2) when connected, then no reconnects. */
   close(message = 'anypick shutting down'): Promise<void> {
     this.closed = true;
+    this.bfd?.stop();
     for (const t of Object.values(this.timers)) clearTimeout(t);
     for (const s of this.pending) s.destroy();
     const sock = this.sock;

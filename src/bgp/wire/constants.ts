@@ -104,6 +104,8 @@ export const CEASE_SUB = {
   OTHER_CONFIG_CHANGE: 6,
   COLLISION_RESOLUTION: 7,
   OUT_OF_RESOURCES: 8,
+  /** RFC 9384. */
+  BFD_DOWN: 10,
 } as const;
 
 /** FSM Error subcodes (RFC 6608). */
