@@ -19,7 +19,7 @@ export type Event =
   | { type: 'open'; open: Open }
   | { type: 'keepalive' }
   | { type: 'update'; update: Update }
-  | { type: 'route-refresh' }
+  | { type: 'route-refresh'; family: Family }
   | { type: 'notification'; notification: Notification }
   | { type: 'message-error'; error: MessageError }
   | { type: 'collision-dump' }
@@ -55,7 +55,7 @@ export type Action =
   | { do: 'keepalive-timer' }
   | { do: 'negotiated'; negotiated: Negotiated }
   | { do: 'established' }
-  | { do: 'resend-routes' }
+  | { do: 'resend-routes'; family: Family }
   | { do: 'count-update'; update: Update };
 
 /** The result of one FSM step. */
@@ -194,7 +194,7 @@ export function established(e: Event, _ctx: FsmContext): Transition {
   switch (e.type) {
     case 'keepalive': return stay('Established', 'keepalive-received', [{ do: 'hold-timer' }]);
     case 'update': return stay('Established', 'update-received', [{ do: 'hold-timer' }, { do: 'count-update', update: e.update }]);
-    case 'route-refresh': return stay('Established', 'route-refresh-received', [{ do: 'hold-timer' }, { do: 'resend-routes' }]);
+    case 'route-refresh': return stay('Established', 'route-refresh-received', [{ do: 'hold-timer' }, { do: 'resend-routes', family: e.family }]);
     case 'keepalive-timer': return stay('Established', 'keepalive-timer', [{ do: 'send-keepalive' }, { do: 'keepalive-timer' }]);
     case 'start': case 'connect-retry-expired': return stay('Established', 'ignored');
     default: return common(e, FSM_SUB.ESTABLISHED) ?? stay('Established', 'ignored');

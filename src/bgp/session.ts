@@ -21,6 +21,8 @@ import { BFD_DIAG } from './bfd/packet';
 import type { Counters, SessionStatus } from './status';
 
 
+const familyOf = (prefix: string): number => (prefix.includes(':') ? AFI.IPV6 : AFI.IPV4);
+
 /**
  * One BGP session to one neighbor. The public surface is `set(...advertisements)` (the desired
  * routes; the session diffs against what it sent) and `close()`; `accept()` hands it incoming
@@ -35,6 +37,8 @@ export class Session {
   private negotiated?: Negotiated;
   private desired = new Map<string, Advertisement>();
   private sent = new Map<string, string>();
+  /** Desired prefixes the Established session cannot carry, with the reason. */
+  private unannounced = new Map<string, string>();
   private timers: Partial<Record<'retry' | 'hold' | 'keepalive' | 'restart', NodeJS.Timeout>> = {};
   private readonly retry: Retry;
   private closed = false;
@@ -121,7 +125,10 @@ export class Session {
     return {
       neighbor: this.cfg.address, port: this.cfg.port, localAsn: this.cfg.localAsn, peerAsn: this.cfg.peerAsn,
       routerId: this.ctx.routerId, peerRouterId: this.negotiated?.peerRouterId ?? null, state: this.state,
-      holdTime: this.negotiated?.holdTime ?? null, announced: this.announced(), lastError: this.lastError ?? null,
+      holdTime: this.negotiated?.holdTime ?? null, announced: this.announced(),
+      unannounced: [...this.unannounced].filter(([p]) => this.desired.has(p)).map(([prefix, reason]) => ({ prefix, reason })),
+      bfd: this.bfd ? { state: this.bfd.state, downs: this.bfd.downs } : null,
+      lastError: this.lastError ?? null,
       lastTransition: this.lastTransition.toISOString(), counters: { ...this.counters },
     };
   }
@@ -176,15 +183,24 @@ export class Session {
     if (prev !== t.next) {
       this.lastTransition = new Date();
       const up = t.next === 'Established' || prev === 'Established';
-      this.log[up ? 'info' : 'debug']({ neighbor: this.cfg.address, from: prev, to: t.next, reason: t.reason, error: t.error?.toString() }, `bgp session ${prev} → ${t.next} (${t.reason})`);
+      // RFC 9003: the shutdown communication of a Cease is logged as the operator wrote it.
+      const shutdown = t.error?.shutdownMessage();
+      const why = t.error ? `: ${e.type === 'notification' ? 'received' : 'sent'} ${t.error.toString()}${shutdown !== undefined ? ` "${shutdown}"` : ''}` : '';
+      this.log[up || e.type === 'notification' ? 'info' : 'debug']({ neighbor: this.cfg.address, from: prev, to: t.next, reason: t.reason, error: t.error?.toString(), shutdownMessage: shutdown }, `bgp session ${prev} → ${t.next} (${t.reason}${why})`);
     }
     for (const a of t.actions) this.perform(a);
     if (t.next === 'Idle' && prev !== 'Idle') this.afterDown();
   }
 
+  private noteUnannounced(prefix: string, reason: string): void {
+    if (this.unannounced.get(prefix) !== reason) this.log.warn({ neighbor: this.cfg.address, prefix, reason }, `bgp: not announcing ${prefix}: ${reason}`);
+    this.unannounced.set(prefix, reason);
+  }
+
   private afterDown(): void {
     this.negotiated = undefined;
     this.sent.clear();
+    this.unannounced.clear();
     for (const k of ['hold', 'keepalive', 'retry'] as const) clearTimeout(this.timers[k]);
     if (this.closed) return;
     // Automatic restart with exponential backoff and damping (RFC 4271 §8.1.1 DampPeerOscillations).
@@ -243,13 +259,24 @@ export class Session {
         this.sync();
         for (const r of this.onEstablished.splice(0)) r();
         return;
-      case 'resend-routes': this.counters.routeRefreshesReceived++; this.sent.clear(); return this.sync();
+      case 'resend-routes': {
+        // RFC 2918 §4: re-send the requested AFI/SAFI only; one we did not negotiate is ignored.
+        this.counters.routeRefreshesReceived++;
+        const f = a.family;
+        if (!this.negotiated?.families.some((n) => n.afi === f.afi && n.safi === f.safi)) {
+          this.log.debug({ neighbor: this.cfg.address, afi: f.afi, safi: f.safi }, 'bgp: ROUTE-REFRESH for a family not negotiated; ignored');
+          return;
+        }
+        for (const prefix of [...this.sent.keys()]) if (familyOf(prefix) === f.afi) this.sent.delete(prefix);
+        return this.sync();
+      }
       case 'count-update': {
         const u = a.update;
         this.counters.updatesReceived++;
         if (u.treatAsWithdraw) this.counters.treatAsWithdraw++;
         this.counters.attributesDiscarded += u.issues.filter((i) => i.action === 'attribute-discard').length;
-        this.counters.prefixesReceived += u.announced().length;
+        // RFC 7606 §2: a treat-as-withdraw UPDATE announces nothing.
+        if (!u.treatAsWithdraw) this.counters.prefixesReceived += u.announced().length;
         return;
       }
     }
@@ -283,6 +310,8 @@ export class Session {
       try {
         raws = this.reader.push(chunk);
       } catch (err) {
+        // RFC 4271 §6.1 header errors (marker, length, type) count as malformed too.
+        this.counters.malformedReceived++;
         return this.fire({ type: 'message-error', error: err as MessageError });
       }
       try {
@@ -325,7 +354,7 @@ export class Session {
       case 'open': return this.fire({ type: 'open', open: m.open });
       case 'keepalive': return this.fire({ type: 'keepalive' });
       case 'update': return this.fire({ type: 'update', update: m.update });
-      case 'route-refresh': return this.fire({ type: 'route-refresh' });
+      case 'route-refresh': return this.fire({ type: 'route-refresh', family: { afi: m.refresh.afi, safi: m.refresh.safi } });
       case 'notification':
         this.counters.notificationsReceived++;
         return this.fire({ type: 'notification', notification: m.notification });
@@ -348,14 +377,18 @@ export class Session {
     if (!n || !this.sock) return;
     const nextHops = deriveNextHops(this.sock.localAddress ?? this.cfg.localAddress ?? '');
     const actx = { localAsn: this.ctx.localAsn, peerAsn: this.ctx.peerAsn, as4: n.as4, nextHops };
+    this.unannounced.clear();
     for (const [prefix, ad] of this.desired) {
       const key = advertKey(ad);
       if (this.sent.get(prefix) === key) continue;
-      const afi = prefix.includes(':') ? AFI.IPV6 : AFI.IPV4;
-      if (!n.families.some((f) => f.afi === afi)) continue;
+      const afi = familyOf(prefix);
+      if (!n.families.some((f) => f.afi === afi)) {
+        this.noteUnannounced(prefix, `the peer did not negotiate IPv${afi === AFI.IPV6 ? 6 : 4} unicast`);
+        continue;
+      }
       const u = announceUpdate(ad, actx);
       if (!u) {
-        this.log.warn({ neighbor: this.cfg.address, prefix }, 'bgp: no next hop of this family on the session; not announcing');
+        this.noteUnannounced(prefix, `no IPv${afi === AFI.IPV6 ? 6 : 4} next hop on the session's interface`);
         continue;
       }
       this.send({ type: 'update', update: u });

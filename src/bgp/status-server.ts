@@ -35,6 +35,7 @@ export function metricsText(all: AnnouncerStatus[]): string {
   const sessions = all.flatMap((a) => a.sessions.map((s) => ({ s, l: `{announcer="${a.name}",neighbor="${s.neighbor}"}` })));
   family('anypick_bgp_session_state', 'gauge', 'BGP FSM state (0 Idle, 1 Connect, 2 Active, 3 OpenSent, 4 OpenConfirm, 5 Established).', sessions.map(({ s, l }) => `${l} ${STATES.indexOf(s.state)}`));
   family('anypick_bgp_announced_prefixes', 'gauge', 'Prefixes currently announced to the neighbor.', sessions.map(({ s, l }) => `${l} ${s.announced.length}`));
+  family('anypick_bgp_unannounced_prefixes', 'gauge', 'Wanted prefixes the Established session cannot carry (family not negotiated, no next hop).', sessions.map(({ s, l }) => `${l} ${s.unannounced.length}`));
   family('anypick_bgp_last_transition_seconds', 'gauge', "Unix time of the session's last state change.", sessions.map(({ s, l }) => `${l} ${Date.parse(s.lastTransition) / 1000}`));
   family('anypick_bgp_check_healthy', 'gauge', '1 while the DNS check passes, 0 after it failed.', all.map((a) => `{announcer="${a.name}"} ${a.check.healthy ? 1 : 0}`));
   for (const k of Object.keys(COUNTER_HELP) as (keyof Counters)[]) {

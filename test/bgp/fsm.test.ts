@@ -34,7 +34,7 @@ const rows: Row[] = [
   ['OpenConfirm', { type: 'collision-dump' }, 'Idle', 'collision-dump', '6/7'],
   ['Established', { type: 'keepalive' }, 'Established', 'keepalive-received'],
   ['Established', { type: 'update', update: new Update({}) }, 'Established', 'update-received'],
-  ['Established', { type: 'route-refresh' }, 'Established', 'route-refresh-received'],
+  ['Established', { type: 'route-refresh', family: { afi: 2, safi: 1 } }, 'Established', 'route-refresh-received'],
   ['Established', { type: 'open', open: peerOpen() }, 'Idle', 'unexpected-message', '5/3'],
   ['Established', { type: 'hold-expired' }, 'Idle', 'hold-timer-expired', '4/0'],
   ['Established', { type: 'message-error', error: new MessageError(3, 10, 'bad nlri') }, 'Idle', 'message-error', '3/10'],

@@ -37,6 +37,8 @@ export const ATTR = {
   MP_UNREACH_NLRI: 15,
   AS4_PATH: 17,
   AS4_AGGREGATOR: 18,
+  /** RFC 8092. */
+  LARGE_COMMUNITY: 32,
 } as const;
 
 /** Capability codes (RFC 5492 registry). */
