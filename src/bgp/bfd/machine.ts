@@ -117,7 +117,7 @@ export class BfdMachine {
     // RFC 5880 §6.8.7: no periodic packets while the remote asks for none (RemoteMinRx 0).
     const periodic = now >= this.nextTx && this.remoteMinRx !== 0;
     if (this.finalDue || periodic) {
-      send = this.packet(this.finalDue && !periodic);
+      send = this.packet(this.finalDue);
       this.finalDue = false;
       if (periodic) {
         // §6.8.7: jitter 0–25 % below the interval (10–25 % with Detect Mult 1).
