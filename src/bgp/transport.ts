@@ -29,8 +29,8 @@ export const GTSM_TTL = 255;
 export const GTSM_MIN_TTL = 254;
 
 /** The addon, or a SockoptUnavailableError naming the option that needs it and why it is missing. */
-export function sockopt(what: string): SockoptAddon {
-  const r = loadAddon<SockoptAddon>('anypick_sockopt');
+export function sockopt(what: string, load: typeof loadAddon = loadAddon): SockoptAddon {
+  const r = load<SockoptAddon>('anypick_sockopt');
   if (!r.ok) throw new SockoptUnavailableError(`${what} needs the native addon anypick_sockopt: ${r.reason}`);
   return r.addon;
 }
@@ -54,9 +54,9 @@ export function describeSecurity(p: PeerSecurity): string {
 }
 
 /** Fails at start, not at the first connection, when an option is configured but the addon is missing. */
-export function checkSecuritySupport(peers: PeerSecurity[]): void {
+export function checkSecuritySupport(peers: PeerSecurity[], load: typeof loadAddon = loadAddon): void {
   const p = peers.find(needsAddonAtAll);
-  if (p) sockopt(`neighbor ${p.address}: ${describeSecurity(p)}`);
+  if (p) sockopt(`neighbor ${p.address}: ${describeSecurity(p)}`, load);
 }
 
 /**

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBgpConfigs } from '../../src/bgp/load';
 import { resolveSecret } from '../../src/bgp/adapter';
+import { SockoptUnavailableError, checkSecuritySupport } from '../../src/bgp/transport';
+import type { loadAddon } from '../../src/native/addon';
 
 function load(neighborLines: string[], files: Record<string, string> = {}): { errors: string[]; n?: ReturnType<typeof loadBgpConfigs>['configs'][0]['neighbors'][0]; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'anypick-bgp-sec-'));
@@ -77,5 +79,21 @@ describe('bgp neighbor security options: password, ttl-security, bfd', () => {
     expect(load(['bfd;', 'bfd-interval 5ms;']).errors.join('\n')).to.match(/bfd-interval must be 10ms\.\.60s/);
     expect(load(['bfd;', 'bfd-multiplier 0;']).errors.join('\n')).to.match(/bfd-multiplier 0 out of range 1\.\.255/);
     expect(load(['bfd-interval 100ms;']).errors.join('\n')).to.match(/'bfd-interval' needs 'bfd;'/);
+  });
+});
+
+describe('bgp socket options need the native addon: a clear start-up error, never ignored', () => {
+  const missing = (() => ({ ok: false, reason: 'native addon anypick_sockopt is not built (run npm ci with g++, make and Node headers)' })) as unknown as typeof loadAddon;
+  it('password, ttl-security or bfd without the addon → SockoptUnavailableError naming the neighbor and option', () => {
+    for (const [peer, want] of [
+      [{ address: '2001:db8::1', md5Key: Buffer.from('k'), ttlSecurity: false }, /neighbor 2001:db8::1: TCP-MD5 \(password\) needs the native addon anypick_sockopt: .*not built/],
+      [{ address: '192.0.2.1', ttlSecurity: true }, /neighbor 192\.0\.2\.1: ttl-security needs the native addon/],
+      [{ address: '192.0.2.1', ttlSecurity: false, bfd: {} }, /neighbor 192\.0\.2\.1: bfd needs the native addon/],
+    ] as const) {
+      expect(() => checkSecuritySupport([peer], missing)).to.throw(SockoptUnavailableError, want);
+    }
+  });
+  it('plain neighbors do not need it', () => {
+    expect(() => checkSecuritySupport([{ address: '192.0.2.1', ttlSecurity: false }], missing)).to.not.throw();
   });
 });
