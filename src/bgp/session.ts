@@ -46,6 +46,8 @@ export class Session {
   private lastError?: string;
   private lastTransition = new Date();
   private nextAttemptAt?: number;
+  /** While damped, incoming connections are refused too. */
+  private dampedUntil = 0;
   readonly counters: Counters = newCounters();
   private onEstablished: (() => void)[] = [];
   /** BFD to the neighbor when `bfd;` is configured. */
@@ -128,6 +130,7 @@ export class Session {
       holdTime: this.negotiated?.holdTime ?? null, announced: this.announced(),
       unannounced: [...this.unannounced].filter(([p]) => this.desired.has(p)).map(([prefix, reason]) => ({ prefix, reason })),
       bfd: this.bfd ? { state: this.bfd.state, downs: this.bfd.downs } : null,
+      ...(this.state !== 'Established' && this.nextAttemptAt && this.nextAttemptAt > Date.now() ? { nextAttempt: new Date(this.nextAttemptAt).toISOString() } : {}),
       lastError: this.lastError ?? null,
       lastTransition: this.lastTransition.toISOString(), counters: { ...this.counters },
     };
@@ -140,6 +143,15 @@ export class Session {
       // RFC 4271 §6.8: a new connection while Established is closed (collision resolution).
       this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.COLLISION_RESOLUTION) });
       sock.end();
+      return;
+    }
+    // RFC 4271 §8.1.1 DampPeerOscillations: while damped, the peer's connections are refused too
+    // (Cease/Connection Rejected), or a peer that connects itself would bypass the hold-back.
+    if (this.state === 'Idle' && this.dampedUntil > Date.now()) {
+      this.log.debug({ neighbor: this.cfg.address, until: new Date(this.dampedUntil).toISOString() }, 'bgp: damped; incoming connection rejected');
+      this.rawSend(sock, { type: 'notification', notification: new Notification(ERR.CEASE, CEASE_SUB.CONNECTION_REJECTED) });
+      sock.end();
+      setTimeout(() => sock.destroy(), 200).unref();
       return;
     }
     // Our own connection exists or is in progress: both race until the peer's OPEN decides.
@@ -211,6 +223,7 @@ export class Session {
         `bgp: damping the neighbor: ${d.damped.reason}; next attempt in ${(d.damped.delayMs / 1000).toFixed(1)} s`);
     }
     this.nextAttemptAt = d.at;
+    this.dampedUntil = d.damped ? d.at : 0;
     this.timers.restart = setTimeout(() => this.fire({ type: 'start' }), Math.max(0, d.at - now));
   }
 

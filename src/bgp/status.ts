@@ -40,6 +40,8 @@ export interface SessionStatus {
   unannounced: { prefix: string; reason: string }[];
   /** BFD state and Up → Down count when `bfd;` is configured. */
   bfd: { state: string; downs: number } | null;
+  /** When the next connection attempt may start (only while not Established and waiting). */
+  nextAttempt?: string;
   lastError: string | null;
   lastTransition: string;
   counters: Counters;

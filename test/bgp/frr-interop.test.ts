@@ -87,4 +87,16 @@ describe('bgp interop with FRR bgpd in network namespaces: TCP-MD5, GTSM, dampin
     expect(f.peerState()).to.not.equal('Established');
     expect(s.status(STATUS_PORT)?.sessions[0]!.counters.establishedTransitions).to.equal(0);
   });
+
+  it('FRR bgpd -Z rejects every UPDATE (link-local next hop, 3/10): retries are damped, not a 1 Hz loop', async () => {
+    const f = await frr({ noZebra: true });
+    const s = sidecar([]);
+    const transitions = () => s.status(STATUS_PORT)?.sessions[0]!.counters.establishedTransitions ?? 0;
+    expect(await until(() => /damping the neighbor/.test(s.log), 20000, 200), s.log.slice(-3000)).to.equal(true);
+    expect(s.log).to.match(/Invalid Network Field \(3\/10\)|UPDATE Message Error/);
+    const n = transitions();
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(transitions(), 'no new session while damped (first hold-back 11–15 s)').to.equal(n);
+    expect(f.peerState()).to.not.equal('Established');
+  });
 });
