@@ -99,4 +99,19 @@ describe('bgp interop with FRR bgpd in network namespaces: TCP-MD5, GTSM, dampin
     expect(transitions(), 'no new session while damped (first hold-back 11–15 s)').to.equal(n);
     expect(f.peerState()).to.not.equal('Established');
   });
+
+  it('BFD with FRR bfdd (`neighbor … bfd`, 100 ms × 3): both sides Up next to the BGP session', async () => {
+    const f = await frr({ bfd: { intervalMs: 100, multiplier: 3 } });
+    const s = sidecar(['bfd;', 'bfd-interval 100ms;']);
+    expect(await until(() => f.hasRoute('2001:db8::53/128'), 20000, 200), s.log.slice(-3000)).to.equal(true);
+    const peerUp = () => {
+      try {
+        const j = JSON.parse(f.vtysh('bfdd', 'show bfd peers json')) as { peer: string; status: string }[];
+        return j.some((p) => p.peer === t!.speakerV6 && p.status === 'up');
+      } catch {
+        return false;
+      }
+    };
+    expect(await until(() => peerUp() && s.status(STATUS_PORT)?.sessions[0]!.bfd?.state === 'Up', 10000, 200), `${f.vtysh('bfdd', 'show bfd peers')}\n${s.log.slice(-2000)}`).to.equal(true);
+  });
 });
