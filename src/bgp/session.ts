@@ -48,6 +48,7 @@ export class Session {
   private nextAttemptAt?: number;
   /** While damped, incoming connections are refused too. */
   private dampedUntil = 0;
+  private startedOnce = false;
   readonly counters: Counters = newCounters();
   private onEstablished: (() => void)[] = [];
   /** BFD to the neighbor when `bfd;` is configured. */
@@ -86,7 +87,14 @@ export class Session {
   /** Starts the FSM (ManualStart). */
   start(): void {
     this.closed = false;
-    this.bfd?.start();
+    try {
+      this.bfd?.start();
+    } catch (err) {
+      // The first start fails loudly (start-up error); a restart after a drain keeps BGP going.
+      if (!this.startedOnce) throw err;
+      this.log.error({ neighbor: this.cfg.address, err: (err as Error).message }, 'bfd: cannot restart; BGP continues without BFD');
+    }
+    this.startedOnce = true;
     this.fire({ type: 'start' });
   }
 
