@@ -40,6 +40,12 @@ const rows: Row[] = [
   ['Established', { type: 'message-error', error: new MessageError(3, 10, 'bad nlri') }, 'Idle', 'message-error', '3/10'],
   ['Established', { type: 'tcp-failed' }, 'Idle', 'tcp-failed'],
   ['Established', { type: 'stop', notification: Notification.adminShutdown('x') }, 'Idle', 'stop', '6/2'],
+  // RFC 9384: BFD Down ends a session at once with Cease/BFD Down; before OpenSent it is ignored.
+  ['Established', { type: 'bfd-down' }, 'Idle', 'bfd-down', '6/10'],
+  ['OpenConfirm', { type: 'bfd-down' }, 'Idle', 'bfd-down', '6/10'],
+  ['Connect', { type: 'bfd-down' }, 'Connect', 'ignored'],
+  ['Active', { type: 'bfd-down' }, 'Active', 'ignored'],
+  ['Idle', { type: 'bfd-down' }, 'Idle', 'ignored'],
 ];
 
 describe('bgp FSM (RFC 4271 §8): one function per state', () => {
