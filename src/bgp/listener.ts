@@ -1,12 +1,12 @@
 import type { Server, Socket } from 'node:net';
 import { listenPeers, secureAccepted } from './transport';
 import type { Logger } from '../util/log';
+import { unmapV4Text } from '../util/ip';
 import { parseIp } from './wire/address';
 import type { Session } from './session';
 
 function key(addr: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  return parseIp(m ? m[1]! : addr).toString('hex');
+  return parseIp(unmapV4Text(addr)).toString('hex');
 }
 
 /**
@@ -14,32 +14,53 @@ function key(addr: string): string {
  * port; a connection is handed to the session whose neighbor address it comes from, anything
  * else is closed.
  */
+/** A listener a `passive;` neighbor depends on could not be bound (a start-up error, exit 3). */
+export class BgpListenError extends Error {
+  override readonly name = 'BgpListenError';
+  readonly code = 'E_BGP_LISTEN';
+}
+
 export class Listener {
   private servers: Server[] = [];
 
   constructor(private readonly sessions: Session[], private readonly log: Logger) {}
 
-  /** Opens the servers; a port that cannot be bound is logged (active sessions still work). */
+  /**
+   * Opens the servers. A port that cannot be bound is only a warning when every neighbor on it
+   * also connects out; when a `passive;` neighbor waits for connections there, it is a
+   * BgpListenError (servers already opened are closed again).
+   */
   async start(): Promise<void> {
-    const groups = new Map<string, { host: string; port: number; peers: Session[] }>();
+    const groups = new Map<string, { host: string; port: number; peers: Session[]; passive: string[] }>();
     for (const s of this.sessions) {
       const host = s.cfg.localAddress ?? '::';
-      const g = groups.get(`${host}|${s.cfg.port}`) ?? { host, port: s.cfg.port, peers: [] };
+      const k = `${host}|${s.cfg.port}`;
+      const g = groups.get(k) ?? { host, port: s.cfg.port, peers: [], passive: [] };
       g.peers.push(s);
-      groups.set(`${host}|${s.cfg.port}`, g);
+      if (s.cfg.passive) g.passive.push(s.cfg.address);
+      groups.set(k, g);
     }
-    for (const { host, port, peers } of groups.values()) {
+    for (const { host, port, peers, passive } of groups.values()) {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       let server: Server;
       let listen: (cb: () => void) => void;
       try {
+        // With TCP-MD5 / GTSM the listening socket comes from the addon with the peers' keys on it.
         ({ server, listen } = listenPeers(host, port, peers.map((p) => p.cfg), (sock) => this.route(sock)));
       } catch (err) {
-        // With TCP-MD5 a missing listener would let nothing in; the sessions still connect out.
+        if (passive.length > 0) {
+          await this.close();
+          throw new BgpListenError(`cannot listen on ${where} (${(err as Error).message}); passive neighbor ${passive.join(', ')} could never connect`);
+        }
         this.log.warn({ host, port, err: (err as Error).message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
         continue;
       }
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => {
+          if (passive.length > 0) {
+            void this.close().then(() => reject(new BgpListenError(`cannot listen on ${where} (${err.message}); passive neighbor ${passive.join(', ')} could never connect`)));
+            return;
+          }
           this.log.warn({ host, port, err: err.message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
           resolve();
         });

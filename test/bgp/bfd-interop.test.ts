@@ -51,7 +51,7 @@ describe('bgp + BFD interop with BIRD 2 (`bfd on`, protocol bfd) in network name
     const signal = (sig: NodeJS.Signals) => { for (const p of pids) { try { process.kill(p, sig); } catch { /* the listing itself */ } } };
     const t0 = Date.now();
     signal('SIGSTOP');
-    let gone = false;
+    let gone: boolean;
     try {
       gone = await until(() => !has('2001:db8::53/128'), 5000, 20);
     } finally {
