@@ -57,8 +57,14 @@ export class ServerCookies {
   private readonly input = Buffer.alloc(8 + 8 + 16);
   private readonly hash = Buffer.alloc(8);
 
+  /** True when the base secret was given (shared by a fleet), false when random. */
+  readonly shared: boolean;
+  private readonly base: Buffer;
+
   /** `base`: the shared secret (random per process when absent); `rotationS`: secret period. */
-  constructor(private readonly base: Buffer = randomBytes(16), private readonly rotationS = DEFAULT_ROTATION_S) {
+  constructor(base?: Buffer, private readonly rotationS = DEFAULT_ROTATION_S) {
+    this.shared = base !== undefined;
+    this.base = base ?? randomBytes(16);
     if (!(rotationS >= COOKIE_LIFETIME_S)) throw new CookieSecretError(`cookie secret rotation ${rotationS} s is shorter than the cookie lifetime ${COOKIE_LIFETIME_S} s`);
   }
 
