@@ -21,6 +21,8 @@ const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
 const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Replies per second per bucket for the `--rrl` run: above what one dnsperf reaches. */
+const RRL_UNREACHED = 1_000_000;
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
@@ -117,7 +119,7 @@ async function main(): Promise<number> {
     mkdirSync(join(gd, 'zones'), { recursive: true });
     writeFileSync(join(gd, 'zones', 'example.com'), GDNSD_ZONE);
 
-    const anypick = (p: number, workers: number): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers)];
+    const anypick = (p: number, workers: number, ...more: string[]): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers), ...more];
     const raw = (p: number): string[] => [process.execPath, RAW, String(p)];
     const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
     const targets: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
@@ -133,6 +135,9 @@ async function main(): Promise<number> {
       { label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
       { label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
       { label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
+      // Response rate limiting on, at a rate the bench (one client address) never reaches:
+      // what the bucket check costs on every reply.
+      { label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => anypick(p, 1, '--rrl', String(RRL_UNREACHED)), check: true, queries },
     ];
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
@@ -154,6 +159,7 @@ async function main(): Promise<number> {
       `anypick / raw Node responder: ${fmt(results[1].qps / results[0].qps, 2)} (target ≥ 0.9)`,
       `anypick / gdnsd:              ${fmt(results[1].qps / results[2].qps, 2)} (aim ≥ 0.45)`,
       `workers 2 / workers 1:        ${fmt(results[4].qps / results[3].qps, 2)} (2 CPUs shared with dnsperf)`,
+      `anypick --rrl / anypick:      ${fmt(results[11].qps / results[1].qps, 2)} (target ≥ 0.95; every reply checked, none limited)`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
       `2,560 /24 and /56 subnets:   anypick / raw ${fmt(results[6].qps / results[5].qps, 2)}, anypick / gdnsd ${fmt(results[6].qps / results[7].qps, 2)}`,
