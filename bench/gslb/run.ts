@@ -4,7 +4,8 @@
  * Servers run on CPU 1 (`taskset -c 1`), dnsperf on CPU 0; then anypick with 1 and 2 worker
  * processes on both CPUs. Prints QPS, p99 latency and the ratios. See bench/gslb/README.md.
  * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds,
- * BENCH_OUTSTANDING (default 200) dnsperf -q.
+ * BENCH_OUTSTANDING (default 200) dnsperf -q, BENCH_ONLY (a regular expression: only the targets
+ * whose label matches).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,6 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** Replies per second per bucket for the `--rrl` run: above what one dnsperf reaches. */
 const RRL_UNREACHED = 1_000_000;
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
@@ -122,7 +124,7 @@ async function main(): Promise<number> {
     const anypick = (p: number, workers: number, ...more: string[]): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers), ...more];
     const raw = (p: number): string[] => [process.execPath, RAW, String(p)];
     const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
-    const targets: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
+    const all: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
       { label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
       { label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
       { label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
@@ -139,6 +141,8 @@ async function main(): Promise<number> {
       // what the bucket check costs on every reply.
       { label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => anypick(p, 1, '--rrl', String(RRL_UNREACHED)), check: true, queries },
     ];
+    // BENCH_ONLY=REGEX runs the targets whose label matches (ratios of absent targets print n/a).
+    const targets = ONLY ? all.filter((t) => ONLY.test(t.label)) : all;
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
     const runs: Result[][] = targets.map(() => []);
@@ -149,6 +153,9 @@ async function main(): Promise<number> {
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
+    const qps = new Map(results.map((r) => [r.label, r.qps]));
+    const ratio = (a: string, b: string): string => (qps.has(a) && qps.has(b) ? fmt(qps.get(a)! / qps.get(b)!, 2) : 'n/a');
+    const [RAW_L, AP_L, GD_L, W1_L, W2_L, RAW_S, AP_S, GD_S, RAW_C, AP_C, GD_C, RRL_L] = all.map((t) => t.label);
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
@@ -156,14 +163,14 @@ async function main(): Promise<number> {
       `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS`,
       ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
       '',
-      `anypick / raw Node responder: ${fmt(results[1].qps / results[0].qps, 2)} (target ≥ 0.9)`,
-      `anypick / gdnsd:              ${fmt(results[1].qps / results[2].qps, 2)} (aim ≥ 0.45)`,
-      `workers 2 / workers 1:        ${fmt(results[4].qps / results[3].qps, 2)} (2 CPUs shared with dnsperf)`,
-      `anypick --rrl / anypick:      ${fmt(results[11].qps / results[1].qps, 2)} (target ≥ 0.95; every reply checked, none limited)`,
+      `anypick / raw Node responder: ${ratio(AP_L, RAW_L)} (target ≥ 0.9)`,
+      `anypick / gdnsd:              ${ratio(AP_L, GD_L)} (aim ≥ 0.45)`,
+      `workers 2 / workers 1:        ${ratio(W2_L, W1_L)} (2 CPUs shared with dnsperf)`,
+      `anypick --rrl / anypick:      ${ratio(RRL_L, AP_L)} (target ≥ 0.95; every reply checked, none limited)`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
-      `2,560 /24 and /56 subnets:   anypick / raw ${fmt(results[6].qps / results[5].qps, 2)}, anypick / gdnsd ${fmt(results[6].qps / results[7].qps, 2)}`,
-      `100,000 /32s (every query a new client): anypick / raw ${fmt(results[9].qps / results[8].qps, 2)}, anypick / gdnsd ${fmt(results[9].qps / results[10].qps, 2)}`,
+      `2,560 /24 and /56 subnets:   anypick / raw ${ratio(AP_S, RAW_S)}, anypick / gdnsd ${ratio(AP_S, GD_S)}`,
+      `100,000 /32s (every query a new client): anypick / raw ${ratio(AP_C, RAW_C)}, anypick / gdnsd ${ratio(AP_C, GD_C)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
