@@ -13,6 +13,7 @@
  * Slipped replies carry no Extended DNS Error: TC=1 alone, as Knot sends them (a short reply
  * that tells a real client to retry over TCP; EDE "Prohibited" would only make it bigger).
  */
+import { coarseNow } from '../util/coarse-clock';
 import { parseAddress, unmapV4 } from '../util/ip';
 import type { ThrottledWarnings } from '../util/throttled-log';
 import type { DnsCounters } from './counters';
@@ -36,7 +37,8 @@ export interface GuardOptions {
   rrl?: ResponseRateLimiter;
   cookies?: ServerCookies;
   warnings?: ThrottledWarnings;
-  /** Milliseconds since the epoch (RRL buckets, cookie timestamps); default Date.now. */
+  /** Milliseconds since the epoch (RRL buckets, cookie timestamps); default: the coarse clock for
+   * buckets, Date.now for cookies. */
   now?: () => number;
 }
 
@@ -46,12 +48,15 @@ const ERROR_TOKEN = tokenOf(RESPONSE_CLASS.ERROR, '');
 export class ReplyGuard {
   readonly rrl?: ResponseRateLimiter;
   readonly cookies?: ServerCookies;
+  /** Time for buckets (per reply: the coarse clock) and for cookies (per cookie query). */
+  private readonly bucketNow: () => number;
   private readonly now: () => number;
 
   constructor(private readonly counters: DnsCounters, private readonly o: GuardOptions) {
     this.rrl = o.rrl;
     this.cookies = o.cookies;
     this.now = o.now ?? Date.now;
+    this.bucketNow = o.now ?? coarseNow;
   }
 
   /**
@@ -112,7 +117,7 @@ export class ReplyGuard {
       this.counters.rrlExempt++;
       return reply;
     }
-    const verdict = rrl.check(address, token, this.now());
+    const verdict = rrl.check(address, token, this.bucketNow());
     if (verdict === RRL.SEND) return reply;
     this.o.warnings?.warn('rrl', 'response rate limiting: replies to a client prefix are limited', { prefix: rrl.prefixText(address), ratePerSecond: rrl.rate, slip: rrl.slip });
     if (verdict === RRL.DROP) {

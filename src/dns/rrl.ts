@@ -61,6 +61,8 @@ function mix(h: number): number {
 /** The limiter: `check()` per UDP reply. */
 export class ResponseRateLimiter {
   readonly rate: number;
+  /** Tokens added per millisecond. */
+  private readonly perMs: number;
   readonly slip: number;
   readonly ipv4Prefix: number;
   readonly ipv6Prefix: number;
@@ -80,6 +82,7 @@ export class ResponseRateLimiter {
   constructor(o: RrlOptions) {
     if (!(o.ratePerSecond > 0) || !Number.isFinite(o.ratePerSecond)) throw new RrlOptionError(`RRL rate ${o.ratePerSecond}: expected replies per second > 0`);
     this.rate = o.ratePerSecond;
+    this.perMs = o.ratePerSecond / 1000;
     this.slip = o.slip ?? DEFAULT_RRL_SLIP;
     if (!Number.isInteger(this.slip) || this.slip < 0 || this.slip > 10) throw new RrlOptionError(`RRL slip ${this.slip}: expected 0..10`);
     this.ipv4Prefix = o.ipv4Prefix ?? DEFAULT_RRL_IPV4_PREFIX;
@@ -168,7 +171,10 @@ export class ResponseRateLimiter {
       this.limited[slot] = 0;
     } else {
       const elapsed = nowMs - this.stamp[slot];
-      if (elapsed > 0) this.tokens[slot] = Math.min(this.rate, this.tokens[slot] + (elapsed * this.rate) / 1000);
+      if (elapsed > 0) {
+        const t = this.tokens[slot] + elapsed * this.perMs;
+        this.tokens[slot] = t < this.rate ? t : this.rate;
+      }
     }
     this.stamp[slot] = nowMs;
     if (this.tokens[slot] >= 1) {
