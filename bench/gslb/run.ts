@@ -28,7 +28,15 @@ const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undef
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
-interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number }
+interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number; cpuUs: number }
+
+/** CPU time (user + system) of process `pid` in microseconds, from /proc (clock ticks of 10 ms). */
+function cpuUs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  } catch { return NaN; }
+}
 
 const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -82,6 +90,7 @@ function dnsperf(label: string, p: number, queries: string): Result {
     avgms: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     lost: num(/Queries lost:\s+(\d+)/),
     sent: num(/Queries sent:\s+(\d+)/),
+    cpuUs: NaN,
   };
 }
 
@@ -92,7 +101,12 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
   try {
     await ready(p, label, check);
     process.stderr.write(`bench: ${label} …\n`);
-    return dnsperf(label, p, queries);
+    // The server's own CPU time per answered query: less sensitive to other load than QPS
+    // (taskset execs the server, so its pid is the server's; with workers, the primary's only).
+    const before = cpuUs(proc.pid);
+    const r = dnsperf(label, p, queries);
+    r.cpuUs = (cpuUs(proc.pid) - before) / Math.max(1, r.sent - r.lost);
+    return r;
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${err}`);
   } finally {
@@ -155,18 +169,21 @@ async function main(): Promise<number> {
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
     const qps = new Map(results.map((r) => [r.label, r.qps]));
     const ratio = (a: string, b: string): string => (qps.has(a) && qps.has(b) ? fmt(qps.get(a)! / qps.get(b)!, 2) : 'n/a');
+    // Best (lowest) CPU time per query of each target over its rounds.
+    const cpu = new Map(runs.map((rs) => [rs[0].label, Math.min(...rs.map((x) => x.cpuUs))]));
+    const cpuRatio = (a: string, b: string): string => (cpu.has(a) && cpu.has(b) ? fmt(cpu.get(b)! / cpu.get(a)!, 2) : 'n/a');
     const [RAW_L, AP_L, GD_L, W1_L, W2_L, RAW_S, AP_S, GD_S, RAW_C, AP_C, GD_C, RRL_L] = all.map((t) => t.label);
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
       `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q ${OUTSTANDING} on CPU 0`,
-      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS`,
-      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
+      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  ${'CPU µs/q'.padStart(8)}  all rounds QPS`,
+      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${fmt(cpu.get(r.label)!, 2).padStart(8)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
       '',
       `anypick / raw Node responder: ${ratio(AP_L, RAW_L)} (target ≥ 0.9)`,
       `anypick / gdnsd:              ${ratio(AP_L, GD_L)} (aim ≥ 0.45)`,
       `workers 2 / workers 1:        ${ratio(W2_L, W1_L)} (2 CPUs shared with dnsperf)`,
-      `anypick --rrl / anypick:      ${ratio(RRL_L, AP_L)} (target ≥ 0.95; every reply checked, none limited)`,
+      `anypick --rrl / anypick:      ${ratio(RRL_L, AP_L)} by QPS, ${cpuRatio(RRL_L, AP_L)} by server CPU per query (target ≥ 0.95; every reply checked, none limited)`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
       `2,560 /24 and /56 subnets:   anypick / raw ${ratio(AP_S, RAW_S)}, anypick / gdnsd ${ratio(AP_S, GD_S)}`,
