@@ -93,6 +93,11 @@ export class ReplyGuard {
     return { verdict, data };
   }
 
+  /** One throttled warning line for `cause` (see util/throttled-log.ts); nothing without a logger. */
+  warn(cause: string, msg: string, fields: Record<string, unknown>): void {
+    this.o.warnings?.warn(cause, msg, fields);
+  }
+
   /** Adds the COOKIE and (TCP) keepalive options to a reply whose OPT has `optLen` bytes of RDATA. */
   options(reply: Buffer, optLen: number, limit: number, cookie: CookieReply | undefined, keepaliveMs: number | undefined): Buffer {
     let out = reply;
