@@ -166,7 +166,7 @@ export class DnsEngine {
     }
     if (parsed.kind === 'drop') {
       this.counters.dropped++;
-      this.guard.warn('dns malformed', 'dns: unreadable messages dropped', { client: ctx.address, reason: parsed.reason });
+      this.guard.warn('dns malformed', 'dns: unreadable messages dropped', () => ({ client: ctx.address, reason: (parsed as { reason: string }).reason }));
       return undefined;
     }
     if (parsed.kind === 'error') {

@@ -94,7 +94,7 @@ export class ReplyGuard {
   }
 
   /** One throttled warning line for `cause` (see util/throttled-log.ts); nothing without a logger. */
-  warn(cause: string, msg: string, fields: Record<string, unknown>): void {
+  warn(cause: string, msg: string, fields: Record<string, unknown> | (() => Record<string, unknown>)): void {
     this.o.warnings?.warn(cause, msg, fields);
   }
 
@@ -124,7 +124,7 @@ export class ReplyGuard {
     }
     const verdict = rrl.check(address, token, this.bucketNow());
     if (verdict === RRL.SEND) return reply;
-    this.o.warnings?.warn('rrl', 'response rate limiting: replies to a client prefix are limited', { prefix: rrl.prefixText(address), ratePerSecond: rrl.rate, slip: rrl.slip });
+    this.o.warnings?.warn('rrl', 'response rate limiting: replies to a client prefix are limited', () => ({ prefix: rrl.prefixText(address), ratePerSecond: rrl.rate, slip: rrl.slip }));
     if (verdict === RRL.DROP) {
       this.counters.rrlDropped++;
       return undefined;

@@ -76,8 +76,6 @@ export class ResponseRateLimiter {
   private lastAddress = '';
   private lastA = 0;
   private lastB = 0;
-  /** The prefix of the last limited reply, for logs. */
-  lastLimitedPrefix = '';
 
   constructor(o: RrlOptions) {
     if (!(o.ratePerSecond > 0) || !Number.isFinite(o.ratePerSecond)) throw new RrlOptionError(`RRL rate ${o.ratePerSecond}: expected replies per second > 0`);
@@ -181,7 +179,6 @@ export class ResponseRateLimiter {
       this.tokens[slot] -= 1;
       return RRL.SEND;
     }
-    this.lastLimitedPrefix = address;
     const n = ++this.limited[slot];
     return this.slip > 0 && n % this.slip === 0 ? RRL.SLIP : RRL.DROP;
   }
