@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
@@ -19,7 +20,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const RAW = join(__dirname, 'raw-responder.js');
 const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
-const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** Replies per second per bucket for the `--rrl` run: above what one dnsperf reaches. */
@@ -38,7 +39,6 @@ function cpuUs(pid: number | undefined): number {
   } catch { return NaN; }
 }
 
-const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -108,7 +108,7 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
     r.cpuUs = (cpuUs(proc.pid) - before) / Math.max(1, r.sent - r.lost);
     return r;
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${err}`);
+    throw new Error(`${(e as Error).message}\n${err}`, { cause: e });
   } finally {
     await stop(proc);
   }
@@ -162,7 +162,7 @@ async function main(): Promise<number> {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        const p = port();
+        const p = await freePort(); // kernel-chosen (gdnsd cannot report a port it picked itself)
         runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
       }
     }

@@ -8,7 +8,7 @@
  * table says what to close. Time is passed in.
  */
 import { readFileSync } from 'node:fs';
-import { networkOf, parseAddress, unmapV4 } from '../util/ip';
+import { networkOf, tryParseAddress, unmapV4, unmapV4Text } from '../util/ip';
 import type { TcpCloseReason, TcpRefuseReason } from './counters';
 
 /** Limits of the TCP transport. */
@@ -80,12 +80,9 @@ export interface TcpConn {
 
 /** The client address key of the per-address cap. */
 export function addressKey(address: string): string {
-  try {
-    const b = unmapV4(parseAddress(address));
-    return b.length === 4 ? address.replace(/^::ffff:/, '') : networkOf(b, 64);
-  } catch {
-    return address;
-  }
+  const b = tryParseAddress(address);
+  if (!b) return address;
+  return b.length === 16 && unmapV4(b).length === 16 ? networkOf(b, 64) : unmapV4Text(address);
 }
 
 /** The connection table. */

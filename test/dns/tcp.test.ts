@@ -73,7 +73,7 @@ describe('dns over TCP (RFC 7766)', function () {
     const got = replies(s, 1);
     for (const b of f) {
       s.write(Buffer.from([b]));
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 2)); // pacing, so the bytes travel in separate segments
     }
     const [r] = await got;
     expect(decode(r).id).to.equal(31);
@@ -113,9 +113,12 @@ describe('dns over TCP (RFC 7766)', function () {
 
   it('when full, closes the oldest idle connection to answer a new one (RFC 7766 §6.2.3)', async () => {
     const before = srv.counters().tcpClosed.evicted_full;
+    const accepted = srv.counters().tcpConnections;
     const held = await Promise.all([open(port()), open(port()), open(port())]);
     const oldestClosed = closed(held[0]);
-    await new Promise((r) => setTimeout(r, 50));
+    // The server has taken all three before the fourth arrives.
+    for (let i = 0; i < 500 && srv.counters().tcpConnections - accepted < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.counters().tcpConnections - accepted).to.equal(3);
     const extra = await open(port());
     const got = replies(extra, 1);
     extra.write(frame(query('www.example.com', 'A', { id: 77 })));
@@ -127,9 +130,11 @@ describe('dns over TCP (RFC 7766)', function () {
 
   it('refuses a new connection only when every slot is in the middle of a message', async () => {
     const before = srv.counters().tcpRefused.full;
+    const accepted = srv.counters().tcpConnections;
     const held = await Promise.all([open(port()), open(port()), open(port())]);
+    for (let i = 0; i < 500 && srv.counters().tcpConnections - accepted < 3; i++) await new Promise((r) => setTimeout(r, 10));
     for (const h of held) h.write(Buffer.from([0, 40, 1])); // a frame's first bytes
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // (the bytes travel; nothing to poll for on the client)
     const extra = await open(port());
     await closed(extra);
     expect(srv.counters().tcpRefused.full).to.equal(before + 1);
@@ -166,8 +171,14 @@ describe('dns over TCP (RFC 7766)', function () {
     s.pause();
     const n = 600;
     s.write(Buffer.concat(Array.from({ length: n }, (_, i) => frame(query('t.huge.test', 'TXT', { id: i })))));
-    await new Promise((r) => setTimeout(r, 150));
-    const answeredWhileStalled = srv.counters().tcp - before;
+    // Wait until the server stops answering (its bounded buffers are full): two equal readings.
+    let answeredWhileStalled = -1;
+    for (let i = 0; i < 500; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const now = srv.counters().tcp - before;
+      if (now > 0 && now === answeredWhileStalled) break;
+      answeredWhileStalled = now;
+    }
     expect(answeredWhileStalled, 'server held back (bounded buffers)').to.be.lessThan(n);
     const all = replies(s, n);
     s.resume();

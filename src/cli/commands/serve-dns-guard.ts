@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '../../config/values';
+import { parseDuration } from '../../util/duration';
 import { COOKIE_SECRET_ENV, ServerCookies, parseCookieSecret } from '../../dns/cookies';
 import { DEFAULT_RRL_IPV4_PREFIX, DEFAULT_RRL_IPV6_PREFIX, DEFAULT_RRL_SLIP, ResponseRateLimiter } from '../../dns/rrl';
 import { DEFAULT_TCP_LIMITS, tcpLimits } from '../../dns/tcp-limits';
 import type { TcpLimits } from '../../dns/tcp-limits';
-import { UsageError } from '../command';
+import { UsageError, stringOption } from '../command';
 
 /** parseArgs options. */
 export const DNS_GUARD_OPTIONS = {
@@ -35,7 +35,7 @@ export const DNS_GUARD_USAGE = `  --rrl N             response rate limiting: at
   --rrl-ipv4-prefix L / --rrl-ipv6-prefix L
                       client prefix of a bucket (default /${DEFAULT_RRL_IPV4_PREFIX} and /${DEFAULT_RRL_IPV6_PREFIX})
   --cookie-secret-file FILE
-                      DNS cookie secret shared by the fleet (hex, 16+ bytes; or \$${COOKIE_SECRET_ENV});
+                      DNS cookie secret shared by the fleet (hex, 16+ bytes; or $${COOKIE_SECRET_ENV});
                       default: a random secret per start. --no-cookies ignores COOKIE options
   --tcp-max-connections N   (default: half the open-file limit)
   --tcp-max-per-address N   (default ${DEFAULT_TCP_LIMITS.maxPerAddress}; IPv6 per /64)
@@ -51,18 +51,18 @@ export interface DnsGuard {
 }
 
 function int(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = values[name];
+  const v = stringOption(values, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(String(v)) || n < min || n > max) throw new UsageError(`--${name} ${String(v)}: expected an integer ${min}..${max}`);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} ${v}: expected an integer ${min}..${max}`);
   return n;
 }
 
 function duration(values: Record<string, unknown>, name: string): number | undefined {
-  const v = values[name];
+  const v = stringOption(values, name);
   if (v === undefined) return undefined;
   try {
-    return parseDuration(String(v));
+    return parseDuration(v);
   } catch (err) {
     throw new UsageError(`--${name}: ${(err as Error).message}`);
   }
@@ -70,9 +70,9 @@ function duration(values: Record<string, unknown>, name: string): number | undef
 
 /** The base cookie secret: the file, else the environment, else undefined (random per start). */
 export function cookieSecret(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
-  const file = values['cookie-secret-file'];
+  const file = stringOption(values, 'cookie-secret-file');
   try {
-    if (typeof file === 'string') return parseCookieSecret(readFileSync(file, 'utf8'), file);
+    if (file !== undefined) return parseCookieSecret(readFileSync(file, 'utf8'), file);
     const e = env[COOKIE_SECRET_ENV];
     if (e !== undefined && e !== '') return parseCookieSecret(e, `$${COOKIE_SECRET_ENV}`);
   } catch (err) {
