@@ -18,7 +18,7 @@ import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
-import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from './serve-signals';
+import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
 import { startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
@@ -228,7 +228,13 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const guard = dnsGuardFromOptions(values);
   if (!runsServerItself(workers)) {
     shareCookieSecretWithWorkers(values);
-    return superviseWorkers(workers, logger);
+    // One member registry for every worker: the primary runs the receiver thread and relays state.
+    const relay = await startSignalsPrimary(values, logger);
+    try {
+      return await superviseWorkers(workers, logger);
+    } finally {
+      await relay?.close();
+    }
   }
 
   const signals = ServeSignals.create(values, logger, workers);
@@ -255,7 +261,10 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     }
   };
   unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
-  const sig = await handleSignals(() => doReload('SIGHUP'));
+  const sig = await handleSignals(() => {
+    doReload('SIGHUP');
+    signals.reload();
+  });
   logger.info({ signal: sig }, 'shutting down');
   await bgp?.shutdown(sig === 'SIGTERM'); // SIGTERM drains while DNS still answers
   unwatch();
@@ -289,7 +298,8 @@ Options:
 ${DATACENTER_SERVE_USAGE}
 ${DNS_GUARD_USAGE}
 ${SIGNALS_SERVE_USAGE}
-  --workers N         run N server processes sharing the sockets (node:cluster; default 1)
+  --workers N         run N server processes sharing the sockets (node:cluster; default 1); with
+                      signals the primary runs the receiver and relays member state to them
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {

@@ -8,6 +8,8 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** RFC 6672 §2.2: a DNAME substitution would overflow the name length. */
+  YXDOMAIN: 6,
   /** Extended RCODE 16: upper 8 bits live in the OPT TTL (RFC 6891 §6.1.3). */
   BADVERS: 16,
   /** RFC 7873 §8: extended RCODE 23, a COOKIE with a fresh server cookie to retry with. */
@@ -16,7 +18,7 @@ export const RCODE = {
 
 /** Mnemonics for counters and logs. */
 export const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS', 23: 'BADCOOKIE',
+  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN', 16: 'BADVERS', 23: 'BADCOOKIE',
 };
 
 /** Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1). */
