@@ -10,6 +10,9 @@ import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
 import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
+import { HaproxyEngine } from '../../l7/haproxy/engine';
+import { DEFAULT_PROXY_OPTIONS } from '../../l7/proxy/options';
+import { ServicePickRoute } from '../../l7/service-pick/route';
 import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
 import type { DeliveryModel } from '../../config/model';
 import { buildProxyTier } from './proxy-tier';
@@ -26,6 +29,7 @@ import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
 import { signalsTls } from './serve-signals';
 import { createLogger, LOG_LEVELS } from '../../util/log';
+import { TlsCertificates, TlsLoadError } from '../../util/tls';
 import type { Logger, LogLevel } from '../../util/log';
 import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
@@ -82,6 +86,10 @@ function reloadTier(paths: string[], sel: TierSelector, deps: TierDeps, current:
   return { ...next, model: loaded.model };
 }
 
+function clusterOrService(values: Record<string, unknown>): boolean {
+  return values.cluster !== undefined || values.service !== undefined;
+}
+
 async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   try {
     return await runProxy(values, positionals);
@@ -115,6 +123,22 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     new TrustedProxies(trusted);
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
+  }
+  const engineName = stringOption(values, 'engine') ?? 'node';
+  if (engineName !== 'node' && engineName !== 'haproxy') throw new UsageError(`--engine ${engineName}: want node or haproxy`);
+  if (engineName === 'haproxy' && !clusterOrService(values)) throw new UsageError('--engine haproxy runs a service pick (--cluster NAME or --service NAME); the cluster pick runs on the Node engine');
+  const certFiles = (values['tls-cert'] as string[] | undefined) ?? [];
+  const keyFiles = (values['tls-key'] as string[] | undefined) ?? [];
+  if (certFiles.length !== keyFiles.length) throw new UsageError(`--tls-cert and --tls-key go in pairs (got ${certFiles.length} certificates, ${keyFiles.length} keys)`);
+  let tls: TlsCertificates | undefined;
+  if (certFiles.length) {
+    try {
+      tls = TlsCertificates.load(certFiles.map((cert, i) => ({ cert, key: keyFiles[i] })));
+    } catch (err) {
+      if (!(err instanceof TlsLoadError)) throw err;
+      process.stderr.write(`anypick proxy: ${err.message}\n`);
+      return EXIT.INVALID;
+    }
   }
   const statusListen = values.status === undefined ? undefined : listenOf(stringOption(values, 'status')!, '--status');
   const logger = createLogger(level, 'anypick-proxy');
@@ -167,8 +191,27 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   const { tier, service, member } = current;
 
-  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted }, logger);
-  const port = await proxy.listen(listen.port, listen.host);
+  const opts = { scheme: current.scheme, trustedProxies: trusted, tls };
+  let proxy: L7Proxy | undefined;
+  let engine: HaproxyEngine | undefined;
+  let port: number;
+  let haproxyDied: ((code: number | null) => void) | undefined;
+  if (engineName === 'haproxy') {
+    if (!(current.route instanceof ServicePickRoute)) throw new UsageError('--engine haproxy runs a service pick');
+    try {
+      engine = new HaproxyEngine({ route: current.route, admission: current.admission, scheme: current.scheme, tls, proxy: { ...DEFAULT_PROXY_OPTIONS, ...opts }, log: logger, onExit: (code) => haproxyDied?.(code) });
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new UsageError(`--engine haproxy: ${err.message}`);
+    }
+    port = await engine.listen(listen.port, listen.host).catch(async (err: unknown) => {
+      await engine!.close();
+      throw err;
+    });
+  } else {
+    proxy = new L7Proxy(current.route, opts, logger);
+    port = await proxy.listen(listen.port, listen.host);
+  }
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   try {
@@ -197,7 +240,10 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         member,
         decision: current.decision(),
         ejected: current.ejected(),
-        requests: proxy.stats,
+        engine: engineName,
+        requests: proxy?.stats,
+        haproxy: engine ? { ...engine.stats, servers: engine.servers() } : undefined,
+        tls: tls?.list(),
         availability: current.availability(),
         published: publisher?.last,
       }));
@@ -205,21 +251,36 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     // Nothing may keep the process alive after a failed start.
     await publisher?.stop().catch(() => undefined);
-    await proxy.close();
+    await proxy?.close();
+    await engine?.close();
     await receiver?.close();
     status?.server.close();
     registry?.close();
     throw err;
   }
-  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
+  logger.info({ listen: `${listen.host}:${port}`, tls: tls?.list(), signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
   process.stdout.write(`anypick proxy: ${current.what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
 
   // SIGHUP: read the files again and swap the tier in; any error keeps the last good one.
   const reload = (): void => {
+    if (tls) {
+      try {
+        tls.reload();
+        logger.info({ why: 'SIGHUP', tls: tls.list() }, 'TLS certificates reloaded');
+        engine?.reloadCertificates().catch((err: unknown) => logger.error({ why: 'SIGHUP' }, `haproxy certificate update failed: ${(err as Error).message}`));
+      } catch (err) {
+        logger.error({ why: 'SIGHUP' }, `TLS reload rejected: ${(err as Error).message}; still serving the last good certificates`);
+      }
+    }
     const next = reloadTier(paths, selector, deps, current, logger);
     if (!next) return;
+    if (engine && next.admission?.pattern?.text !== current.admission?.pattern?.text) {
+      logger.error({ why: 'SIGHUP' }, 'reload rejected: --engine haproxy compiles admission into its configuration at start; restart the proxy to change the control');
+      return;
+    }
     current = next;
-    proxy.setRoute(next.route);
+    proxy?.setRoute(next.route);
+    if (engine) engine.setRoute(next.route as ServicePickRoute);
     registry?.configure(registrySettings(signalsConfigFromModel(next.model)));
   };
   // SIGHUP also rotates the members' tokens (from --tokens FILE) and re-reads the TLS files.
@@ -244,7 +305,16 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     reload();
     rotate();
   };
+  let exitCode: number = EXIT.OK;
   await new Promise<void>((resolve) => {
+    haproxyDied = (code) => {
+      logger.error({ code }, 'haproxy (the data plane) exited; stopping');
+      exitCode = EXIT.RUNTIME;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHup);
+      resolve();
+    };
     const onSignal = (sig: string): void => {
       logger.info({ signal: sig }, 'stopping');
       process.off('SIGTERM', onSignal);
@@ -257,12 +327,13 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     process.on('SIGHUP', onHup);
   });
   await publisher?.stop().catch(() => undefined);
-  await proxy.close();
+  await proxy?.close();
+  await engine?.close();
   await new Promise((r) => (status ? status.server.close(() => r(undefined)) : r(undefined)));
   await receiver?.close();
   registry?.close();
   geo?.close();
-  return EXIT.OK;
+  return exitCode;
 }
 
 /** `anypick proxy`. */
@@ -280,7 +351,10 @@ Runs one L7 tier of the delivery in PATH… (files or directories; default zones
                            'service NAME:' with 'next-hop: list.NAME' (seed example 1)
 
 Options:
-  --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
+  --listen ADDR:PORT       where to accept HTTP/1.1 and HTTP/2 (h2c, or h2 by ALPN with TLS;
+                           port 0 = any free port)
+  --tls-cert FILE          terminate TLS with this PEM certificate (repeatable; SNI chooses
+  --tls-key FILE           among them, the first is the default); each with its key, in order
   --signals ADDR:PORT      receive the members' OTLP signals here (needs --tokens or ANYPICK_TOKENS)
   --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
                            (re-read on SIGHUP; a bad file keeps the last good set)
@@ -295,6 +369,8 @@ Options:
   --upstream-port N        port of dynamic members that report an address but no port (default 80)
   --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
+  --engine node|haproxy    data plane of a service pick (default node): haproxy drives a local
+                           HAProxy through its Runtime API (no OpenAPI body validation)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
 
 Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime failure.`,
@@ -317,6 +393,9 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'trusted-proxy': { type: 'string', multiple: true },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
+    engine: { type: 'string' },
+    'tls-cert': { type: 'string', multiple: true },
+    'tls-key': { type: 'string', multiple: true },
   },
   run,
 };
