@@ -89,6 +89,34 @@ function inside(address: string, network: string): boolean {
   }
 }
 
+/** Where a client was placed (see DatacenterResponder.locate). */
+interface Located {
+  address: string;
+  useEcs: boolean;
+  /** ECS source prefix 0: no client information. */
+  noClient: boolean;
+  /** An IPv4-mapped IPv6 address in an ECS option of FAMILY 2 (placed as IPv4). */
+  v4in6: boolean;
+  geo?: GeoNetwork;
+  /** The subnet stickiness hashes and its length, in the placed family's terms. */
+  subnet: string;
+  subnetLen: number;
+}
+
+/** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d (bytes of an ECS option, zero-padded past their end). */
+function isMapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if ((bytes[i] ?? 0) !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+function isMappedText(address: string): boolean {
+  try {
+    return parseAddress(address).length === 16 && unmapV4(parseAddress(address)).length === 4;
+  } catch {
+    return false;
+  }
+}
+
 /** A datacenter pick answering its `listen` name. */
 export class DatacenterResponder implements DynamicResponder {
   readonly name: string;
@@ -174,7 +202,7 @@ export class DatacenterResponder implements DynamicResponder {
    * Where the client is. RFC 7871 §7.1.2: an ECS SOURCE PREFIX-LENGTH of 0 asks for an answer
    * independent of the client: location unknown, scope 0, and stickiness hashes ::/0.
    */
-  private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoNetwork; subnet: string; subnetLen: number } {
+  private locate(client: ClientInfo, needSubnet: boolean): Located {
     // Cached lookups and plans hold for one geo database generation and member state version.
     const stateVersion = this.deps.state?.version ?? 0;
     const geoGeneration = this.deps.geo?.generation ?? 0;
@@ -189,14 +217,16 @@ export class DatacenterResponder implements DynamicResponder {
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
     const address = useEcs ? ecs.address : client.address;
+    // An IPv4-mapped address in a FAMILY 2 option is placed as IPv4; its scope goes back to IPv6 bits.
+    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(address));
     if (!needSubnet) {
       // The query path: an ECS address is looked up from its bytes when the database can.
       const geo = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) ?? this.lookup(address) : this.lookup(address);
-      return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
+      return { address, useEcs, noClient, v4in6, geo, subnet: '', subnetLen: 0 };
     }
     const geo = noClient ? undefined : this.lookup(address);
     const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
-    return { address, useEcs, noClient, geo, subnet, subnetLen };
+    return { address, useEcs, noClient, v4in6, geo, subnet, subnetLen };
   }
 
   /**
@@ -212,8 +242,11 @@ export class DatacenterResponder implements DynamicResponder {
     let hit = byAddress.get(address);
     if (!hit) {
       if (byAddress.size >= CACHE_LIMIT) byAddress.clear();
-      const bytes = unmapV4(parseAddress(address));
-      const subnetLen = prefix < 0 ? STICKY_PREFIX[bytes.length === 4 ? 4 : 6] : Math.min(prefix, bytes.length * 8);
+      const raw = parseAddress(address);
+      const bytes = unmapV4(raw);
+      // A prefix of an IPv4-mapped address counts IPv6 bits: 96 of them are the mapping.
+      const own = prefix >= 0 && bytes.length < raw.length ? Math.max(0, prefix - 96) : prefix;
+      const subnetLen = own < 0 ? STICKY_PREFIX[bytes.length === 4 ? 4 : 6] : Math.min(own, bytes.length * 8);
       hit = { subnet: networkOf(bytes, subnetLen), subnetLen };
       byAddress.set(address, hit);
     }
@@ -240,10 +273,15 @@ export class DatacenterResponder implements DynamicResponder {
    * ECS scope: the decision depended on the matched geo network (all of it places the client
    * alike) and, when sticky, on the hashed subnet too; without a geo database on nothing else.
    */
-  private scope(loc: { noClient: boolean; geo?: GeoNetwork; subnetLen: number }): number {
+  private scope(loc: Located): number {
     if (loc.noClient) return 0;
     const g = loc.geo ? loc.geo.prefixLength : 0;
-    return this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
+    const v4 = this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
+    // RFC 7871 §6: SCOPE PREFIX-LENGTH counts bits of the option's FAMILY. A mapped address was
+    // placed in IPv4 terms; in IPv6 bits its network is ::ffff:0:0/96 plus those bits. Without
+    // a database (and not sticky) nothing depended on the client: 0.
+    if (loc.v4in6 && (loc.geo || this.spec.sticky)) return 96 + v4;
+    return v4;
   }
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {

@@ -24,7 +24,7 @@ Errors go to stderr as 'file:line:col: message', warnings as
 See docs/delivery-language.md.`,
   options: {
     json: { type: 'boolean' },
-    'geoip-db': { type: 'string' },
+    'geoip-db': { type: 'string', multiple: true },
   },
   async run(values, positionals) {
     const paths = positionals.length > 0 ? positionals : ['zones', 'bgp'];

@@ -42,7 +42,8 @@ reason, the answer and the ECS scope the reply would carry.
   --client ADDR        the querying address (no EDNS Client Subnet)
   --client ADDR/LEN    an EDNS Client Subnet of LEN bits
   --type A|AAAA        query type (default AAAA)
-  --geoip-db FILE      geo database (default geo-data/sample.mmdb; 'none' for no database)
+  --geoip-db FILE      geo database (repeatable, e.g. IPv4 and IPv6 files; default
+                       geo-data/sample.mmdb; 'none' for no database)
   --json               print the decision as JSON (see docs/datacenter-pick.md)
 
 PATHs are zone and delivery files or directories (default: ${DEFAULT_PATHS.join(' ')}). Members
@@ -52,7 +53,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
   options: {
     client: { type: 'string' },
     type: { type: 'string' },
-    'geoip-db': { type: 'string' },
+    'geoip-db': { type: 'string', multiple: true },
     json: { type: 'boolean' },
   },
   async run(values, positionals) {
