@@ -7,7 +7,7 @@ import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic
 import type { ZoneRecord } from '../zone/types';
 import { maskBytes, networkOf, parseAddress, unmapV4 } from '../util/ip';
 import type { GeoMatch, GeoNetwork } from '../geo/lookup';
-import { pickDatacenter, planDatacenter } from './datacenter-strategy';
+import { landingGroup, pickDatacenter, planDatacenter, spillHash } from './datacenter-strategy';
 import { DatacenterSelection } from './datacenter-selection';
 import type { SelectionHost } from './datacenter-selection';
 import type { DatacenterCandidate, DatacenterPick, DatacenterPickOptions, DatacenterPlan } from './datacenter-strategy';
@@ -273,15 +273,23 @@ export class DatacenterResponder implements DynamicResponder {
    * ECS scope: the decision depended on the matched geo network (all of it places the client
    * alike) and, when sticky, on the hashed subnet too; without a geo database on nothing else.
    */
-  private scope(loc: Located): number {
+  private scope(loc: Located, hashed: boolean): number {
     if (loc.noClient) return 0;
     const g = loc.geo ? loc.geo.prefixLength : 0;
-    const v4 = this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
+    const v4 = hashed ? Math.max(g, loc.subnetLen) : g;
     // RFC 7871 §6: SCOPE PREFIX-LENGTH counts bits of the option's FAMILY. A mapped address was
     // placed in IPv4 terms; in IPv6 bits its network is ::ffff:0:0/96 plus those bits. Without
-    // a database (and not sticky) nothing depended on the client: 0.
-    if (loc.v4in6 && (loc.geo || this.spec.sticky)) return 96 + v4;
+    // a database (and not hashed) nothing depended on the client: 0.
+    if (loc.v4in6 && (loc.geo || hashed)) return 96 + v4;
     return v4;
+  }
+
+  /** `loc` with the subnet stickiness and spill-over hash (computed on demand: most queries need neither). */
+  private withSubnet(loc: Located, client: ClientInfo): Located {
+    if (loc.subnet !== '') return loc;
+    const ecs = client.ecs;
+    const { subnet, subnetLen } = this.subnetOf(loc.address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
+    return { ...loc, subnet, subnetLen };
   }
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
@@ -319,10 +327,11 @@ export class DatacenterResponder implements DynamicResponder {
     const loc = this.locate(client, true);
     const opts: DatacenterPickOptions = { ...this.spec.options };
     if (this.spec.sticky) opts.sticky = { key: loc.subnet };
-    const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random);
+    const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random, spillHash(loc.subnet));
     const records = this.records(qtype, pick.picked);
     const geo = loc.noClient ? undefined : this.lookup(loc.address);
-    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix: this.scope(loc) };
+    const scopePrefix = this.scope(loc, this.spec.sticky || pick.spill !== undefined);
+    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix };
   }
 
   /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
@@ -333,28 +342,32 @@ export class DatacenterResponder implements DynamicResponder {
   /** DynamicResponder: the client's decision context (placement, plan and scope), drawing per query. */
   select(qtype: string, client: ClientInfo): DatacenterSelection | undefined {
     if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
-    const loc = this.locate(client, this.spec.sticky);
+    let loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
-    const scope = this.scope(loc);
-    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, loc.subnet);
-    // Without stickiness every client of a plan with the same scope shares one selection.
+    // Capacity spill-over: when a group is partly spilled, the client subnet's hash picks the group.
+    if (plan.spills) loc = this.withSubnet(loc, client);
+    const landing = plan.spills ? landingGroup(plan, spillHash(loc.subnet)) : -1;
+    const scope = this.scope(loc, this.spec.sticky || plan.spills);
+    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, landing, loc.subnet);
+    // Without stickiness every client of a plan with the same scope (and landing group) shares one selection.
     let byScope = this.selections.get(plan);
     if (!byScope) {
       byScope = new Map();
       this.selections.set(plan, byScope);
     }
-    let sel = byScope.get(scope);
+    const key = (landing + 1) * 256 + scope;
+    let sel = byScope.get(key);
     if (!sel) {
-      sel = this.newSelection(qtype, plan, scope);
-      byScope.set(scope, sel);
+      sel = this.newSelection(qtype, plan, scope, landing);
+      byScope.set(key, sel);
     }
     return sel;
   }
 
-  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, stickyKey?: string): DatacenterSelection {
+  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string): DatacenterSelection {
     const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration };
-    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey);
+    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing);
   }
 
   /** What selections of a query type use of this responder. */

@@ -46,12 +46,14 @@ export class DatacenterSelection implements DynamicSelection {
     private readonly made: { stateVersion: number; geoGeneration: number },
     /** Set when sticky: the subnet rendezvous hashing keys on. */
     stickyKey?: string,
+    /** The group capacity spill-over placed the client in (-1: the first group with capacity). */
+    private readonly landing = -1,
   ) {
-    const first = firstPool(plan);
+    const first = landing >= 0 ? plan.pools[landing] : firstPool(plan);
     const single = plan.options.answers === 1;
     // Sticky decisions depend only on the plan and the key: the same for every query.
     if (stickyKey !== undefined || first === undefined || (single && first.length === 1)) {
-      this.fixed = this.outcome(drawDatacenter(plan, rand, stickyKey));
+      this.fixed = this.outcome(drawDatacenter(plan, rand, stickyKey, landing));
     } else if (single) {
       this.pool = first;
     }
@@ -68,7 +70,7 @@ export class DatacenterSelection implements DynamicSelection {
         const i = weightedChoice(this.pool, this.plan.ranked, this.rand);
         o = this.byIndex[i] ?? (this.byIndex[i] = this.outcome([i]));
       } else {
-        const idx = drawDatacenter(this.plan, this.rand);
+        const idx = drawDatacenter(this.plan, this.rand, undefined, this.landing);
         const k = idx.join(',');
         o = this.byCombination.get(k);
         if (!o) this.byCombination.set(k, (o = this.outcome(idx)));
