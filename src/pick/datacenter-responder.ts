@@ -38,6 +38,9 @@ export interface ResponderDeps {
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
 export const STICKY_PREFIX = { 4: 24, 6: 56 } as const;
 
+/** Longest TTL of an answer that relies on a member not heard from since start (during the grace). */
+export const GRACE_TTL_MAX = 10;
+
 /** Bound of the per-responder caches (plans, records). */
 const CACHE_LIMIT = 65536;
 /** Bound of the per-address geo lookups (querying addresses, and ECS for sticky picks and explain). */
@@ -294,26 +297,40 @@ export class DatacenterResponder implements DynamicResponder {
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
     const records: ZoneRecord[] = [];
+    const graceTtl = this.graceTtl();
     for (const m of picked) {
       const reported = m.live?.address;
-      for (const t of m.targets) records.push(this.targetRecord(qtype, t, reported));
+      // During the start-up grace an answer relying on a member not heard from since start
+      // (judged statically, or restored from a snapshot) must not outlive the grace in caches.
+      const cap = graceTtl >= 0 && this.deps.state?.provisional?.('datacenter', this.spec.service, m.name) ? graceTtl : -1;
+      for (const t of m.targets) records.push(this.targetRecord(qtype, t, reported, cap));
     }
     return records;
   }
 
-  /** The record a target answers with: its address, or the member's reported one inside its block. */
-  private targetRecord(qtype: string, t: DcTarget, reported: string | undefined): ZoneRecord {
+  /**
+   * The TTL cap of answers relying on provisional members: the grace left in whole seconds, at
+   * most GRACE_TTL_MAX; -1 once the grace is over (or without a state source).
+   */
+  private graceTtl(): number {
+    const left = this.deps.state?.graceRemainingMs?.() ?? 0;
+    return left > 0 ? Math.min(GRACE_TTL_MAX, Math.floor(left / 1000)) : -1;
+  }
+
+  /** The record a target answers with: its address, or the member's reported one inside its block; TTL at most `cap` (≥ 0). */
+  private targetRecord(qtype: string, t: DcTarget, reported: string | undefined, cap = -1): ZoneRecord {
     let byReported = this.targetRecords.get(t);
     if (!byReported) {
       byReported = new Map();
       this.targetRecords.set(t, byReported);
     }
-    const k = reported ?? '';
+    const k = cap < 0 ? reported ?? '' : `${reported ?? ''}|${cap}`;
     let r = byReported.get(k);
     if (!r) {
       if (byReported.size >= CACHE_LIMIT) byReported.clear();
       const data = reported && inside(reported, t.network) ? reported : t.address;
-      r = this.record(qtype, data, this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, t);
+      const ttl = this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL;
+      r = this.record(qtype, data, cap >= 0 ? Math.min(ttl, cap) : ttl, t);
       byReported.set(k, r);
     }
     return r;
@@ -366,7 +383,7 @@ export class DatacenterResponder implements DynamicResponder {
   }
 
   private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string): DatacenterSelection {
-    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration };
+    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration, graceTtl: this.graceTtl() };
     return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing);
   }
 
@@ -379,6 +396,7 @@ export class DatacenterResponder implements DynamicResponder {
         count: (members) => this.count(members),
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
+        graceTtl: () => this.graceTtl(),
       };
       this.hosts[qtype] = h;
     }

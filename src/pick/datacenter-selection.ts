@@ -21,6 +21,8 @@ export interface SelectionHost {
   stateVersion(): number;
   /** The geo database generation now. */
   geoGeneration(): number;
+  /** The TTL cap of answers relying on provisional members now (-1: none, the grace is over). */
+  graceTtl(): number;
 }
 
 interface Outcome {
@@ -42,8 +44,8 @@ export class DatacenterSelection implements DynamicSelection {
     private readonly plan: DatacenterPlan<DcTarget>,
     private readonly scopePrefix: number,
     private readonly rand: Rand,
-    /** The member-state version and geo generation the plan was made from. */
-    private readonly made: { stateVersion: number; geoGeneration: number },
+    /** The member-state version, geo generation and grace TTL cap the plan and answers were made with. */
+    private readonly made: { stateVersion: number; geoGeneration: number; graceTtl: number },
     /** Set when sticky: the subnet rendezvous hashing keys on. */
     stickyKey?: string,
     /** The group capacity spill-over placed the client in (-1: the first group with capacity). */
@@ -60,7 +62,10 @@ export class DatacenterSelection implements DynamicSelection {
   }
 
   current(): boolean {
-    return this.host.stateVersion() === this.made.stateVersion && this.host.geoGeneration() === this.made.geoGeneration;
+    if (this.host.stateVersion() !== this.made.stateVersion || this.host.geoGeneration() !== this.made.geoGeneration) return false;
+    // During the start-up grace the TTL cap shrinks each second; after it (-1) nothing to check
+    // (the grace's end changes the state version).
+    return this.made.graceTtl < 0 || this.host.graceTtl() === this.made.graceTtl;
   }
 
   draw(): DynamicAnswer {

@@ -16,6 +16,7 @@ import { startSignalsReceiver } from './receiver';
 import type { SignalsReceiver } from './receiver';
 import { MemberRegistry } from './registry';
 import { TokenStore } from './tokens';
+import { restoreSnapshot, SnapshotWriter, stateFilePath } from './snapshot';
 
 /** The `serve` options this module reads. */
 export const SIGNALS_SERVE_OPTIONS = {
@@ -23,6 +24,7 @@ export const SIGNALS_SERVE_OPTIONS = {
   tokens: { type: 'string' },
   http: { type: 'string' },
   'otlp-metrics': { type: 'string' },
+  'state-file': { type: 'string' },
 } as const;
 
 /** Default listen addresses. */
@@ -36,7 +38,10 @@ export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for
                       (default: env ANYPICK_TOKENS; never commit tokens to git)
   --http ADDR:PORT    dashboard (/), /metrics (Prometheus), /status.json (default ${DEFAULT_HTTP_LISTEN}; when not
                       given explicitly, a busy port is only a warning)
-  --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)`;
+  --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)
+  --state-file FILE   member state snapshot, written every second and on shutdown, restored at
+                      start when younger than one lease (default $STATE_DIRECTORY/member-state.json
+                      under systemd, else none; 'none' for none)`;
 
 /** Signals side of a running `serve`. */
 export class ServeSignals {
@@ -46,6 +51,8 @@ export class ServeSignals {
   private receiver?: SignalsReceiver;
   private http?: TelemetryServer;
   private telemetry?: Telemetry;
+  private snapshots?: SnapshotWriter;
+  private configured = false;
 
   private constructor(private readonly values: Record<string, unknown>, private readonly logger: Logger, private readonly tokens: TokenStore | undefined) {
     this.registry = tokens ? new MemberRegistry({ onExpire: (id) => logger.info({ member: id }, 'lease expired') }) : undefined;
@@ -69,6 +76,22 @@ export class ServeSignals {
     this.blocks.clear();
     for (const [k, v] of cfg.blocks) this.blocks.set(k, v);
     this.registry.configure(registrySettings(cfg));
+    if (!this.configured) {
+      this.configured = true;
+      this.restore(cfg.leaseMs);
+    }
+  }
+
+  /** Restores the state file (first configuration only: the lease is known then) and starts writing it. */
+  private restore(leaseMs: number): void {
+    const file = stateFilePath(this.values['state-file']);
+    if (!this.registry || !file) return;
+    const r = restoreSnapshot(file, this.registry, leaseMs);
+    if ('restored' in r) this.logger.info({ file, members: r.restored, ageMs: r.ageMs }, 'member state restored from snapshot');
+    else if (r.skipped === 'invalid') this.logger.error({ file, err: r.error }, 'member state snapshot unreadable; starting without it');
+    else this.logger.info({ file, skipped: r.skipped, ageMs: r.ageMs }, 'member state snapshot not restored');
+    this.snapshots = new SnapshotWriter(file, this.registry, this.logger);
+    this.snapshots.start();
   }
 
   /** Starts the receiver (when tokens exist) and the telemetry HTTP server. */
@@ -102,6 +125,7 @@ export class ServeSignals {
   /** Stops everything. */
   async close(): Promise<void> {
     await this.receiver?.close();
+    this.snapshots?.stop();
     await this.http?.close();
     await this.telemetry?.shutdown();
     this.registry?.close();
