@@ -24,7 +24,7 @@ const DELIVERY = `delivery global
   subscribe:
     presence @availability to membership
     readiness @availability to dynamic-weight
-  lease: 1s
+  lease: 3s
   report-interval: 250ms
 
 service my-service:

@@ -89,6 +89,12 @@ describe('signals: safe restarts (state snapshot, grace TTLs)', function () {
     // Once both reported and the grace is over: datacenter-2 is not ready, datacenter-1 answers with the record TTL.
     const t0 = Date.now();
     for (;;) {
+      const st = (await (await fetch(`http://127.0.0.1:${first.http}/status.json`)).json()) as { members: Array<{ member: string; present: boolean; source: string }> };
+      if (st.members.filter((m) => m.present && m.source === 'signals').length === 2) break;
+      if (Date.now() - t0 > 20_000) throw new Error(`reporters never registered: ${JSON.stringify(st.members)}`);
+      await sleep(100);
+    }
+    for (;;) {
       const a = await dig(first.dns);
       if (a.length === 1 && a[0].address === DC1 && a[0].ttl === 90) break;
       if (Date.now() - t0 > 20_000) throw new Error(`never settled: ${JSON.stringify(a)}`);
