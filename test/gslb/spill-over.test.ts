@@ -105,7 +105,9 @@ describe('gslb: capacity spill-over while a datacenter ramps (serve + report + d
       if (Date.now() - t0 > 15_000) throw new Error('datacenter-1 still answered while not ready');
       await sleep(200);
     }
-    // It turns ready again (same lease): slow start from factor 0.1.
+    // After the start-up grace (members seen during it do not ramp)…
+    while (((await (await fetch(`http://127.0.0.1:${srv.http}/status.json`)).json()) as { signals: { starting: boolean } }).signals.starting) await sleep(100);
+    // …it turns ready again (same lease): slow start from factor 0.1.
     reporters.push(report(srv.signals!, 'datacenter-1', TOKEN1, []));
     while ((await factor(srv.http)) === 0) await sleep(20);
     notReady.kill('SIGKILL');
