@@ -4,10 +4,11 @@
  * (pinned; installed by `npm ci`), so CI runs this on the real data.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTools } from '../support/tools';
-import { ROOT } from '../geo/support';
+import { ROOT, SAMPLE_DB } from '../geo/support';
 import { GeoDatabases } from '../../src/geo/databases';
 import { MAIN, dig, makeDeliveryDir, removeDir, run, serve } from './support';
 import type { Served } from './support';
@@ -65,6 +66,49 @@ describe('gslb: split GeoLite2 databases from ip-location-db (real IPv4 + IPv6 f
       } finally {
         dbs.close();
         v4.close();
+      }
+    });
+  });
+
+  describe('each file reloads on its own', () => {
+    before(function () {
+      requireGeoLite2(this);
+    });
+
+    it('a replaced file changes the routing of its family; a broken one keeps the previous', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'anypick-geo-split-'));
+      const a = join(dir, 'a.mmdb');
+      const b = join(dir, 'b.mmdb');
+      copyFileSync(SAMPLE_DB, a);
+      copyFileSync(SAMPLE_DB, b);
+      const reloads: boolean[] = [];
+      let wake = (): void => undefined;
+      const dbs = GeoDatabases.open([a, b], { debounceMs: 50, onReload: (ok) => { reloads.push(ok); wake(); } });
+      const reloaded = (n: number): Promise<void> => new Promise((done) => {
+        const check = (): void => (reloads.length >= n ? done() : void (wake = check));
+        check();
+      });
+      try {
+        expect(dbs.lookup('133.11.0.1')).to.include({ found: false }); // not in the sample
+        const g0 = dbs.generation;
+        // a.mmdb becomes the real IPv4 file (rename over it): IPv4 now answered by it, IPv6 by b.mmdb.
+        copyFileSync(GEOLITE2_V4, `${a}.new`);
+        renameSync(`${a}.new`, a);
+        await reloaded(1);
+        expect(reloads[0]).to.equal(true);
+        expect(dbs.generation).to.equal(g0 + 1);
+        expect(dbs.databases.map((d) => [d.holds(4), d.holds(6)])).to.deep.equal([[true, false], [true, true]]);
+        expect(dbs.lookup('133.11.0.1')).to.include({ country: 'JP', found: true });
+        expect(dbs.lookup('2001:db8:2::1')).to.include({ country: 'DE', found: true }); // from b.mmdb only
+        // A broken b.mmdb: logged, the previous b stays in use.
+        writeFileSync(b, 'not an mmdb');
+        await reloaded(2);
+        expect(reloads[1]).to.equal(false);
+        expect(dbs.generation).to.equal(g0 + 1);
+        expect(dbs.lookup('2001:db8:2::1')).to.include({ country: 'DE', found: true });
+      } finally {
+        dbs.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
