@@ -8,9 +8,10 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
@@ -18,7 +19,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const RAW = join(__dirname, 'raw-responder.js');
 const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
-const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
@@ -26,7 +27,6 @@ const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
 interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number }
 
-const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -90,7 +90,7 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
     process.stderr.write(`bench: ${label} …\n`);
     return dnsperf(label, p, queries);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${err}`);
+    throw new Error(`${(e as Error).message}\n${err}`, { cause: e });
   } finally {
     await stop(proc);
   }
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        const p = port();
+        const p = await freePort(); // kernel-chosen (gdnsd cannot report a port it picked itself)
         runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
       }
     }

@@ -2,8 +2,8 @@
  * The member state a running `anypick serve` reports in `/status.json`, as a MemberStateSource:
  * what `anypick explain --live` judges members by, so that it explains the live decision.
  */
-import { isIP } from 'node:net';
-import type { MemberLiveState, MemberStateSource } from '../pick/types';
+import type { MemberLiveState, MemberStateSource } from '../model/member-state';
+import { isIpAddress } from '../util/ip';
 import type { MemberStatus } from './types';
 
 /**
@@ -16,7 +16,7 @@ export function memberStateFromStatus(members: readonly MemberStatus[]): MemberS
     if (m.source !== 'signals') continue;
     const s: MemberLiveState = { present: m.present === true, ready: m.ready === true, factor: Number.isFinite(m.factor) ? m.factor : 0 };
     // A reported address is one address; a static member shows its targets joined by spaces.
-    if (typeof m.address === 'string' && isIP(m.address) !== 0) s.address = m.address;
+    if (typeof m.address === 'string' && isIpAddress(m.address) !== 0) s.address = m.address;
     byKey.set(`${m.tier}/${m.service}/${m.member}`, s);
   }
   return { version: 1, get: (tier, service, member) => byKey.get(`${tier}/${service}/${member}`) };

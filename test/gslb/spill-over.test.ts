@@ -50,7 +50,7 @@ function digAll(port: number): Promise<string[]> {
   const args = ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=2', '+short'];
   for (const s of SUBNETS) args.push('example.com', 'AAAA', `+subnet=${s}`);
   return new Promise((resolve, reject) => execFile('dig', args, (err, out) => {
-    if (err) return reject(err);
+    if (err) return reject(new Error(`dig failed: ${err.message}`, { cause: err }));
     const lines = out.split('\n').filter(Boolean);
     if (lines.length !== SUBNETS.length) return reject(new Error(`expected ${SUBNETS.length} answers, got:\n${out}`));
     resolve(lines);

@@ -47,7 +47,7 @@ function report(signals: number, member: string, token: string, extra: string[])
 /** The answer records of example.com AAAA: address and TTL. */
 function dig(port: number): Promise<{ address: string; ttl: number }[]> {
   return new Promise((resolve, reject) => execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=2', '+noall', '+answer', 'example.com', 'AAAA'], (err, out) => {
-    if (err) return reject(err);
+    if (err) return reject(new Error(`dig failed: ${err.message}`, { cause: err }));
     resolve(out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)).map((f) => ({ address: f[4], ttl: Number(f[1]) })).sort((a, b) => a.address.localeCompare(b.address)));
   }));
 }

@@ -1,23 +1,22 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { networkOf, parseAddress } from '../../util/ip';
 import type { ClientInfo } from '../../dns/dynamic';
 import { DatacenterResponder } from '../../pick/datacenter-responder';
 import { datacenterServices } from '../../pick/datacenter-services';
 import { explainJson, explainText } from '../../pick/explain-format';
-import { openGeoOption } from '../../pick/geo-option';
+import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 import { seededRandom } from '../../pick/random';
 import { memberStateFromStatus } from '../../status/live-state';
 import type { MemberStatus } from '../../status/types';
-import type { MemberStateSource } from '../../pick/types';
+import type { MemberStateSource } from '../../model/member-state';
+import { DEFAULT_HTTP_LISTEN as DEFAULT_HTTP } from './serve-signals';
 import { baseUrl } from './status';
-import { EXIT, UsageError } from '../command';
+import { EXIT, stringOption, UsageError } from '../command';
 import type { Command } from '../command';
 
 /** Default paths, as `anypick check` and `serve`. */
 const DEFAULT_PATHS = ['zones', 'bgp'];
-/** Where `serve --http` listens by default. */
-const DEFAULT_HTTP = '127.0.0.1:8053';
 
 /** The live member state of a running serve, from its `/status.json`. */
 async function liveState(spec: string): Promise<MemberStateSource> {
@@ -37,7 +36,7 @@ async function liveState(spec: string): Promise<MemberStateSource> {
 /** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
 export function parseClient(text: string): ClientInfo {
   const [addr, len, extra] = text.split('/');
-  const fam = isIP(addr);
+  const fam = isIpAddress(addr);
   if (fam === 0 || extra !== undefined) throw new UsageError(`--client ${text}: expected ADDR or ADDR/LEN, e.g. 10.3.0.1 or 2001:db8:3::/48`);
   const family = fam === 4 ? 4 : 6;
   if (len === undefined) return { address: addr, family };
@@ -78,7 +77,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
   options: {
     client: { type: 'string' },
     type: { type: 'string' },
-    'geoip-db': { type: 'string', multiple: true },
+    ...GEOIP_DB_OPTION,
     json: { type: 'boolean' },
     live: { type: 'boolean' },
     http: { type: 'string' },
@@ -89,7 +88,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
     if (typeof values.client !== 'string') throw new UsageError('missing --client ADDR[/LEN]');
     const client = parseClient(values.client);
     const qtype = ((values.type as string | undefined) ?? 'AAAA').toUpperCase();
-    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${values.type}: expected A or AAAA`);
+    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${qtype}: expected A or AAAA`);
 
     const r = loadPaths(rest.length ? rest : DEFAULT_PATHS);
     if (r.errors.length) {
@@ -105,7 +104,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
       return EXIT.INVALID;
     }
     if (values.http !== undefined && values.live !== true) throw new UsageError('--http needs --live');
-    const state = values.live === true ? await liveState((values.http as string | undefined) ?? DEFAULT_HTTP) : undefined;
+    const state = values.live === true ? await liveState(stringOption(values, 'http') ?? DEFAULT_HTTP) : undefined;
     const geo = openGeoOption(values['geoip-db'], { watch: false });
     try {
       const d = new DatacenterResponder(spec, { geo, state, rand: seededRandom(Date.now()) }).decide(qtype, client);

@@ -6,6 +6,9 @@ import type { Logger } from '../util/log';
 /** The sample database shipped in the repository (used when `--geoip-db` is not given). */
 export const SAMPLE_GEOIP_DB = join(__dirname, '..', '..', '..', 'geo-data', 'sample.mmdb');
 
+/** The `--geoip-db` option of serve, check and explain (repeatable: split IPv4/IPv6 files). */
+export const GEOIP_DB_OPTION = { 'geoip-db': { type: 'string', multiple: true } } as const;
+
 /**
  * Opens the databases named by `--geoip-db` (a file name, or several: the option repeats, e.g.
  * an IPv4 and an IPv6 file), or the repository's sample database when the option is absent
