@@ -137,3 +137,17 @@ export class SnapshotWriter {
     }
   }
 }
+
+/**
+ * Restores `file` into `registry` (lease from its configuration), logs the outcome and starts
+ * writing it every second; `stop()` on the writer writes the final state.
+ */
+export function startSnapshots(file: string, registry: MemberRegistry, logger: Logger): SnapshotWriter {
+  const r = restoreSnapshot(file, registry, registry.lease);
+  if ('restored' in r) logger.info({ file, members: r.restored, ageMs: r.ageMs }, 'member state restored from snapshot');
+  else if (r.skipped === 'invalid') logger.error({ file, err: r.error }, 'member state snapshot unreadable; starting without it');
+  else logger.info({ file, skipped: r.skipped, ageMs: r.ageMs }, 'member state snapshot not restored');
+  const w = new SnapshotWriter(file, registry, logger);
+  w.start();
+  return w;
+}

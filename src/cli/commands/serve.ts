@@ -18,7 +18,7 @@ import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
-import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from './serve-signals';
+import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
 import { startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
@@ -213,7 +213,15 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
-  if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
+  if (!runsServerItself(workers)) {
+    // One member registry for every worker: the primary runs the receiver thread and relays state.
+    const relay = await startSignalsPrimary(values, logger);
+    try {
+      return await superviseWorkers(workers, logger);
+    } finally {
+      await relay?.close();
+    }
+  }
 
   const signals = ServeSignals.create(values, logger, workers);
   const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry);
@@ -240,7 +248,10 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     }
   };
   unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
-  const sig = await handleSignals(() => doReload('SIGHUP'));
+  const sig = await handleSignals(() => {
+    doReload('SIGHUP');
+    signals.reload();
+  });
   logger.info({ signal: sig }, 'shutting down');
   await bgp?.shutdown(sig === 'SIGTERM'); // SIGTERM drains while DNS still answers
   unwatch();
@@ -273,7 +284,8 @@ Options:
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
 ${SIGNALS_SERVE_USAGE}
-  --workers N         run N server processes sharing the sockets (node:cluster; default 1)
+  --workers N         run N server processes sharing the sockets (node:cluster; default 1); with
+                      signals the primary runs the receiver and relays member state to them
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {
