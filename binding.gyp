@@ -1,0 +1,1 @@
+{"targets":[{"target_name":"anypick_sockopt","sources":["native/sockopt.cc"]}]}
