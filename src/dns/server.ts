@@ -10,7 +10,12 @@ import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
 import { DataSet } from './store';
-import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
+import { serveTcpConnection } from './tcp';
+import { TcpConnectionTable, addressKey, tcpLimits } from './tcp-limits';
+import type { TcpLimits } from './tcp-limits';
+import { ThrottledWarnings } from '../util/throttled-log';
+import type { ServerCookies } from './cookies';
+import type { ResponseRateLimiter } from './rrl';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
 export interface ListenAddress {
@@ -30,7 +35,12 @@ export interface DnsServerOptions {
   maxUdpSize?: number;
   /** This node's NSID (RFC 5001), e.g. its host name; off when absent. */
   nsid?: string;
-  tcp?: { idleTimeoutMs?: number; maxConnections?: number };
+  /** TCP limits (tcp-limits.ts); defaults for what is absent. */
+  tcp?: Partial<TcpLimits>;
+  /** Response rate limiting of UDP replies (rrl.ts); off when absent. */
+  rrl?: ResponseRateLimiter;
+  /** Server cookies (cookies.ts); off when absent. */
+  cookies?: ServerCookies;
 }
 
 /** A running server. */
@@ -54,7 +64,6 @@ export class DnsListenError extends Error {
 interface Listener {
   udp: dgram.Socket;
   tcp: net.Server;
-  conns: Set<net.Socket>;
   address: ListenAddress;
 }
 
@@ -78,14 +87,10 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.S
   });
 }
 
-function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, maxConn: number, conns: Set<net.Socket>): Promise<net.Server> {
+function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable): Promise<net.Server> {
   const server = net.createServer((sock) => {
-    engine.counters.tcpConnections++;
-    conns.add(sock);
-    sock.on('close', () => conns.delete(sock));
-    serveTcpConnection(sock, engine, idleMs);
+    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''))) engine.counters.tcpConnections++;
   });
-  server.maxConnections = maxConn;
   return new Promise((resolveP, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: net.isIPv6(host) }, () => {
@@ -95,7 +100,7 @@ function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, 
   });
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number): Promise<Listener> {
+async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable): Promise<Listener> {
   for (let attempt = 0; ; attempt++) {
     let udp: dgram.Socket;
     try {
@@ -105,9 +110,8 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
     }
     const port = udp.address().port;
     try {
-      const conns = new Set<net.Socket>();
-      const tcp = await bindTcp(engine, want.host, port, idleMs, maxConn, conns);
-      return { udp, tcp, conns, address: { host: want.host, port } };
+      const tcp = await bindTcp(engine, want.host, port, table);
+      return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
       udp.close();
       // With port 0 the kernel chose a UDP port whose TCP twin is taken: try another.
@@ -119,34 +123,53 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
 
 /** Starts the server on every listen address; rejects with DnsListenError or DataSetError. */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
-  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), opts);
-  const idleMs = opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
-  const maxConn = opts.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS;
+  const warnings = new ThrottledWarnings(opts.logger);
+  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
+  const limits = tcpLimits(opts.tcp);
+  const counters = engine.counters;
+  const table = new TcpConnectionTable(
+    limits,
+    (reason) => {
+      counters.tcpClosed[reason]++;
+      if (reason !== 'idle') warnings.warn(`tcp ${reason}`, `dns tcp: connection closed (${reason.replace(/_/g, ' ')})`, { connections: table.size, maxConnections: limits.maxConnections, idleTimeoutMs: table.idleTimeoutMs() });
+    },
+    (reason, key) => {
+      counters.tcpRefused[reason]++;
+      warnings.warn(`tcp refused ${reason}`, `dns tcp: new connection refused (${reason.replace(/_/g, ' ')})`, { client: key, connections: table.size, maxConnections: limits.maxConnections, maxPerAddress: limits.maxPerAddress });
+    },
+  );
+  // The table's timeouts are checked a few times per shortest timeout.
+  const sweep = setInterval(() => table.sweep(Date.now()), Math.max(50, Math.min(500, Math.floor(Math.min(limits.minIdleTimeoutMs, limits.messageTimeoutMs) / 4))));
+  sweep.unref();
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, idleMs, maxConn));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table));
   } catch (err) {
-    await closeAll(listeners);
+    clearInterval(sweep);
+    await closeAll(listeners, table);
     throw err;
   }
   return {
     update(zones, dynamic) {
       engine.update(new DataSet(zones, dynamic));
     },
-    close: () => closeAll(listeners),
+    close: () => {
+      clearInterval(sweep);
+      return closeAll(listeners, table);
+    },
     addresses: () => listeners.map((l) => ({ ...l.address })),
     counters: () => engine.stats(),
   };
 }
 
-async function closeAll(listeners: Listener[]): Promise<void> {
+async function closeAll(listeners: Listener[], table: TcpConnectionTable): Promise<void> {
   await Promise.all(
     listeners.map(async (l) => {
       await new Promise<void>((r) => l.udp.close(() => r()));
       await new Promise<void>((r) => {
         l.tcp.close(() => r());
         // Open connections would hold close() until they idle out: end them now.
-        for (const c of l.conns) c.destroy();
+        table.closeAll();
       });
     }),
   );

@@ -27,6 +27,8 @@ import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
+import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, shareCookieSecretWithWorkers } from './serve-dns-guard';
+import type { DnsGuard } from './serve-dns-guard';
 
 /** Paths served when none are given; missing defaults are skipped. */
 export const DEFAULT_PATHS = ['zones', 'bgp'];
@@ -130,9 +132,14 @@ function nsidOption(v: unknown): string | undefined {
 }
 
 /** Serves the DNS part: binds every `--dns` address. */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[] = [], nsid?: string): Promise<DnsServer> {
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid });
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp });
   for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
+  logger.info({
+    rrl: guard.rrl ? { ratePerSecond: guard.rrl.rate, slip: guard.rrl.slip, ipv4Prefix: guard.rrl.ipv4Prefix, ipv6Prefix: guard.rrl.ipv6Prefix } : 'off',
+    cookies: guard.cookies ? (guard.cookies.shared ? 'shared secret' : 'random secret (this process only)') : 'off',
+    tcp: guard.tcp,
+  }, 'dns protection');
   return dns;
 }
 
@@ -184,7 +191,12 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     stateVersion: signals.registry ? () => signals.registry!.digest() : undefined,
     dns: () => {
       const c = dns.counters();
-      return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType };
+      return {
+        queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0),
+        byRcode: c.repliesByRcode,
+        byType: c.queriesByType,
+        protection: { dropped: { malformed: c.dropped, rrl: c.rrl.dropped }, rrlSlipped: c.rrl.slipped, rrlCookieExempt: c.rrl.exempt, cookies: c.cookies, tcpRefused: c.tcpRefused, tcpClosed: c.tcpClosed },
+      };
     },
     bgp: bgp ? () => bgp.sessions() : undefined,
     onAnswers: (service, member, n) => signals.answer(service, member, n),
@@ -213,7 +225,9 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
+  const guard = dnsGuardFromOptions(values);
   if (!runsServerItself(workers)) {
+    shareCookieSecretWithWorkers(values);
     // One member registry for every worker: the primary runs the receiver thread and relays state.
     const relay = await startSignalsPrimary(values, logger);
     try {
@@ -231,10 +245,11 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsid);
+  // Signals first: a restored state snapshot must be in place before the first answer.
+  signals.configure(first.model);
+  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsid, guard);
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
-  signals.configure(first.model);
   const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
 
   let unwatch = (): void => undefined;
@@ -282,6 +297,7 @@ Options:
   --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
+${DNS_GUARD_USAGE}
 ${SIGNALS_SERVE_USAGE}
   --workers N         run N server processes sharing the sockets (node:cluster; default 1); with
                       signals the primary runs the receiver and relays member state to them
@@ -294,6 +310,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     nsid: { type: 'string' },
     bgp: { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
+    ...DNS_GUARD_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
   },
