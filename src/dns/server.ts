@@ -11,6 +11,8 @@ import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
 import { DataSet } from './store';
 import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
+import { bindBatchUdp, udpIo } from './udp-batch';
+import type { IoChoice, IoDecision } from './udp-batch';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
 export interface ListenAddress {
@@ -31,6 +33,17 @@ export interface DnsServerOptions {
   /** This node's NSID (RFC 5001), e.g. its host name; off when absent. */
   nsid?: string;
   tcp?: { idleTimeoutMs?: number; maxConnections?: number };
+  /**
+   * UDP I/O: `batch` reads and writes datagrams in batches through the native addon
+   * (recvmmsg/sendmmsg), `dgram` one by one through node:dgram, `auto` (default) batch when
+   * the addon is built, else dgram.
+   */
+  io?: IoChoice;
+  /**
+   * Batch path only: bind each UDP address with SO_REUSEPORT, so every worker process has a
+   * socket of its own (the TCP port is bound first and its port reused for UDP).
+   */
+  reusePort?: boolean;
 }
 
 /** A running server. */
@@ -43,6 +56,8 @@ export interface DnsServer {
   addresses(): ListenAddress[];
   /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
   counters(): DnsCountersSnapshot;
+  /** The UDP I/O path in use and, when `auto` fell back to dgram, why. */
+  readonly io: IoDecision;
 }
 
 /** Thrown when a listen address cannot be bound. */
@@ -51,14 +66,20 @@ export class DnsListenError extends Error {
   readonly code = 'E_DNS_LISTEN';
 }
 
+/** A bound UDP socket of either I/O path. */
+interface UdpEndpoint {
+  port: number;
+  close(): Promise<void>;
+}
+
 interface Listener {
-  udp: dgram.Socket;
+  udp: UdpEndpoint;
   tcp: net.Server;
   conns: Set<net.Socket>;
   address: ListenAddress;
 }
 
-function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.Socket> {
+function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
   // One context object reused per datagram: handle() is synchronous and does not keep it.
   const ctx: QueryContext = { tcp: false, address: '', family: 4 };
@@ -73,9 +94,15 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.S
     sock.bind(port, host, () => {
       sock.off('error', reject);
       sock.on('error', () => undefined);
-      resolveP(sock);
+      resolveP({ port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) });
     });
   });
+}
+
+/** The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. */
+async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean): Promise<UdpEndpoint> {
+  const s = bindBatchUdp(engine, host, port, reusePort);
+  return { port: s.port, close: async () => s.close() };
 }
 
 function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, maxConn: number, conns: Set<net.Socket>): Promise<net.Server> {
@@ -95,21 +122,50 @@ function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, 
   });
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number): Promise<Listener> {
-  for (let attempt = 0; ; attempt++) {
-    let udp: dgram.Socket;
+/** How UDP sockets are made: the I/O path and, for batch, whether to share the port. */
+interface UdpBinder {
+  bind(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint>;
+  /** Bind TCP first and take its port (workers: node:cluster hands every worker the same TCP port). */
+  tcpFirst: boolean;
+}
+
+function udpBinder(io: IoDecision, reusePort: boolean): UdpBinder {
+  if (io.mode === 'dgram') return { bind: bindUdp, tcpFirst: false };
+  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort), tcpFirst: reusePort };
+}
+
+async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number, udpWay: UdpBinder): Promise<Listener> {
+  if (udpWay.tcpFirst) {
+    const conns = new Set<net.Socket>();
+    let tcp: net.Server;
     try {
-      udp = await bindUdp(engine, want.host, want.port);
+      tcp = await bindTcp(engine, want.host, want.port, idleMs, maxConn, conns);
+    } catch (err) {
+      throw new DnsListenError(`cannot bind TCP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const port = (tcp.address() as net.AddressInfo).port;
+    try {
+      const udp = await udpWay.bind(engine, want.host, port);
+      return { udp, tcp, conns, address: { host: want.host, port } };
+    } catch (err) {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      throw new DnsListenError(`cannot bind UDP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  for (let attempt = 0; ; attempt++) {
+    let udp: UdpEndpoint;
+    try {
+      udp = await udpWay.bind(engine, want.host, want.port);
     } catch (err) {
       throw new DnsListenError(`cannot bind UDP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
     }
-    const port = udp.address().port;
+    const port = udp.port;
     try {
       const conns = new Set<net.Socket>();
       const tcp = await bindTcp(engine, want.host, port, idleMs, maxConn, conns);
       return { udp, tcp, conns, address: { host: want.host, port } };
     } catch (err) {
-      udp.close();
+      await udp.close();
       // With port 0 the kernel chose a UDP port whose TCP twin is taken: try another.
       if (want.port === 0 && attempt < 20) continue;
       throw new DnsListenError(`cannot bind TCP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
@@ -117,14 +173,19 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
   }
 }
 
-/** Starts the server on every listen address; rejects with DnsListenError or DataSetError. */
+/**
+ * Starts the server on every listen address; rejects with DnsListenError, DataSetError, or
+ * IoUnavailableError for `io: 'batch'` without the addon.
+ */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const io = udpIo(opts.io ?? 'auto');
+  const udpWay = udpBinder(io, opts.reusePort === true);
   const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), opts);
   const idleMs = opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
   const maxConn = opts.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS;
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, idleMs, maxConn));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, idleMs, maxConn, udpWay));
   } catch (err) {
     await closeAll(listeners);
     throw err;
@@ -136,13 +197,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     close: () => closeAll(listeners),
     addresses: () => listeners.map((l) => ({ ...l.address })),
     counters: () => engine.stats(),
+    io,
   };
 }
 
 async function closeAll(listeners: Listener[]): Promise<void> {
   await Promise.all(
     listeners.map(async (l) => {
-      await new Promise<void>((r) => l.udp.close(() => r()));
+      await l.udp.close();
       await new Promise<void>((r) => {
         l.tcp.close(() => r());
         // Open connections would hold close() until they idle out: end them now.

@@ -8,10 +8,13 @@ import type { FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import cluster from 'node:cluster';
 import { loadPaths } from '../../config/load';
 import type { Zone } from '../../zone/types';
 import { startDnsServer } from '../../dns/server';
 import type { DnsServer, ListenAddress } from '../../dns/server';
+import { IO_CHOICES } from '../../dns/udp-batch';
+import type { IoChoice } from '../../dns/udp-batch';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
 import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from '../../pick/serve-datacenter';
@@ -129,10 +132,23 @@ function nsidOption(v: unknown): string | undefined {
   return id;
 }
 
-/** Serves the DNS part: binds every `--dns` address. */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[] = [], nsid?: string): Promise<DnsServer> {
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid });
-  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
+/** `--io auto|batch|dgram` (default auto). */
+export function parseIo(v: unknown): IoChoice {
+  if (v === undefined) return 'auto';
+  if (!(IO_CHOICES as readonly string[]).includes(String(v))) throw new UsageError(`--io ${String(v)}: expected one of ${IO_CHOICES.join(', ')}`);
+  return v as IoChoice;
+}
+
+/**
+ * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
+ * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
+ */
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[] = [], nsid?: string): Promise<DnsServer> {
+  const reusePort = cluster.isWorker;
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, io, reusePort });
+  if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
+  const udp = dns.io.mode === 'batch' ? `batch recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'dgram';
+  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port, io: dns.io.mode }, `dns listening (udp, tcp; udp io ${udp})`);
   return dns;
 }
 
@@ -184,7 +200,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     stateVersion: signals.registry ? () => signals.registry!.digest() : undefined,
     dns: () => {
       const c = dns.counters();
-      return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType };
+      return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType, io: dns.io.mode };
     },
     bgp: bgp ? () => bgp.sessions() : undefined,
     onAnswers: (service, member, n) => signals.answer(service, member, n),
@@ -213,6 +229,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
+  const io = parseIo(values.io);
   if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
 
   const signals = ServeSignals.create(values, logger, workers);
@@ -223,7 +240,15 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsid);
+  let dns: DnsServer;
+  try {
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
+    logger.error({ err }, (err as Error).message);
+    process.stderr.write(`anypick serve: ${(err as Error).message}\n`);
+    return EXIT.USAGE;
+  }
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
   signals.configure(first.model);
@@ -272,7 +297,11 @@ Options:
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
 ${SIGNALS_SERVE_USAGE}
-  --workers N         run N server processes sharing the sockets (node:cluster; default 1)
+  --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
+                      (node:dgram, one datagram per call) or auto (default: batch when the
+                      addon is built, else dgram; the start log says which and why)
+  --workers N         run N server processes (node:cluster); on the batch path each worker
+                      has its own UDP socket (SO_REUSEPORT), else they share one (default 1)
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {
@@ -284,6 +313,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     ...DATACENTER_SERVE_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
+    io: { type: 'string' },
   },
   run,
 };

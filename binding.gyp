@@ -1,0 +1,1 @@
+{"targets":[{"target_name":"anypick_udp","sources":["native/udp-batch.cc"]}]}
