@@ -2,7 +2,9 @@
  * `npm run bench:gslb`: dnsperf against anypick's datacenter pick, gdnsd's geoip plugin and a
  * raw Node responder, same query mix (example.com AAAA with ECS from 8 regions), same core.
  * Servers run on CPU 1 (`taskset -c 1`), dnsperf on CPU 0; then anypick with 1 and 2 worker
- * processes on both CPUs. Prints QPS, p99 latency and the ratios. See bench/gslb/README.md.
+ * processes on both CPUs. anypick runs on its batched UDP path (`--io batch`, recvmmsg/sendmmsg
+ * through the native addon) and on the `--io dgram` fallback. Prints QPS, p99 latency, RSS of
+ * anypick after each run, and the ratios. See bench/gslb/README.md.
  * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds,
  * BENCH_OUTSTANDING (default 200) dnsperf -q.
  */
@@ -18,13 +20,14 @@ const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const RAW = join(__dirname, 'raw-responder.js');
 const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
-const SEED_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+/** Seed example 3, kept beside the bench (compiled output runs from dist/bench/gslb). */
+const SEED_3 = join(ROOT, 'bench', 'gslb', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
-interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number }
+interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number; rssBefore?: number; rssAfter?: number }
 
 const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -81,14 +84,26 @@ function dnsperf(label: string, p: number, queries: string): Result {
   };
 }
 
+/** Resident set size of `pid` and its children (the workers), MiB; NaN when unreadable. */
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const out = execFileSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' });
+    return out.split('\n').map(Number).filter((n) => Number.isFinite(n)).reduce((a, b) => a + b, 0) / 1024;
+  } catch { return NaN; }
+}
+
 async function measure(label: string, cpus: string, cmd: string[], p: number, queries: string, check: boolean): Promise<Result> {
+  // exec: taskset replaces itself with the server, so the pid is the server's.
   const proc = spawn('taskset', ['-c', cpus, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
   try {
     await ready(p, label, check);
     process.stderr.write(`bench: ${label} …\n`);
-    return dnsperf(label, p, queries);
+    const rssBefore = rssMiB(proc.pid);
+    const r = dnsperf(label, p, queries);
+    return { ...r, rssBefore, rssAfter: rssMiB(proc.pid) };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${err}`);
   } finally {
@@ -117,22 +132,26 @@ async function main(): Promise<number> {
     mkdirSync(join(gd, 'zones'), { recursive: true });
     writeFileSync(join(gd, 'zones', 'example.com'), GDNSD_ZONE);
 
-    const anypick = (p: number, workers: number): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers)];
+    const anypick = (p: number, workers: number, io: 'batch' | 'dgram' = 'batch'): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--http', '127.0.0.1:0', '--log-level', 'warn', '--workers', String(workers), '--io', io];
     const raw = (p: number): string[] => [process.execPath, RAW, String(p)];
     const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
-    const targets: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
-      { label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
-      { label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
-      { label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
-      { label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true, queries },
-      { label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true, queries },
+    // anypick rows run `--io batch` (recvmmsg/sendmmsg through the addon; the run fails when
+    // it is not built) unless marked `--io dgram`, the one-datagram-per-call fallback.
+    const targets: { key: string; label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
+      { key: 'raw', label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
+      { key: 'anypick', label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { key: 'gdnsd', label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
+      { key: 'dgram', label: 'anypick --io dgram', cpus: '1', cmd: (p) => anypick(p, 1, 'dgram'), check: true, queries },
+      { key: 'w1', label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { key: 'w2', label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true, queries },
       // Client spread: the same servers with many distinct client subnets.
-      { label: 'raw Node responder, 2,560 subnets', cpus: '1', cmd: raw, check: false, queries: spread },
-      { label: 'anypick, 2,560 subnets', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: spread },
-      { label: 'gdnsd, 2,560 subnets', cpus: '1', cmd: gdnsd, check: true, queries: spread },
-      { label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
-      { label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
-      { label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
+      { key: 'raw-spread', label: 'raw Node responder, 2,560 subnets', cpus: '1', cmd: raw, check: false, queries: spread },
+      { key: 'anypick-spread', label: 'anypick, 2,560 subnets', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: spread },
+      { key: 'gdnsd-spread', label: 'gdnsd, 2,560 subnets', cpus: '1', cmd: gdnsd, check: true, queries: spread },
+      { key: 'raw-cold', label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
+      { key: 'anypick-cold', label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
+      { key: 'dgram-cold', label: 'anypick --io dgram, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1, 'dgram'), check: true, queries: cold },
+      { key: 'gdnsd-cold', label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
     ];
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
@@ -144,20 +163,28 @@ async function main(): Promise<number> {
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
+    const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)];
+    const q = (a: string, b: string): string => fmt(by(a).qps / by(b).qps, 2);
+    const mem = (r: Result): string => (r.rssBefore === undefined ? '' : `  RSS ${fmt(r.rssBefore)}→${fmt(r.rssAfter ?? NaN)} MiB`);
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
       `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q ${OUTSTANDING} on CPU 0`,
       `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS`,
-      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
+      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}${/^(raw|gdnsd)/.test(targets[i].key) ? '' : mem(r)}`),
       '',
-      `anypick / raw Node responder: ${fmt(results[1].qps / results[0].qps, 2)} (target ≥ 0.9)`,
-      `anypick / gdnsd:              ${fmt(results[1].qps / results[2].qps, 2)} (aim ≥ 0.45)`,
-      `workers 2 / workers 1:        ${fmt(results[4].qps / results[3].qps, 2)} (2 CPUs shared with dnsperf)`,
+      `anypick / raw Node responder: ${q('anypick', 'raw')} (target ≥ 0.9)`,
+      `anypick / gdnsd:              ${q('anypick', 'gdnsd')} (target ≥ 1.0)`,
+      `p99 anypick / gdnsd:          ${fmt(by('anypick').p99ms / by('gdnsd').p99ms, 2)} (target ≤ 2)`,
+      `workers 2 / workers 1:        ${q('w2', 'w1')} (2 CPUs shared with dnsperf)`,
+      '',
+      'Batched I/O (anypick --io batch, the default where the addon is built, against the --io dgram fallback):',
+      `8-region mix:  batch / dgram ${q('anypick', 'dgram')}, dgram / raw ${q('dgram', 'raw')}, dgram / gdnsd ${q('dgram', 'gdnsd')}`,
+      `100,000 /32s:  batch / dgram ${q('anypick-cold', 'dgram-cold')}, dgram / raw ${q('dgram-cold', 'raw-cold')}, dgram / gdnsd ${q('dgram-cold', 'gdnsd-cold')}`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
-      `2,560 /24 and /56 subnets:   anypick / raw ${fmt(results[6].qps / results[5].qps, 2)}, anypick / gdnsd ${fmt(results[6].qps / results[7].qps, 2)}`,
-      `100,000 /32s (every query a new client): anypick / raw ${fmt(results[9].qps / results[8].qps, 2)}, anypick / gdnsd ${fmt(results[9].qps / results[10].qps, 2)}`,
+      `2,560 /24 and /56 subnets:   anypick / raw ${q('anypick-spread', 'raw-spread')}, anypick / gdnsd ${q('anypick-spread', 'gdnsd-spread')}`,
+      `100,000 /32s (every query a new client): anypick / raw ${q('anypick-cold', 'raw-cold')}, anypick / gdnsd ${q('anypick-cold', 'gdnsd-cold')} (target ≥ 0.8), p99 anypick / gdnsd ${fmt(by('anypick-cold').p99ms / by('gdnsd-cold').p99ms, 2)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
