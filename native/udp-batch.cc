@@ -36,7 +36,7 @@
 namespace {
 
 // Batches read per wake-up before the loop gets to run other handles (TCP, timers).
-constexpr int kMaxRoundsPerWake = 16;
+constexpr int kMaxRoundsPerWake = 4;
 constexpr int kMetaBytes = 32;
 
 struct Batch {

@@ -32,7 +32,7 @@ import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
-import { ReplyCache, drawnBytes, withId } from './reply-cache';
+import { ReplyCache, drawnBytes, keepsEcs, withId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
 
@@ -169,8 +169,9 @@ export class DnsEngine {
       const answered = this.answer(msg, q, ctx, redraw && { selection: redraw.entry.selection, answer: redraw.answer });
       const reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
       const learned = this.learned as Learned | undefined;
-      // A drawn reply of a kept selection is always kept; anything else from its second sighting.
-      if (key !== undefined && learned && (redraw || replies!.admit(msg))) {
+      // A drawn reply of a kept selection is always kept; anything else from its second
+      // sighting, unless its ECS names a single host (keepsEcs).
+      if (key !== undefined && learned && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg)))) {
         if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated);
         else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry);
       }

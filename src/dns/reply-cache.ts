@@ -16,6 +16,19 @@ export const ADDRESS_LIMIT = 1024;
 /** Longest query kept (bigger ones are unusual: cookies, padding). */
 export const MAX_KEYED_QUERY = 512;
 
+/**
+ * Longest ECS source prefixes whose replies are kept: RFC 7871 §11.1 has resolvers send at most
+ * /24 (IPv4) and /56 (IPv6). A longer prefix names a host (a stub, or a flood of made-up
+ * clients); its reply bytes carry that host's address, so keeping them would only churn the
+ * cache: such queries are answered in full every time (per-network plans make that cheap).
+ */
+export const KEPT_ECS_PREFIX = { 1: 24, 2: 56 } as const;
+
+/** True when a query with this ECS option (or none) may be kept. */
+export function keepsEcs(ecs: { family: 1 | 2; sourcePrefix: number } | undefined): boolean {
+  return ecs === undefined || ecs.sourcePrefix <= KEPT_ECS_PREFIX[ecs.family];
+}
+
 /** A reply that does not depend on the client. */
 export interface FixedReply {
   kind: 'fixed';
