@@ -11,7 +11,7 @@ import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
 import { DataSet } from './store';
 import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
-import { bindBatchUdp, udpIo } from './udp-batch';
+import { MAX_UDP_QUERY, bindBatchUdp, udpIo } from './udp-batch';
 import type { IoChoice, IoDecision } from './udp-batch';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
@@ -84,6 +84,12 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
   // One context object reused per datagram: handle() is synchronous and does not keep it.
   const ctx: QueryContext = { tcp: false, address: '', family: 4 };
   sock.on('message', (msg, rinfo) => {
+    if (msg.length > MAX_UDP_QUERY) {
+      // As on the batch path, whose receive slots hold no more.
+      engine.counters.udp++;
+      engine.counters.dropped++;
+      return;
+    }
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
     const reply = engine.handle(msg, ctx);

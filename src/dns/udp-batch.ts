@@ -30,8 +30,13 @@ export const IO_CHOICES: readonly IoChoice[] = ['auto', 'batch', 'dgram'];
 
 /** Datagrams read per recvmmsg. */
 export const BATCH_SLOTS = 64;
-/** Bytes per receive slot: a longer datagram is dropped (counted), as no DNS query needs more. */
-export const BATCH_SLOT_SIZE = 4096;
+/**
+ * Longest UDP query read, on both paths: a longer datagram is dropped and counted (no DNS query
+ * needs more; the batch path's receive slots are this size).
+ */
+export const MAX_UDP_QUERY = 4096;
+/** Bytes per receive slot. */
+export const BATCH_SLOT_SIZE = MAX_UDP_QUERY;
 /** Bytes of replies per sendmmsg; a batch whose replies exceed it is sent in parts. */
 const TX_BYTES = 256 * 1024;
 const META_INTS = 8;
@@ -54,10 +59,13 @@ function addon(): { ok: true; addon: UdpAddon } | { ok: false; reason: string } 
   return loadAddon<UdpAddon>('anypick_udp');
 }
 
-/** Resolves `--io`: `auto` takes the batch path when the addon loads; `batch` without it throws IoUnavailableError. */
-export function udpIo(choice: IoChoice): IoDecision {
+/**
+ * Resolves `--io`: `auto` takes the batch path when the addon loads; `batch` without it throws
+ * IoUnavailableError. `load` is the addon loader (tests pass a missing one).
+ */
+export function udpIo(choice: IoChoice, load: () => { ok: true } | { ok: false; reason: string } = addon): IoDecision {
   if (choice === 'dgram') return { mode: 'dgram' };
-  const a = addon();
+  const a = load();
   if (a.ok) return { mode: 'batch' };
   if (choice === 'batch') throw new IoUnavailableError(`--io batch: ${a.reason}`);
   return { mode: 'dgram', reason: a.reason };
