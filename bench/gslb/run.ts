@@ -12,6 +12,9 @@ import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
@@ -27,9 +30,28 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
-interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number; rssBefore?: number; rssAfter?: number }
+interface Result {
+  label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number;
+  rssBefore?: number; rssAfter?: number;
+  /** CPU time of the server (all its threads and worker processes) per query sent, µs: user and kernel. */
+  userUs?: number; sysUs?: number;
+}
 
-const port = (): number => 20000 + Math.floor(Math.random() * 40000);
+/** A port free for both UDP and TCP on 127.0.0.1 right now (other processes share the machine). */
+async function port(): Promise<number> {
+  for (;;) {
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const p = (tcp.address() as AddressInfo).port;
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((r) => { udp.once('error', () => r(false)); udp.bind(p, '127.0.0.1', () => r(true)); });
+    await new Promise<void>((r) => tcp.close(() => r()));
+    if (ok) { await new Promise<void>((r) => udp.close(() => r())); return p; }
+    udp.close();
+  }
+}
+/** USER_HZ of /proc/PID/stat (100 on Linux). */
+const CLOCK_TICKS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -93,6 +115,25 @@ function rssMiB(pid: number | undefined): number {
   } catch { return NaN; }
 }
 
+/** User and system CPU seconds of `pid` and its child processes so far (/proc/PID/stat). */
+function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
+  const out = { user: 0, sys: 0 };
+  if (pid === undefined) return out;
+  let pids = [pid];
+  try {
+    pids = pids.concat(execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0));
+  } catch { /* no children */ }
+  for (const p of pids) {
+    try {
+      // Fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5)).
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.user += Number(f[11]) / CLOCK_TICKS;
+      out.sys += Number(f[12]) / CLOCK_TICKS;
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 async function measure(label: string, cpus: string, cmd: string[], p: number, queries: string, check: boolean): Promise<Result> {
   // exec: taskset replaces itself with the server, so the pid is the server's.
   const proc = spawn('taskset', ['-c', cpus, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -102,8 +143,10 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
     await ready(p, label, check);
     process.stderr.write(`bench: ${label} …\n`);
     const rssBefore = rssMiB(proc.pid);
+    const cpu0 = cpuSeconds(proc.pid);
     const r = dnsperf(label, p, queries);
-    return { ...r, rssBefore, rssAfter: rssMiB(proc.pid) };
+    const cpu1 = cpuSeconds(proc.pid);
+    return { ...r, rssBefore, rssAfter: rssMiB(proc.pid), userUs: ((cpu1.user - cpu0.user) / r.sent) * 1e6, sysUs: ((cpu1.sys - cpu0.sys) / r.sent) * 1e6 };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${err}`);
   } finally {
@@ -158,20 +201,30 @@ async function main(): Promise<number> {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        const p = port();
-        runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
+        // A port can still be taken between the check and the server's bind: try another.
+        for (let attempt = 1; ; attempt++) {
+          const p = await port();
+          try {
+            runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
+            break;
+          } catch (err) {
+            if (attempt === 3) throw err;
+            process.stderr.write(`bench: ${t.label}: ${(err as Error).message.split('\n')[0]}; retrying on another port\n`);
+          }
+        }
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
     const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)];
     const q = (a: string, b: string): string => fmt(by(a).qps / by(b).qps, 2);
     const mem = (r: Result): string => (r.rssBefore === undefined ? '' : `  RSS ${fmt(r.rssBefore)}→${fmt(r.rssAfter ?? NaN)} MiB`);
+    const cpu = (r: Result): string => `  CPU ${fmt(r.userUs ?? NaN, 2)}+${fmt(r.sysUs ?? NaN, 2)} µs/q`;
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
       `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q ${OUTSTANDING} on CPU 0`,
-      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS`,
-      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}${/^(raw|gdnsd)/.test(targets[i].key) ? '' : mem(r)}`),
+      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS, then the best round's server CPU per query (user+kernel) and RSS before→after`,
+      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}${cpu(r)}${/^(raw|gdnsd)/.test(targets[i].key) ? '' : mem(r)}`),
       '',
       `anypick / raw Node responder: ${q('anypick', 'raw')} (target ≥ 0.9)`,
       `anypick / gdnsd:              ${q('anypick', 'gdnsd')} (target ≥ 1.0)`,
