@@ -105,10 +105,20 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
   });
 }
 
-/** The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. */
-async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean): Promise<UdpEndpoint> {
+/**
+ * The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. Its
+ * counters are logged when it closes (datagrams per recvmmsg show how well batching works).
+ */
+async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger): Promise<UdpEndpoint> {
   const s = bindBatchUdp(engine, host, port, reusePort);
-  return { port: s.port, close: async () => s.close() };
+  return {
+    port: s.port,
+    close: async () => {
+      const [wakeups, batches, datagrams, sent, sendErrors, oversized] = s.stats();
+      logger.info({ host, port: s.port, wakeups, batches, datagrams, perBatch: batches ? Math.round((datagrams / batches) * 10) / 10 : 0, sent, sendErrors, oversized }, 'udp batch io closed');
+      s.close();
+    },
+  };
 }
 
 function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, maxConn: number, conns: Set<net.Socket>): Promise<net.Server> {
@@ -135,9 +145,9 @@ interface UdpBinder {
   tcpFirst: boolean;
 }
 
-function udpBinder(io: IoDecision, reusePort: boolean): UdpBinder {
+function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger): UdpBinder {
   if (io.mode === 'dgram') return { bind: bindUdp, tcpFirst: false };
-  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort), tcpFirst: reusePort };
+  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger), tcpFirst: reusePort };
 }
 
 async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number, udpWay: UdpBinder): Promise<Listener> {
@@ -185,7 +195,7 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
  */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const io = udpIo(opts.io ?? 'auto');
-  const udpWay = udpBinder(io, opts.reusePort === true);
+  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
   const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), opts);
   const idleMs = opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
   const maxConn = opts.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS;
