@@ -216,8 +216,10 @@ describe('anypick serve --workers 2 --io batch: one SO_REUSEPORT socket per work
       // 32 clients (source ports): SO_REUSEPORT hashes each to one worker's socket.
       const r = await flood('127.0.0.1', port, 'udp4', 32, 256);
       expect(r).to.deep.equal({ answered: 256, wrongSocket: 0, bad: 0, unanswered: 0 });
-      const answeredBy = new Set(lines().filter((l) => l.msg === 'query' && l.proto === 'udp').map((l) => l.pid));
-      expect(answeredBy.size, 'both workers answered').to.equal(2);
+      const byPid = (): Set<unknown> => new Set(lines().filter((l) => l.msg === 'query' && l.proto === 'udp').map((l) => l.pid));
+      for (let i = 0; i < 30 && byPid().size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      const answeredBy = byPid();
+      expect(answeredBy.size, `both workers answered: ${JSON.stringify(lines().filter((l) => l.msg === 'query').reduce<Record<string, number>>((a, l) => ({ ...a, [String(l.pid)]: (a[String(l.pid)] ?? 0) + 1 }), {}))}`).to.equal(2);
       expect(await dig(port, '+tcp', '+short', 'www.example.com', 'A')).to.equal('192.0.2.1\n');
     } finally {
       const exited = new Promise((r) => proc.once('exit', r));
