@@ -218,6 +218,8 @@ async function main(): Promise<number> {
     const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)];
     const q = (a: string, b: string): string => fmt(by(a).qps / by(b).qps, 2);
     const mem = (r: Result): string => (r.rssBefore === undefined ? '' : `  RSS ${fmt(r.rssBefore)}→${fmt(r.rssAfter ?? NaN)} MiB`);
+    const cpuOf = (r: Result): number => (r.userUs ?? NaN) + (r.sysUs ?? NaN);
+    const cpuRatio = (a: string, b: string): string => fmt(cpuOf(by(a)) / cpuOf(by(b)), 2);
     const cpu = (r: Result): string => `  CPU ${fmt(r.userUs ?? NaN, 2)}+${fmt(r.sysUs ?? NaN, 2)} µs/q`;
 
     const w = Math.max(...results.map((r) => r.label.length));
@@ -234,6 +236,7 @@ async function main(): Promise<number> {
       'Batched I/O (anypick --io batch, the default where the addon is built, against the --io dgram fallback):',
       `8-region mix:  batch / dgram ${q('anypick', 'dgram')}, dgram / raw ${q('dgram', 'raw')}, dgram / gdnsd ${q('dgram', 'gdnsd')}`,
       `100,000 /32s:  batch / dgram ${q('anypick-cold', 'dgram-cold')}, dgram / raw ${q('dgram-cold', 'raw-cold')}, dgram / gdnsd ${q('dgram-cold', 'gdnsd-cold')}`,
+      `server CPU per query, gdnsd / anypick (1 = as cheap as gdnsd; steadier than QPS on a loaded machine): 8-region mix ${cpuRatio('gdnsd', 'anypick')}, 100,000 /32s ${cpuRatio('gdnsd-cold', 'anypick-cold')}`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
       `2,560 /24 and /56 subnets:   anypick / raw ${q('anypick-spread', 'raw-spread')}, anypick / gdnsd ${q('anypick-spread', 'gdnsd-spread')}`,
