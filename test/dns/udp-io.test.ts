@@ -129,11 +129,12 @@ describe('dns UDP I/O paths: --io auto|batch|dgram', () => {
       });
 
       it('says which path it uses in the start log', () => {
-        const listening = srv.logs.filter((l) => /dns listening/.test(l)).map((l) => JSON.parse(l) as { io: string; host: string; msg: string });
+        const listening = srv.logs.filter((l) => /dns listening/.test(l)).map((l) => JSON.parse(l) as { io: string; udp: string; host: string; msg: string });
         expect(listening.map((l) => l.host)).to.have.members(['127.0.0.1', '::1']);
         for (const l of listening) {
+          expect(l.msg).to.equal('dns listening (udp, tcp)');
           expect(l.io).to.equal(io);
-          expect(l.msg).to.include(io === 'batch' ? 'udp io batch recvmmsg/sendmmsg' : 'udp io dgram');
+          expect(l.udp).to.equal(io === 'batch' ? 'recvmmsg/sendmmsg' : 'node:dgram');
         }
       });
 
@@ -211,7 +212,7 @@ describe('anypick serve --workers 2 --io batch: one SO_REUSEPORT socket per work
       expect(up, stderr).to.have.length(2);
       expect(new Set(up.map((l) => l.pid)).size).to.equal(2);
       expect(up[0].port).to.equal(up[1].port);
-      for (const l of up) expect(l.msg).to.include('own SO_REUSEPORT socket');
+      for (const l of up) expect(l.udp).to.equal('recvmmsg/sendmmsg, own SO_REUSEPORT socket');
       const port = up[0].port as number;
       // 32 clients (source ports): SO_REUSEPORT hashes each to one worker's socket.
       const r = await flood('127.0.0.1', port, 'udp4', 32, 256);

@@ -147,8 +147,9 @@ async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, 
   const reusePort = cluster.isWorker;
   const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, io, reusePort });
   if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
-  const udp = dns.io.mode === 'batch' ? `batch recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'dgram';
-  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port, io: dns.io.mode }, `dns listening (udp, tcp; udp io ${udp})`);
+  // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
+  const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
+  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port, io: dns.io.mode, udp }, 'dns listening (udp, tcp)');
   return dns;
 }
 
