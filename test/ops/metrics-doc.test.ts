@@ -47,8 +47,11 @@ function registeredInstruments(): Array<{ name: string; kind: string; file: stri
 }
 
 /** Prometheus series names written by hand in src/ (complete names, not prefixes). */
+/** Native addon names (binding.gyp `target_name`s, e.g. anypick_udp): not series. */
+const addonNames = new Set([...readFileSync(join(root, 'binding.gyp'), 'utf8').matchAll(/"target_name"\s*:\s*"([^"]+)"/g)].map((m) => m[1]));
+
 function handWrittenSeries(): Array<{ name: string; file: string }> {
-  return sources.flatMap((s) => [...s.text.matchAll(/\banypick_[a-z0-9_]*[a-z0-9]\b/g)].map((m) => ({ name: m[0], file: s.file })));
+  return sources.flatMap((s) => [...s.text.matchAll(/\banypick_[a-z0-9_]*[a-z0-9]\b/g)].filter((m) => !addonNames.has(m[0])).map((m) => ({ name: m[0], file: s.file })));
 }
 
 /** The `### …` section of the metrics reference whose table lists `series`. */
