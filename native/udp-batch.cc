@@ -35,8 +35,9 @@
 
 namespace {
 
-// Batches read per wake-up before the loop gets to run other handles (TCP, timers).
-constexpr int kMaxRoundsPerWake = 4;
+// recvmmsg calls per wake-up before the loop runs other handles (TCP, timers): one, so TCP
+// and timers wait for at most one batch, as node:dgram reads up to 32 datagrams per wake-up.
+constexpr int kMaxRoundsPerWake = 1;
 constexpr int kMetaBytes = 32;
 
 struct Batch {
