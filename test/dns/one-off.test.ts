@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DnsEngine } from '../../src/dns/engine';
 import { DataSet } from '../../src/dns/store';
-import { KEPT_ECS_PREFIX, keepsEcs } from '../../src/dns/reply-cache';
+import { KEPT_ECS_PREFIX, endsWithHostEcs, keepsEcs } from '../../src/dns/reply-cache';
 import { GeoDatabase } from '../../src/geo/database';
 import { DatacenterResponder } from '../../src/pick/datacenter-responder';
 import type { DcMemberSpec } from '../../src/pick/datacenter-services';
@@ -40,6 +40,19 @@ describe('dns: first-seen clients (per-host ECS)', () => {
     }
     // The /24 is kept from its second sighting (3 of 5 from the cache); the /32 never.
     expect(e.stats().replyCacheHits).to.equal(3);
+  });
+
+  it('skips the reply-cache lookup for queries ending in a per-host ECS option, and only for them', () => {
+    const q = (family: number, sourcePrefix: number, address: string) => query('example.com', 'AAAA', { ecs: { family, sourcePrefix, address } });
+    expect(endsWithHostEcs(q(1, 32, '10.1.2.3'))).to.equal(true);
+    expect(endsWithHostEcs(q(1, 25, '10.1.2.128'))).to.equal(true);
+    expect(endsWithHostEcs(q(2, 64, '2001:db8:1:2::'))).to.equal(true);
+    expect(endsWithHostEcs(q(2, 128, '2001:db8::1'))).to.equal(true);
+    expect(endsWithHostEcs(q(1, 24, '10.1.2.0'))).to.equal(false);
+    expect(endsWithHostEcs(q(2, 56, '2001:db8:1:200::'))).to.equal(false);
+    expect(endsWithHostEcs(q(1, 0, '0.0.0.0'))).to.equal(false);
+    expect(endsWithHostEcs(query('example.com', 'AAAA', {}))).to.equal(false);
+    expect(endsWithHostEcs(query('example.com', 'AAAA', { noEdns: true }))).to.equal(false);
   });
 
   it('answers 200,000 distinct /32 clients right, keeping nothing per client', () => {
