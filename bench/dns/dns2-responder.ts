@@ -16,7 +16,6 @@ interface Dns2 {
   };
 }
 // The bundled typings do not declare createServer.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dns2 = require('dns2') as Dns2;
 
 const port = Number(process.argv[2] ?? 5398);

@@ -8,6 +8,7 @@
  * latency, and the p99 is computed from those lines (the same client overhead for every target).
  * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 1; raw and anypick alternate).
  */
+import { freePort } from '../../test/support/ports';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -92,7 +93,7 @@ function runDnsperf(name: string, port: number, dataFile: string, outFile: strin
 }
 
 async function measure(name: string, start: (port: number) => ChildProcess, dir: string, extra: string[] = []): Promise<Result> {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  const port = await freePort(); // kernel-chosen
   const child = start(port);
   try {
     await waitReady(port);

@@ -11,7 +11,7 @@ import { loadPaths } from '../../src/config/load';
 import { startDnsServer } from '../../src/dns/server';
 import { datacenterResponders } from '../../src/pick/datacenter-responder';
 import { datacenterServices } from '../../src/pick/datacenter-services';
-import { openGeoOption } from '../../src/pick/geo-option';
+import { openGeoOption } from '../../src/cli/geo-option';
 import { signalsConfigFromModel } from '../../src/signals/from-model';
 import { startSignalsReceiver } from '../../src/signals/receiver';
 import { MemberRegistry } from '../../src/signals/registry';

@@ -12,10 +12,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
@@ -23,8 +21,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const RAW = join(__dirname, 'raw-responder.js');
 const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
-/** Seed example 3, kept beside the bench (compiled output runs from dist/bench/gslb). */
-const SEED_3 = join(ROOT, 'bench', 'gslb', '3-datacenter-pick.delivery');
+const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
@@ -37,19 +34,6 @@ interface Result {
   userUs?: number; sysUs?: number;
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (other processes share the machine). */
-async function port(): Promise<number> {
-  for (;;) {
-    const tcp = createServer();
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    const p = (tcp.address() as AddressInfo).port;
-    const udp = createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => { udp.once('error', () => r(false)); udp.bind(p, '127.0.0.1', () => r(true)); });
-    await new Promise<void>((r) => tcp.close(() => r()));
-    if (ok) { await new Promise<void>((r) => udp.close(() => r())); return p; }
-    udp.close();
-  }
-}
 /** USER_HZ of /proc/PID/stat (100 on Linux). */
 const CLOCK_TICKS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -148,7 +132,7 @@ async function measure(label: string, cpus: string, cmd: string[], p: number, qu
     const cpu1 = cpuSeconds(proc.pid);
     return { ...r, rssBefore, rssAfter: rssMiB(proc.pid), userUs: ((cpu1.user - cpu0.user) / r.sent) * 1e6, sysUs: ((cpu1.sys - cpu0.sys) / r.sent) * 1e6 };
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${err}`);
+    throw new Error(`${(e as Error).message}\n${err}`, { cause: e });
   } finally {
     await stop(proc);
   }
@@ -201,9 +185,10 @@ async function main(): Promise<number> {
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        // A port can still be taken between the check and the server's bind: try another.
+        // Kernel-chosen TCP port (gdnsd cannot report a port it picked itself); its UDP twin
+        // can still be taken by another process, or the port between check and bind: retry.
         for (let attempt = 1; ; attempt++) {
-          const p = await port();
+          const p = await freePort();
           try {
             runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
             break;

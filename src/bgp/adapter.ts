@@ -1,5 +1,6 @@
 import type { DeliveryModel, Process, ProcessCheck } from '../config/model';
 import type { Zone } from '../zone/types';
+import { parseHostPort } from '../util/host-port';
 import { formatIp, parseIp } from './wire/address';
 import { DEFAULTS, neighbor } from './config';
 import type { BgpConfig, CheckTarget } from './config';
@@ -11,9 +12,11 @@ export class BgpAdaptError extends Error {
 }
 
 function hostPort(text: string, what: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text.trim());
-  if (!m) throw new BgpAdaptError(`${what}: expected ADDR:PORT, got '${text}'`);
-  return { host: m[1]!, port: Number(m[2]) };
+  try {
+    return parseHostPort(text.trim(), { names: true });
+  } catch (err) {
+    throw new BgpAdaptError(`${what}: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { Logger } from '../util/log';
+import { unmapV4Text } from '../util/ip';
 import { parseIp } from './wire/address';
 import type { Session } from './session';
 
 function key(addr: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  return parseIp(m ? m[1]! : addr).toString('hex');
+  return parseIp(unmapV4Text(addr)).toString('hex');
 }
 
 /**
@@ -14,22 +14,39 @@ function key(addr: string): string {
  * port; a connection is handed to the session whose neighbor address it comes from, anything
  * else is closed.
  */
+/** A listener a `passive;` neighbor depends on could not be bound (a start-up error, exit 3). */
+export class BgpListenError extends Error {
+  override readonly name = 'BgpListenError';
+  readonly code = 'E_BGP_LISTEN';
+}
+
 export class Listener {
   private servers: Server[] = [];
 
   constructor(private readonly sessions: Session[], private readonly log: Logger) {}
 
-  /** Opens the servers; a port that cannot be bound is logged (active sessions still work). */
+  /**
+   * Opens the servers. A port that cannot be bound is only a warning when every neighbor on it
+   * also connects out; when a `passive;` neighbor waits for connections there, it is a
+   * BgpListenError (servers already opened are closed again).
+   */
   async start(): Promise<void> {
-    const groups = new Map<string, { host: string; port: number }>();
+    const groups = new Map<string, { host: string; port: number; passive: string[] }>();
     for (const s of this.sessions) {
       const host = s.cfg.localAddress ?? '::';
-      groups.set(`${host}|${s.cfg.port}`, { host, port: s.cfg.port });
+      const k = `${host}|${s.cfg.port}`;
+      const g = groups.get(k) ?? { host, port: s.cfg.port, passive: [] };
+      if (s.cfg.passive) g.passive.push(s.cfg.address);
+      groups.set(k, g);
     }
-    for (const { host, port } of groups.values()) {
+    for (const { host, port, passive } of groups.values()) {
       const server = createServer((sock) => this.route(sock));
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => {
+          if (passive.length > 0) {
+            void this.close().then(() => reject(new BgpListenError(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port} (${err.message}); passive neighbor ${passive.join(', ')} could never connect`)));
+            return;
+          }
           this.log.warn({ host, port, err: err.message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
           resolve();
         });

@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { createHash } from 'node:crypto';
+import { unmapV4Text } from '../util/ip';
 import { formatIp, parseIp } from './wire/address';
 import type { NeighborConfig } from './config';
 
@@ -28,9 +29,7 @@ function same(a: string, b: string): boolean {
  * overrides win). An IPv4-mapped IPv6 local address counts as IPv4.
  */
 export function deriveNextHops(localAddress: string, overrides: NextHops = {}): NextHops {
-  let local = localAddress;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(local);
-  if (mapped) local = mapped[1]!;
+  const local = unmapV4Text(localAddress);
   const out: NextHops = {};
   if (isIPv4(local)) out.ipv4 = local;
   if (isIPv6(local)) out.ipv6 = formatIp(parseIp(local));

@@ -61,10 +61,15 @@ export async function startBgp(opts: BgpRunOptions): Promise<BgpRuntime> {
       else rt.enable();
     }, opts.disablePollMs ?? 500);
   }
-  for (const a of announcers) {
-    await a.start();
-    // Disabled at start: nothing was announced (the check needs `rise` passes); close sessions.
-    if (disabledByFile) await a.drain();
+  try {
+    for (const a of announcers) {
+      await a.start();
+      // Disabled at start: nothing was announced (the check needs `rise` passes); close sessions.
+      if (disabledByFile) await a.drain();
+    }
+  } catch (err) {
+    await rt.stop(); // e.g. a passive neighbor's listener could not bind: nothing keeps running
+    throw err;
   }
   if (opts.statusHttp) {
     let s: Awaited<ReturnType<typeof startStatusServer>>;

@@ -29,6 +29,16 @@ export interface Command {
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
+/**
+ * The value of a `type: 'string'` option (undefined when absent). parseArgs gives strings for
+ * them; anything else is a usage error rather than an '[object Object]' in a message.
+ */
+export function stringOption(values: Record<string, unknown>, name: string): string | undefined {
+  const v = values[name];
+  if (v === undefined || typeof v === 'string') return v;
+  throw new UsageError(`--${name}: expected a value`);
+}
+
 /** Parses `argv` against a command's options; unknown options are usage errors. */
 export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
   try {

@@ -1,20 +1,17 @@
 import { packageVersion } from '../util/version';
 import { EXIT, UsageError, parseCommandArgs } from './command';
 import type { Command } from './command';
+import { bgpCommand } from './commands/bgp';
+import { checkCommand } from './commands/check';
+import { explainCommand } from './commands/explain';
+import { proxyCommand } from './commands/proxy';
+import { reportCommand } from './commands/report';
+import { serveCommand } from './commands/serve';
+import { statusCommand } from './commands/status';
 
 /** Every subcommand, in the order `anypick --help` lists them. */
 function commands(): Command[] {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const list: Command[] = [
-    require('./commands/check').checkCommand,
-    require('./commands/serve').serveCommand,
-    require('./commands/explain').explainCommand,
-    require('./commands/bgp').bgpCommand,
-    require('./commands/report').reportCommand,
-    require('./commands/proxy').proxyCommand,
-    require('./commands/status').statusCommand,
-  ];
-  return list;
+  return [checkCommand, serveCommand, explainCommand, bgpCommand, reportCommand, proxyCommand, statusCommand];
 }
 
 /** The names of every subcommand. */
@@ -81,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Interprets `list NAME:` blocks: entries with priority, weight, members, requires, threshold.
  */
+import { splitHostPort } from '../util/host-port';
 import type { Node } from './lexer';
 import { charPos } from './lexer';
 import { CONFIG_CODES, checkName, dispatch } from './context';
@@ -17,14 +18,13 @@ function staticEndpoint(ctx: LoadContext, n: Node): StaticEndpoint | undefined {
     ctx.error(n.pos, `member '${name}' needs ADDR:PORT (static members: NAME ADDR:PORT [weight N])`, CONFIG_CODES.MISSING);
     return undefined;
   }
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(hp.text);
+  const m = splitHostPort(hp.text);
   if (!m) {
     ctx.error(hp.pos, `bad endpoint '${hp.text}' (expected ADDR:PORT or [IPv6]:PORT)`, CONFIG_CODES.VALUE);
     return undefined;
   }
-  const host = m[1] ?? m[2];
-  const a = ctx.value({ ...hp, text: host, pos: charPos(hp, m[1] ? 1 : 0) }, parseAddress);
-  const port = ctx.value({ ...hp, text: m[3], pos: charPos(hp, hp.text.length - m[3].length) }, parsePort);
+  const a = ctx.value({ ...hp, text: m.host, pos: charPos(hp, m.hostOffset) }, parseAddress);
+  const port = ctx.value({ ...hp, text: m.portText, pos: charPos(hp, m.portOffset) }, parsePort);
   let weight = 1;
   if (n.args.length > 1) {
     if (n.args[1].text !== 'weight' || !n.args[2]) {

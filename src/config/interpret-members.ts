@@ -8,7 +8,7 @@ import { CONFIG_CODES, checkName, dispatch } from './context';
 import type { LoadContext } from './context';
 import { parseBlock, parseDomainName, parseLocation, parseTtl, parseWeight, ValueError } from './values';
 import type { AddressBlock, Member, MemberTarget, RecordTemplate, Service } from './model';
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
 
 /** Parses `ADDR/LEN` in word `w` starting at character `off`; reports errors at the exact column. */
 export function blockAt(ctx: LoadContext, w: Word, text: string, off = 0): AddressBlock | undefined {

@@ -2,6 +2,7 @@
  * Interprets `process NAME:` blocks: `run`, `listen`, named check blocks, `routes neighbor`,
  * `bgp: PROCESS.CHECK`, `prefix:` and `drain:`.
  */
+import { splitHostPort } from '../util/host-port';
 import type { Node, Word } from './lexer';
 import { charPos } from './lexer';
 import { CONFIG_CODES, checkName, dispatch } from './context';
@@ -43,10 +44,10 @@ function checkKind(ctx: LoadContext, n: Node, c: ProcessCheck): void {
     if (u && u.scheme !== 'http' && u.scheme !== 'https') ctx.error(arg.pos, `http check needs an http:// or https:// URL`, CONFIG_CODES.VALUE);
     else if (u) c.target = arg.text;
   } else if (kind === 'tcp') {
-    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(arg.text);
+    const m = splitHostPort(arg.text);
     if (!m) { ctx.error(arg.pos, `bad tcp check target '${arg.text}' (expected ADDR:PORT or [IPv6]:PORT)`, CONFIG_CODES.VALUE); return; }
-    const a = ctx.value({ ...arg, text: m[1] ?? m[2], pos: charPos(arg, m[1] ? 1 : 0) }, parseAddress);
-    const p = ctx.value({ ...arg, text: m[3], pos: charPos(arg, arg.text.length - m[3].length) }, parsePort);
+    const a = ctx.value({ ...arg, text: m.host, pos: charPos(arg, m.hostOffset) }, parseAddress);
+    const p = ctx.value({ ...arg, text: m.portText, pos: charPos(arg, m.portOffset) }, parsePort);
     if (a && p !== undefined) c.target = arg.text;
   } else {
     if (!arg.quoted || arg.text.trim() === '') { ctx.error(arg.pos, `exec check needs a non-empty quoted command`, CONFIG_CODES.VALUE); return; }

@@ -7,10 +7,10 @@
  * See docs/delivery-language.md for the grammar.
  */
 import type { SourcePos } from '../util/source-error';
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
 
 export type { SourcePos } from '../util/source-error';
-export type { GeoPoint } from '../pick/types';
+export type { GeoPoint } from '../model/geo-point';
 
 /** The tier a service runs at; top-level services have no tier. */
 export type Tier = 'datacenter' | 'cluster' | 'service';

@@ -3,8 +3,9 @@
  * or throws a `ValueError` whose message names what was expected; `offset` (when set) points
  * into the word so the caller can report the exact column.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
+import { parseDuration as parseDurationText } from '../util/duration';
+import { hasHostBits, isIpAddress, networkOf, parseAddress as parseIpBytes, samePrefix } from '../util/ip';
 
 /** A value that does not parse; `offset` is the character index inside the word. */
 export class ValueError extends Error {
@@ -36,15 +37,13 @@ export const parsePort = (t: string): number => parseIntIn(t, 1, 65535, 'port');
 /** RFC 2181 §8: TTLs are 0..2147483647 seconds. */
 export const parseTtl = (t: string): number => parseIntIn(t, 0, 2147483647, 'TTL');
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000 };
-
-/** `200ms`, `3s`, `1m`, `1h` → milliseconds (a positive integer count and a unit). */
+/** A duration (`500ms`, `1.5s`, `2m`, `1h`; src/util/duration.ts) → milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new ValueError(`bad duration '${text}' (expected a number and a unit: 200ms, 3s, 1m, 1h)`);
-  const ms = Number(m[1]) * DURATION_UNITS[m[2]];
-  if (ms <= 0 || !Number.isSafeInteger(ms)) throw new ValueError(`duration '${text}' must be greater than zero`);
-  return ms;
+  try {
+    return parseDurationText(text);
+  } catch (err) {
+    throw new ValueError((err as Error).message);
+  }
 }
 
 /** `500km` → kilometres (integer or decimal, ≥ 0). */
@@ -65,47 +64,11 @@ export function parseLocation(text: string): GeoPoint {
   return { lat, lon };
 }
 
-/** An IPv4 or IPv6 address (no zone index) → its family. */
+/** An IPv4 or IPv6 address (no zone index; src/util/ip.ts) → its family. */
 export function parseAddress(text: string): { address: string; family: 4 | 6 } {
-  if (isIPv4(text)) return { address: text, family: 4 };
-  if (isIPv6(text) && !text.includes('%')) return { address: text.toLowerCase(), family: 6 };
-  throw new ValueError(`bad IP address '${text}'`);
-}
-
-function toBigInt(address: string, family: 4 | 6): bigint {
-  if (family === 4) return address.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  let a = address;
-  let tail: bigint[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (v4) {
-    const n = toBigInt(v4[1], 4);
-    tail = [n >> 16n, n & 0xffffn];
-    a = a.slice(0, -v4[1].length) + '0:0';
-  }
-  const [left, right] = a.includes('::') ? a.split('::') : [a, undefined];
-  const l = left ? left.split(':') : [];
-  const r = right !== undefined && right !== '' ? right.split(':') : [];
-  const groups = [...l, ...Array(8 - l.length - r.length).fill('0'), ...r].map((g) => BigInt(parseInt(g, 16)));
-  if (tail.length) { groups[6] = tail[0]; groups[7] = tail[1]; }
-  return groups.reduce((acc, g) => (acc << 16n) | g, 0n);
-}
-
-function fromBigInt(n: bigint, family: 4 | 6): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
-  const groups: number[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) groups.push(Number((n >> s) & 0xffffn));
-  // RFC 5952 §4.2: compress the longest run (≥ 2) of zero groups, the first when tied.
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  const family = isIpAddress(text);
+  if (family === 0) throw new ValueError(`bad IP address '${text}'`);
+  return { address: family === 6 ? text.toLowerCase() : text, family };
 }
 
 /** Result of `parseBlock`. */
@@ -140,18 +103,14 @@ export function parseBlock(text: string): ParsedBlock {
     throw new ValueError(`bad prefix length '/${lenText}' (IPv${a.family}: 0..${max})`, slash);
   }
   const len = Number(lenText);
-  const n = toBigInt(a.address, a.family);
-  const hostMask = (1n << BigInt(max - len)) - 1n;
-  const net = n & ~hostMask;
-  return { address: a.address, family: a.family, prefixLength: len, network: `${fromBigInt(net, a.family)}/${len}`, hostBits: (n & hostMask) !== 0n };
+  const bytes = parseIpBytes(a.address);
+  return { address: a.address, family: a.family, prefixLength: len, network: networkOf(bytes, len), hostBits: hasHostBits(bytes, len) };
 }
 
 /** Whether `address` lies inside the network `block` (both already validated). */
 export function blockContains(block: ParsedBlock, address: string, family: 4 | 6): boolean {
   if (family !== block.family) return false;
-  const max = family === 4 ? 32 : 128;
-  const hostMask = (1n << BigInt(max - block.prefixLength)) - 1n;
-  return (toBigInt(address, family) & ~hostMask) === (toBigInt(block.address, family) & ~hostMask);
+  return samePrefix(parseIpBytes(address), parseIpBytes(block.address), block.prefixLength);
 }
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
@@ -177,9 +136,9 @@ export function parseUrl(text: string): { scheme: string; host: string; port?: n
   const hostOff = m[1].length + 3;
   if (m[2].startsWith('[')) {
     const inner = m[2].slice(1, -1);
-    if (!isIPv6(inner)) throw new ValueError(`bad IPv6 address '${inner}' in URL`, hostOff);
+    if (isIpAddress(inner) !== 6) throw new ValueError(`bad IPv6 address '${inner}' in URL`, hostOff);
     host = inner.toLowerCase();
-  } else if (isIPv4(m[2])) {
+  } else if (isIpAddress(m[2]) === 4) {
     host = m[2];
   } else {
     try {

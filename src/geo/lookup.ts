@@ -1,6 +1,6 @@
 import { Reader } from 'maxmind';
 import type { Response } from 'maxmind';
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
 import { maskBytes, networkOf, parseAddress, unmapV4, formatAddress } from '../util/ip';
 import { parseGeoRecord } from './record';
 import { MmdbTree } from './tree';

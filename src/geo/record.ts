@@ -1,4 +1,4 @@
-import type { GeoPoint } from '../pick/types';
+import type { GeoPoint } from '../model/geo-point';
 
 /** What a geo database says about one network, whichever layout it uses. */
 export interface GeoFacts {

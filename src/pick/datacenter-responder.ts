@@ -15,7 +15,7 @@ import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
 import type { Rand } from './random';
 import type { GeoPoint, MemberLiveState, MemberStateSource } from './types';
-import type { AnswerCounts } from '../status/answer-counts';
+import type { AnswerCounts } from './answer-counts';
 
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {

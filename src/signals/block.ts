@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { isIpAddress } from '../util/ip';
 import { parseBlock } from './tokens';
 
 /**
@@ -7,7 +8,7 @@ import { parseBlock } from './tokens';
  */
 export function addressInBlock(address: string, block: string): boolean {
   const b = parseBlock(block);
-  const fam = isIP(address);
+  const fam = isIpAddress(address);
   if (!b || fam === 0 || fam !== b.family) return false;
   const list = new BlockList();
   const type = b.family === 4 ? 'ipv4' : 'ipv6';

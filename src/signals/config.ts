@@ -60,8 +60,8 @@ export function defaultSignalsConfig(over: Partial<SignalsConfig> = {}): Signals
     weight: over.weight ?? DEFAULT_WEIGHT_PARAMS,
     publish: over.publish ?? DEFAULT_PUBLISH,
     subscribe: over.subscribe ?? DEFAULT_SUBSCRIBE,
-    channels: over.channels ?? new Map(),
-    blocks: over.blocks ?? new Map(),
+    channels: over.channels ?? new Map<string, string[]>(),
+    blocks: over.blocks ?? new Map<string, string[]>(),
   };
 }
 
@@ -77,18 +77,3 @@ export function registrySettings(cfg: SignalsConfig): { leaseMs: number; graceMs
   return { leaseMs: cfg.leaseMs, graceMs: cfg.graceMs, weight: cfg.weight, subscribed: subscribedKinds(cfg) };
 }
 
-/** A duration that is not `N(ms|s|m)`. */
-export class DurationError extends Error {
-  override readonly name = 'DurationError';
-  readonly code = 'E_DURATION';
-}
-
-/** Parses `500ms`, `1s`, `1.5s`, `2m` into milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!m) throw new DurationError(`'${text}' is not a duration (e.g. 500ms, 1s, 2m)`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
-  if (ms <= 0) throw new DurationError(`duration '${text}' must be positive`);
-  return Math.round(ms);
-}

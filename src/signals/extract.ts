@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../util/ip';
 import { addressInBlock } from './block';
 import { TIERS, memberKey } from './signal';
 import type { MemberId, Signal, Tier } from './signal';
@@ -63,7 +63,7 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return `${ATTR.port} must be an integer 1..65535`;
   const address = res[ATTR.address];
   if (address === undefined) return port === undefined ? { id } : `${ATTR.port} needs ${ATTR.address}`;
-  if (typeof address !== 'string' || isIP(address) === 0) return `${ATTR.address} is not an IP address`;
+  if (typeof address !== 'string' || isIpAddress(address) === 0) return `${ATTR.address} is not an IP address`;
   const blocks = ctx.blocks.get(memberKey(id)) ?? (b.block !== undefined ? [b.block] : []);
   if (blocks.length > 0 && !blocks.some((bl) => addressInBlock(address, bl))) {
     return `${ATTR.address} ${address} is outside the block ${blocks.join(', ')} of ${memberKey(id)}`;

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { parseHostPort } from '../util/host-port';
 import type { Logger } from '../util/log';
 import { ForeignMemberError, extractLogs, extractMetrics } from './extract';
 import type { Extracted } from './extract';
@@ -44,12 +45,6 @@ export interface SignalsReceiver {
   close(): Promise<void>;
 }
 
-/** Splits `ADDR:PORT` / `[V6]:PORT`. */
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new TypeError(`Invalid listen address '${text}' (want ADDR:PORT or [V6]:PORT)`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
 
 type Encoding = 'json' | 'proto';
 
@@ -166,7 +161,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
 
   const server: Server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5000;
-  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:4318');
+  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:4318', { listen: true, names: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

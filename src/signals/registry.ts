@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MemberLiveState, MemberStateSource } from '../pick/types';
+import type { MemberLiveState, MemberStateSource } from '../model/member-state';
 import { memberKey } from './signal';
 import type { MemberId, Signal, SignalKind } from './signal';
 import { DEFAULT_WEIGHT_PARAMS, isTimeVarying, mergeErrors, weightFactor } from './weight';

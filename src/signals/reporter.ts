@@ -40,7 +40,7 @@ class RecordingLogExporter implements LogRecordExporter {
   constructor(private readonly inner: LogRecordExporter, private readonly url: string) {}
   export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
     this.inner.export(logs, (r) => {
-      if (r.code !== 0) this.failures.push(`${this.url}: ${r.error?.message ?? 'export failed'}`);
+      if (Number(r.code) !== 0) this.failures.push(`${this.url}: ${r.error?.message ?? 'export failed'}`);
       done(r);
     });
   }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIpAddress } from '../util/ip';
 import { TIERS } from './signal';
 import type { MemberId, Tier } from './signal';
 
@@ -26,7 +26,7 @@ function digest(s: string): Buffer {
 export function parseBlock(text: string): { address: string; prefix: number; family: 4 | 6 } | undefined {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
   if (!m) return undefined;
-  const fam = isIP(m[1]!);
+  const fam = isIpAddress(m[1]!);
   const prefix = Number(m[2]);
   if (fam === 0 || prefix > (fam === 4 ? 32 : 128)) return undefined;
   return { address: m[1]!, prefix, family: fam as 4 | 6 };

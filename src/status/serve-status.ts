@@ -4,8 +4,8 @@
  * member over time, DNS counters, in-process BGP sessions, and the changes between samples.
  */
 import type { DcServiceSpec } from '../pick/datacenter-services';
-import type { MemberLiveState, MemberStateSource } from '../pick/types';
-import type { AnswerCounts } from './answer-counts';
+import type { MemberLiveState, MemberStateSource } from '../model/member-state';
+import type { AnswerCounts } from '../pick/answer-counts';
 import type { StatusHub } from './hub';
 import type { BgpSessionStatus, MemberStatus, NodeStatus } from './types';
 

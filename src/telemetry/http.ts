@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseListen } from '../signals/receiver';
 import type { MemberRegistry } from '../signals/registry';
+import { parseHostPort } from '../util/host-port';
 import type { Logger } from '../util/log';
 import type { Telemetry } from './metrics';
 
@@ -60,7 +60,7 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /, /metrics or /status.json\n');
   });
-  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:8053');
+  const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:8053', { listen: true, names: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

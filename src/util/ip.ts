@@ -1,6 +1,8 @@
 /**
- * IP address helpers: parsing to bytes, canonical text (RFC 5952), masking to a network, and
- * IPv4-mapped IPv6. Pure; no networking. Used by geo lookups, the datacenter pick and BGP.
+ * IP address helpers — the one set the project uses: parsing to bytes (strict: IPv4 as four
+ * decimal octets without leading zeros, IPv6 per RFC 4291 §2.2, no zone index), canonical text
+ * (RFC 5952), masking to a network, prefix containment, and IPv4-mapped IPv6. Pure; no
+ * networking. Used by the zone and delivery parsers, the DNS ECS option, geo, the picks and BGP.
  */
 
 /** Thrown for text that is not an IPv4 or IPv6 address (or a prefix length out of range). */
@@ -61,11 +63,27 @@ function parseV6(text: string): Buffer | undefined {
   return out;
 }
 
+/** Parses an IPv4 or IPv6 address to its 4 or 16 bytes, or undefined when it is not one. */
+export function tryParseAddress(text: string): Buffer | undefined {
+  return text.includes(':') ? parseV6(text) : parseV4(text);
+}
+
 /** Parses an IPv4 or IPv6 address to its 4 or 16 bytes; throws AddressError when invalid. */
 export function parseAddress(text: string): Buffer {
-  const bytes = text.includes(':') ? parseV6(text) : parseV4(text);
+  const bytes = tryParseAddress(text);
   if (!bytes) throw new AddressError(`not an IP address: '${text}'`);
   return bytes;
+}
+
+/** 4 or 6 for IPv4 or IPv6 address text (as `parseAddress` accepts it), 0 for anything else. */
+export function isIpAddress(text: string): 0 | 4 | 6 {
+  const b = tryParseAddress(text);
+  return b ? (b.length === 4 ? 4 : 6) : 0;
+}
+
+/** The canonical text of an address (RFC 5952 for IPv6); throws AddressError when invalid. */
+export function canonicalAddress(text: string): string {
+  return formatAddress(parseAddress(text));
 }
 
 /** Formats 4 or 16 bytes as canonical text (RFC 5952: lower case, longest zero run as '::'). */
@@ -120,4 +138,35 @@ export function unmapV4<T extends Uint8Array>(bytes: T): T {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
   if (bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
   return bytes.subarray(12) as T;
+}
+
+/**
+ * Address text as a dual-stack socket reports it, with an IPv4-mapped IPv6 address
+ * (`::ffff:192.0.2.1`, RFC 4291 §2.5.5.2) given as the IPv4 address; other text unchanged.
+ */
+export function unmapV4Text(text: string): string {
+  if (!/^::ffff:/i.test(text)) return text;
+  const b = tryParseAddress(text);
+  return b ? formatAddress(unmapV4(b)) : text;
+}
+
+/** True when the first `prefixLength` bits of `a` and `b` (same length) are equal. */
+export function samePrefix(a: Uint8Array, b: Uint8Array, prefixLength: number): boolean {
+  if (a.length !== b.length) return false;
+  const full = prefixLength >> 3;
+  for (let i = 0; i < full; i++) if (a[i] !== b[i]) return false;
+  const rest = prefixLength & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (a[full]! & mask) === (b[full]! & mask);
+}
+
+/** True when any bit after the first `prefixLength` bits is set (ADDR/LEN has host bits). */
+export function hasHostBits(bytes: Uint8Array, prefixLength: number): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, prefixLength - i * 8));
+    const hostMask = keep === 8 ? 0 : 0xff >> keep;
+    if ((bytes[i]! & hostMask) !== 0) return true;
+  }
+  return false;
 }

@@ -24,7 +24,7 @@ export function normaliseRrsets(records: ZoneRecord[]): { records: ZoneRecord[];
   const sets = new Map<string, Map<string, { key: string; r: ZoneRecord }[]>>();
   for (const r of records) {
     let byType = sets.get(r.name);
-    if (!byType) sets.set(r.name, (byType = new Map()));
+    if (!byType) sets.set(r.name, (byType = new Map<string, { key: string; r: ZoneRecord }[]>()));
     let set = byType.get(r.type);
     if (!set) byType.set(r.type, (set = []));
     const key = dataKey(r.data);

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalAddress, isIpAddress } from '../util/ip';
 
 /** A value in a master file that is malformed or out of range. */
 export class ValueError extends Error {
@@ -49,48 +49,16 @@ export function parseUint(text: string, what: string, bits: 8 | 16 | 32): number
   return v;
 }
 
-/** Parses a dotted-quad IPv4 address (no leading zeros, which some parsers read as octal). */
+/** Parses a dotted-quad IPv4 address (no leading zeros, which some parsers read as octal; src/util/ip.ts). */
 export function parseIPv4(text: string): string {
-  if (!isIPv4(text) || /(^|\.)0\d/.test(text)) throw new ValueError(`invalid IPv4 address '${text}'`);
+  if (isIpAddress(text) !== 4) throw new ValueError(`invalid IPv4 address '${text}'`);
   return text;
 }
 
-/** Parses an IPv6 address and returns its RFC 5952 canonical text. */
+/** Parses an IPv6 address and returns its RFC 5952 canonical text (src/util/ip.ts). */
 export function parseIPv6(text: string): string {
-  if (!isIPv6(text) || text.includes('%')) throw new ValueError(`invalid IPv6 address '${text}'`);
-  return canonicalIPv6(text);
-}
-
-/** RFC 5952 §4: lower-case, no leading zeros, longest run (≥ 2) of zero groups as `::`. */
-export function canonicalIPv6(text: string): string {
-  let s = text.toLowerCase();
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    s = s.slice(0, v4.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
-  }
-  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const g = groups.map((x) => parseInt(x, 16).toString(16));
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === '0') j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestAt < 0) return g.join(':');
-  return g.slice(0, bestAt).join(':') + '::' + g.slice(bestAt + bestLen).join(':');
+  if (isIpAddress(text) !== 6) throw new ValueError(`invalid IPv6 address '${text}'`);
+  return canonicalAddress(text);
 }
 
 /** Parses hexadecimal digits (whitespace already removed) into octets. */

@@ -1,3 +1,4 @@
+import { freePort } from '../support/ports';
 import { expect } from 'chai';
 import pino from 'pino';
 import { Announcer } from '../../src/bgp/announcer';
@@ -6,7 +7,8 @@ import { Listener } from '../../src/bgp/listener';
 import { neighbor } from '../../src/bgp/config';
 import type { BgpConfig } from '../../src/bgp/config';
 import { CheckFailure } from '../../src/bgp/check/dns';
-import { startStatusServer, metricsText } from '../../src/bgp/status-server';
+import { startStatusServer } from '../../src/bgp/status-server';
+import { metricsText } from '../../src/bgp/metrics';
 import { Update } from '../../src/bgp/wire/update';
 import { until } from './support/bird';
 
@@ -17,14 +19,15 @@ const log = pino({ level: 'silent' });
  * session standing in as the router (127.0.0.3, AS 65536) that records every UPDATE.
  */
 async function rig(healthy: { ok: boolean }) {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  const port = await freePort(['127.0.0.1', '127.0.0.3']);
   const cfg: BgpConfig = {
     name: 'announce-routes', prefixes: ['2001:db8::53/128', '192.0.2.53/32'],
     neighbors: [neighbor({ address: '127.0.0.3', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, connectRetryMs: 100, med: 7 })],
     check: { target: { kind: 'exec', command: 'true' }, intervalMs: 20, timeoutMs: 20, rise: 2, fall: 2 },
     drainMs: 300, drainPrepend: 3, drainLocalPref: 0,
   };
-  const a = new Announcer(cfg, log, { probe: async () => { if (!healthy.ok) throw new CheckFailure('scripted failure'); } });
+  const probes = { n: 0 };
+  const a = new Announcer(cfg, log, { probe: async () => { probes.n++; if (!healthy.ok) throw new CheckFailure('scripted failure'); } });
   const router = new Session(neighbor({ address: '127.0.0.1', localAddress: '127.0.0.3', port, localAsn: 65536, peerAsn: 64511, passive: true, connectRetryMs: 100 }), log);
   const updates: Update[] = [];
   const orig = (router as unknown as { perform(x: { do: string; update?: Update }): void }).perform.bind(router);
@@ -35,7 +38,7 @@ async function rig(healthy: { ok: boolean }) {
   const rl = new Listener([router], log);
   await rl.start();
   router.start();
-  return { a, router, updates, async close() { await a.stop(); await router.close(); await rl.close(); } };
+  return { a, router, updates, probes, async close() { await a.stop(); await router.close(); await rl.close(); } };
 }
 
 describe('bgp announcer: health-driven announcements and drain', function () {
@@ -47,7 +50,9 @@ describe('bgp announcer: health-driven announcements and drain', function () {
     try {
       await r.a.start();
       await r.router.whenEstablished();
-      await new Promise((res) => setTimeout(res, 200));
+      // Several failed checks on an established session: still nothing announced.
+      const seen = r.probes.n;
+      expect(await until(() => r.probes.n >= seen + 5, 3000)).to.equal(true);
       expect(r.a.phase).to.equal('down');
       expect(r.updates.flatMap((u) => u.announced())).to.deep.equal([]);
       h.ok = true;
@@ -88,7 +93,7 @@ describe('bgp announcer: health-driven announcements and drain', function () {
   });
 
   it('several neighbors: each gets the announcements over its own session', async () => {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = await freePort(['127.0.0.1', '127.0.0.3', '127.0.0.4']);
     const routers = ['127.0.0.3', '127.0.0.4'].map((addr, i) => new Session(neighbor({ address: '127.0.0.1', localAddress: addr, port, localAsn: 65536 + i, peerAsn: 64511, passive: true }), log));
     const listeners = routers.map((r) => new Listener([r], log));
     for (const l of listeners) await l.start();
@@ -125,14 +130,14 @@ describe('bgp announcer: health-driven announcements and drain', function () {
       expect(st.announcers[0]!.sessions[0]!.state).to.equal('Established');
       expect(Date.parse(st.announcers[0]!.sessions[0]!.lastTransition)).to.be.greaterThan(0);
       const metrics = await (await fetch(`http://${address}/metrics`)).text();
-      expect(metrics).to.include('anypick_bgp_session_state{announcer="announce-routes",neighbor="127.0.0.3"} 5');
-      expect(metrics).to.include('anypick_bgp_announced_prefixes{announcer="announce-routes",neighbor="127.0.0.3"} 2');
+      expect(metrics).to.include('anypick_bgp_session_state{announcer="announce-routes",neighbor="127.0.0.3",otel_scope_name="anypick"} 5');
+      expect(metrics).to.include('anypick_bgp_announced_prefixes{announcer="announce-routes",neighbor="127.0.0.3",otel_scope_name="anypick"} 2');
       const nf = await fetch(`http://${address}/nope`);
       expect(nf.status).to.equal(404);
       expect(await nf.text()).to.match(/GET \/status/);
       expect((await fetch(`http://${address}/drain`, { method: 'POST' })).status).to.equal(202);
       expect(await until(() => r.a.phase === 'disabled', 3000)).to.equal(true);
-      expect(metricsText([r.a.status()])).to.include('anypick_bgp_check_healthy{announcer="announce-routes"} 1');
+      expect(await metricsText([r.a.status()])).to.include('anypick_bgp_check_healthy{announcer="announce-routes",otel_scope_name="anypick"} 1');
     } finally {
       server.close();
       await r.close();

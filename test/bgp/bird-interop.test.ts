@@ -41,7 +41,7 @@ describe('bgp interop with BIRD 2 in network namespaces', function () {
     const dir = configDir('');
     dirs.push(dir);
     rmSync(join(dir, 'anycast-dns.delivery'));
-    copyFileSync(join(ROOT, 'test', 'bgp', 'fixtures', 'seed-4-anycast-dns.delivery'), join(dir, '4-anycast-dns.delivery'));
+    copyFileSync(join(ROOT, 'examples', 'seed', '4-anycast-dns.delivery'), join(dir, '4-anycast-dns.delivery'));
     const s = new Sidecar(t!, [dir, join(__dirname, '..', '..', '..', 'zones', 'example.com.zone')]);
     try {
       expect(await until(() => has('2001:db8::53/128'), 15000, 100), s.log).to.equal(true);

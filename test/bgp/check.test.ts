@@ -8,7 +8,7 @@ import * as packet from 'dns-packet';
 import { RiseFall, HealthMonitor } from '../../src/bgp/check/monitor';
 import type { Health } from '../../src/bgp/check/monitor';
 import { dnsUdp, dnsTcp, judgeDnsResponse, CheckFailure } from '../../src/bgp/check/dns';
-import { httpProbe, tcpProbe, execProbe } from '../../src/bgp/check/probes';
+import { httpProbe, tcpProbe, execProbe } from '../../src/util/probe';
 
 /** A tiny DNS responder for the probe tests: SOA for example.com, REFUSED otherwise. */
 function answer(q: Buffer): Buffer {
@@ -133,8 +133,7 @@ describe('bgp health checks', () => {
       await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
       const port = (srv.address() as AddressInfo).port;
       await tcpProbe('127.0.0.1', port, 1000);
-      srv.close();
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise<void>((r) => srv.close(() => r()));
       expect(await tcpProbe('127.0.0.1', port, 1000).catch((e: Error) => e)).to.be.instanceOf(CheckFailure);
     });
     it('exec: exit 0 passes, exit 3 fails, a hanging command is killed at the timeout', async () => {

@@ -1,3 +1,4 @@
+import { freePort } from '../support/ports';
 import { expect } from 'chai';
 import pino from 'pino';
 import { Session } from '../../src/bgp/session';
@@ -13,9 +14,9 @@ import { MSG } from '../../src/bgp/wire/constants';
 
 const log = pino({ level: 'silent' });
 
-/** Two anypick speakers on loopback (127.0.0.1 ↔ 127.0.0.2) on one random high port. */
+/** Two anypick speakers on loopback (127.0.0.1 ↔ 127.0.0.2) on one port the kernel chose. */
 async function pair(a: Partial<NeighborConfig>, b: Partial<NeighborConfig>) {
-  const port = 20000 + Math.floor(Math.random() * 40000);
+  const port = await freePort(['127.0.0.1', '127.0.0.2']);
   const sa = new Session(neighbor({ address: '127.0.0.2', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, routerId: '10.0.0.1', connectRetryMs: 100, ...a }), log);
   const sb = new Session(neighbor({ address: '127.0.0.1', localAddress: '127.0.0.2', port, localAsn: 65536, peerAsn: 64511, routerId: '10.0.0.2', connectRetryMs: 100, ...b }), log);
   const la = new Listener([sa], log);
@@ -40,8 +41,13 @@ describe('bgp session between two anypick speakers on loopback', function () {
       p.sa.start();
       p.sb.start();
       await Promise.all([p.sa.whenEstablished(), p.sb.whenEstablished()]);
-      await new Promise((r) => setTimeout(r, 300));
+      // Both sides opened a connection, so at least one of them saw the peer's second connection
+      // and resolved it (the counter moves when the peer's OPEN decides the race).
+      const collisions = (): number => p.sa.status().counters.collisions + p.sb.status().counters.collisions;
+      expect(await until(() => collisions() >= 1, 5000), `collisions counted: ${collisions()}`).to.equal(true);
       expect([p.sa.state, p.sb.state]).to.deep.equal(['Established', 'Established']);
+      // The losing connection was closed without taking the session down.
+      expect([p.sa.status().counters.establishedTransitions, p.sb.status().counters.establishedTransitions]).to.deep.equal([1, 1]);
       expect([p.sa.status().peerRouterId, p.sb.status().peerRouterId]).to.deep.equal(['10.0.0.2', '10.0.0.1']);
     } finally {
       await p.close();
@@ -123,7 +129,7 @@ describe('bgp session: whatever a peer sends, the process survives and answers w
   ];
   for (const [what, bytes, want] of rows) {
     it(`${what} → ${want}`, async () => {
-      const port = 20000 + Math.floor(Math.random() * 40000);
+      const port = await freePort(['127.0.0.1']);
       const s = new Session(neighbor({ address: '127.0.0.2', localAddress: '127.0.0.1', port, localAsn: 64511, peerAsn: 65536, passive: true }), log);
       const l = new Listener([s], log);
       await l.start();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { SEED_DIR } from '../support/seed';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -59,11 +60,7 @@ describe('cli: anypick check', () => {
   });
 
   it('checks the seed examples as a whole: exit 0, every reference resolved in --json', function () {
-    const seed = join(ROOT, '..', 'shared', 'seed', 'examples');
-    if (!existsSync(seed)) {
-      if (process.env.CI) throw new Error(`seed examples missing under CI: ${seed}`);
-      this.skip();
-    }
+    const seed = SEED_DIR;
     const r = check([seed]);
     expect(r.stderr).to.equal('');
     expect(r.code).to.equal(0);

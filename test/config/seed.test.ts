@@ -1,13 +1,14 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadPaths } from '../../src/config/load';
 import { declaringService, dnsServices, servingTier } from '../../src/config/walk';
 import { loadTree } from './helpers';
 import type { DeliveryModel } from '../../src/config/model';
+import { SEED_DIR } from '../support/seed';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const SEED = join(ROOT, '..', 'shared', 'seed', 'examples');
+const SEED = SEED_DIR;
 
 /** Every reference object anywhere in the model (objects with kind, text and pos). */
 function refs(model: DeliveryModel): { text: string; resolved?: unknown }[] {
@@ -35,13 +36,6 @@ function seedFile(n: number): string {
 }
 
 describe('config: seed examples', function () {
-  before(function () {
-    if (!existsSync(SEED)) {
-      if (process.env.CI === 'true') throw new Error(`seed examples not found at ${SEED}`);
-      this.skip();
-    }
-  });
-
   it('finds the five seed examples', () => {
     expect(readdirSync(SEED).filter((f) => f.endsWith('.delivery'))).to.have.length(5);
   });

@@ -8,7 +8,7 @@ import { DatacenterResponder } from '../../src/pick/datacenter-responder';
 import type { DcMemberSpec, DcServiceSpec } from '../../src/pick/datacenter-services';
 import { seededRandom } from '../../src/pick/random';
 import type { MemberLiveState, MemberStateSource } from '../../src/pick/types';
-import { AnswerCounts } from '../../src/status/answer-counts';
+import { AnswerCounts } from '../../src/pick/answer-counts';
 import { SAMPLE_DB } from '../geo/support';
 import { decode, query, rr, silentLogger, testZones } from './helpers';
 

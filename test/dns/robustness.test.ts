@@ -72,7 +72,11 @@ async function udpRound(port: number, r: () => number, count: number): Promise<n
     for (let j = 0; j < 200 && sent < count; j++, sent++) socks[sent % 4].send(fuzzPacket(r), port, '127.0.0.1');
     await new Promise((res) => setTimeout(res, 3));
   }
-  await new Promise((res) => setTimeout(res, 300));
+  // Until the replies stop coming (the server has worked through its socket buffer).
+  for (let last = -1; replies !== last; ) {
+    last = replies;
+    await new Promise((res) => setTimeout(res, 50));
+  }
   for (const s of socks) s.close();
   return replies;
 }
@@ -82,12 +86,12 @@ async function tcpRound(port: number, r: () => number, frames: number): Promise<
   let replyBytes = 0;
   const conn = (chunks: Buffer[]): Promise<void> =>
     new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', async () => {
+      const s = connect(port, '127.0.0.1', () => void (async () => {
         for (const c of chunks) {
           if (!s.write(c)) await new Promise((res) => s.once('drain', res));
         }
         setTimeout(() => s.destroy(), 200);
-      });
+      })());
       s.on('data', (d) => (replyBytes += d.length));
       s.on('error', () => undefined);
       s.on('close', () => resolve());

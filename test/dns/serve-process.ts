@@ -2,6 +2,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '../support/ports';
 
 export const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
@@ -16,11 +17,15 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `serve DIR --dns 127.0.0.1:PORT` on a random high port (retrying if taken). */
+/**
+ * Spawns `serve ARGS --dns 127.0.0.1:0` (the kernel picks the port; read back from the
+ * 'dns listening' log line). When `args` is a function of the port, the port is chosen first
+ * (free on 127.0.0.1 and ::1) so the arguments can name it, retrying if it was taken meanwhile.
+ */
 export async function startServe(args: string[] | ((port: number) => string[]), opts: { cpu?: string } = {}): Promise<ServeProcess> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
-    const argv = [MAIN, 'serve', ...(typeof args === 'function' ? args(port) : args), '--dns', `127.0.0.1:${port}`];
+    const fixed = typeof args === 'function' ? await freePort(['127.0.0.1', '::1']) : 0;
+    const argv = [MAIN, 'serve', ...(typeof args === 'function' ? args(fixed) : args), '--dns', `127.0.0.1:${fixed}`];
     const child = opts.cpu ? spawn('taskset', ['-c', opts.cpu, process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     const logs: string[] = [];
     const waiters: Array<() => void> = [];
@@ -59,7 +64,10 @@ export async function startServe(args: string[] | ((port: number) => string[]), 
     };
     try {
       await waitForLog(/"msg":"serving"/, 20000);
-      return { child, port, logs, waitForLog, stop };
+      const bound = logs.map((l) => { try { return JSON.parse(l) as { msg?: string; host?: string; port?: number }; } catch { return {}; } })
+        .find((l) => l.msg === 'dns listening (udp, tcp)' && l.host === '127.0.0.1');
+      if (!bound?.port) throw new Error(`no 'dns listening' line for 127.0.0.1; logs:\n${logs.join('\n')}`);
+      return { child, port: bound.port, logs, waitForLog, stop };
     } catch (err) {
       await stop();
       if (logs.some((l) => /EADDRINUSE/.test(l)) || /EADDRINUSE/.test(String(err))) continue;
@@ -78,7 +86,7 @@ export function dig(port: number, ...args: string[]): Promise<string> {
 export function digAt(server: string, port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('dig', [`@${server}`, '-p', String(port), '+time=2', '+tries=1', ...args], (err, stdout) => {
-      if (err && !stdout) reject(err);
+      if (err && !stdout) reject(err instanceof Error ? err : new Error(String(err)));
       else resolve(stdout);
     });
   });

@@ -73,7 +73,7 @@ describe('dns over TCP (RFC 7766)', function () {
     const got = replies(s, 1);
     for (const b of f) {
       s.write(Buffer.from([b]));
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 2)); // pacing, so the bytes travel in separate segments
     }
     const [r] = await got;
     expect(decode(r).id).to.equal(31);
@@ -112,8 +112,11 @@ describe('dns over TCP (RFC 7766)', function () {
   });
 
   it('bounds concurrent connections: the one past maxConnections is closed at once', async () => {
+    const accepted = srv.counters().tcpConnections;
     const held = await Promise.all([open(port()), open(port()), open(port())]);
-    await new Promise((r) => setTimeout(r, 50));
+    // The server has taken all three before the fourth arrives.
+    for (let i = 0; i < 500 && srv.counters().tcpConnections - accepted < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.counters().tcpConnections - accepted).to.equal(3);
     const extra = await open(port());
     const gotReply = replies(extra, 1).then(() => true, () => false);
     extra.write(frame(query('www.example.com', 'A')));
@@ -127,8 +130,14 @@ describe('dns over TCP (RFC 7766)', function () {
     s.pause();
     const n = 600;
     s.write(Buffer.concat(Array.from({ length: n }, (_, i) => frame(query('t.huge.test', 'TXT', { id: i })))));
-    await new Promise((r) => setTimeout(r, 150));
-    const answeredWhileStalled = srv.counters().tcp - before;
+    // Wait until the server stops answering (its bounded buffers are full): two equal readings.
+    let answeredWhileStalled = -1;
+    for (let i = 0; i < 500; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      const now = srv.counters().tcp - before;
+      if (now > 0 && now === answeredWhileStalled) break;
+      answeredWhileStalled = now;
+    }
     expect(answeredWhileStalled, 'server held back (bounded buffers)').to.be.lessThan(n);
     const all = replies(s, n);
     s.resume();

@@ -24,11 +24,11 @@ www     A    192.0.2.1
 www     AAAA 2001:db8::1
 big     TXT  ${big}
 `;
-const DELIVERY = join(__dirname, '..', '..', '..', 'bench', 'gslb', '3-datacenter-pick.delivery');
+const DELIVERY = join(__dirname, '..', '..', '..', 'examples', 'seed', '3-datacenter-pick.delivery');
 
 function kdig(server: string, port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('kdig', [`@${server}`, '-p', String(port), '+time=2', '+retry=0', ...args], (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)));
+    execFile('kdig', [`@${server}`, '-p', String(port), '+time=2', '+retry=0', ...args], (err, stdout) => (err && !stdout ? reject(new Error(`kdig failed: ${err.message}`, { cause: err })) : resolve(stdout)));
   });
 }
 

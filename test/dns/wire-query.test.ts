@@ -116,7 +116,7 @@ describe('dns wire: ECS and names', () => {
     const b = Buffer.from([0, 2, 48, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 1]);
     const r = decodeEcs(b, 0, b.length);
     expect(r).to.include({ family: 2, sourcePrefix: 48 });
-    expect(formatAddress(2, (r as { addressBytes: Buffer }).addressBytes)).to.equal('2001:db8:1:0:0:0:0:0');
+    expect(formatAddress(2, (r as { addressBytes: Buffer }).addressBytes)).to.equal('2001:db8:1::');
     expect(formatAddress(1, Buffer.from([192, 0]))).to.equal('192.0.0.0');
   });
   it('turns wire names into lower-case presentation with escapes', () => {

@@ -22,7 +22,7 @@ describe('gslb: anypick explain', () => {
     expect(rows.map((l) => l.split(/\s+/)[0])).to.deep.equal(['datacenter-3', 'datacenter-1', 'datacenter-2']);
     expect(rows[0]).to.match(/^datacenter-3\s+35.7,139.7\s+geo 2001:db8:c001:e400::\/56\s+0 km\s+1\s+yes\s+10\s+1\s+10\s+\*$/);
     expect(rows[1]).to.match(/^datacenter-1\s+37.4,-122.1\s+geo 2001:db8:ae21:7700::\/56\s+8316 km\s+2\s+yes/);
-    expect(out).to.match(/reason:  nearest group 1 \(nearest datacenter-3 at 0 km, tolerance 500 km\); picked datacenter-3 by weight/);
+    expect(out).to.match(/reason: {2}nearest group 1 \(nearest datacenter-3 at 0 km, tolerance 500 km\); picked datacenter-3 by weight/);
     expect(out).to.contain('answer:  example.com 90 IN AAAA 2001:db8:c001:e400::');
     expect(out).to.contain('ECS scope: /16');
   });

@@ -42,7 +42,7 @@ describe('gslb: serve reloads --geoip-db when the file changes', function () {
     // A broken file: logged, the previous database keeps answering.
     writeFileSync(join(dir, 'broken.tmp'), 'not an mmdb');
     renameSync(join(dir, 'broken.tmp'), join(dir, 'geo.mmdb'));
-    await sleep(800);
+    expect(await eventually(async () => server!.logs().includes('geo database reload failed; keeping the previous one'))).to.equal(true);
     expect(await europe()).to.deep.equal(['2001:db8:c001:e400::']);
     expect(server!.proc.exitCode).to.equal(null);
   });

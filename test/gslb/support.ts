@@ -4,11 +4,12 @@ import { mkdtempSync, copyFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../geo/support';
+import { seedExample } from '../support/seed';
 
 /** The CLI entry point tests spawn. */
 export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-/** Seed example 3, copied at test time exactly as written. */
-export const SEED_EXAMPLE_3 = '/work/shared/seed/examples/3-datacenter-pick.delivery';
+/** Seed example 3 (examples/seed/), copied at test time exactly as written. */
+export const SEED_EXAMPLE_3 = seedExample(3);
 
 /** A minimal example.com zone: the datacenter pick answers its apex. */
 export const EXAMPLE_ZONE = `$ORIGIN example.com.
@@ -43,6 +44,8 @@ export function makeDeliveryDir(extra: Record<string, string> = {}): string {
 export interface Served {
   proc: ChildProcess;
   port: number;
+  /** Everything the server logged so far (pino JSON lines on stderr). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -62,7 +65,7 @@ export function serve(args: string[], host = '127.0.0.1', listeners = 1): Promis
       const up = stderr.split('\n').filter((l) => l.includes('dns listening')).map((l) => JSON.parse(l) as { port: number; pid: number });
       if (up.length < listeners) return;
       clearTimeout(timer);
-      resolve({ proc, port: up[0].port, pids: up.map((u) => u.pid), stop });
+      resolve({ proc, port: up[0].port, pids: up.map((u) => u.pid), logs: () => stderr, stop });
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${stderr}`)); });
   });

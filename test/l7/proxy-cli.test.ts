@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { Backend } from './support/backends';
 import { ROOT, anypick } from './support/procs';
+import { SEED_DIR } from '../support/seed';
 
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const SEED = join(ROOT, '..', 'shared', 'seed', 'examples');
+const SEED = SEED_DIR;
 
 function run(args: string[]): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15000 });

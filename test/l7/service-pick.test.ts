@@ -19,32 +19,43 @@ function entries(gpu: Backend[], cpu: Backend[]): EntryConfig[] {
   ];
 }
 
+/** Polls `cond` every 10 ms until it holds; fails after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+  }
+}
+
 describe('l7/service pick proxy', function () {
   const gpu = [new Backend('gpu-1'), new Backend('gpu-2')];
   const cpu = [new Backend('cpu-1')];
   let proxy: L7Proxy;
   let route: ServicePickRoute;
   let port: number;
+  /** The outlier detector's clock: ejections run out only when a test moves it. */
+  let clock = 0;
+  /** Requests the proxy has finished handling (answered, failed or given up on a gone client). */
+  let handled = 0;
+  let handling = 0;
   const url = (p: string) => `http://127.0.0.1:${port}${p}`;
   const host = { host: 'example.com' };
+  let admission: ReturnType<typeof loadAdmission>;
 
   before(async () => {
     for (const b of [...gpu, ...cpu]) await b.start();
-    const admission = loadAdmission({
+    admission = loadAdmission({
       kind: 'control',
       name: 'my-uri',
       pos,
       uri: { text: 'https://example.com/api/*', scheme: 'https', host: 'example.com', path: '/api/*', pos },
       schema: { path: 'example.com/api/openapi-v3.schema.json', pos },
     });
-    route = new ServicePickRoute({ service: 'my-service', entries: entries(gpu, cpu), admission, outlier: { baseEjectionMs: 300, consecutiveFailures: 2 } });
-    proxy = new L7Proxy(route, { scheme: 'https', headersTimeoutMs: 500, requestTimeoutMs: 1000, bodyIdleTimeoutMs: 300, maxBodyBytes: 4096, replayBufferBytes: 1024, maxHeaderBytes: 2048, upstreamHeadersTimeoutMs: 400 });
-    port = await proxy.listen(0, '127.0.0.1');
   });
   after(async () => {
-    await proxy.close();
     for (const b of [...gpu, ...cpu]) await b.stop();
   });
+  // Every test gets its own route (fresh passive-health state on its own clock) and proxy, so
+  // no test waits for another's ejections to run out and the order of tests does not matter.
   beforeEach(async () => {
     for (const b of [...gpu, ...cpu]) {
       b.seen = [];
@@ -52,6 +63,26 @@ describe('l7/service pick proxy', function () {
       b.delayMs = 0;
       await b.start();
     }
+    clock = 0;
+    handled = 0;
+    handling = 0;
+    route = new ServicePickRoute({ service: 'my-service', entries: entries(gpu, cpu), admission, outlier: { baseEjectionMs: 300, consecutiveFailures: 2, now: () => clock } });
+    proxy = new L7Proxy(route, { scheme: 'https', headersTimeoutMs: 500, requestTimeoutMs: 1000, bodyIdleTimeoutMs: 300, maxBodyBytes: 4096, replayBufferBytes: 1024, maxHeaderBytes: 2048, upstreamHeadersTimeoutMs: 400 });
+    const p = proxy as unknown as { handle(req: unknown, res: unknown): Promise<void> };
+    const handle = p.handle.bind(proxy);
+    p.handle = async (req, res) => {
+      handling++;
+      try {
+        await handle(req, res);
+      } finally {
+        handling--;
+        handled++;
+      }
+    };
+    port = await proxy.listen(0, '127.0.0.1');
+  });
+  afterEach(async () => {
+    await proxy.close();
   });
 
   async function get(p: string, headers: Record<string, string> = host) {
@@ -131,7 +162,9 @@ describe('l7/service pick proxy', function () {
     }
     expect(route.outlier.isEjected('service-with-gpu/gpu-1')).to.equal(true);
     await gpu[0].start();
-    await new Promise((r) => setTimeout(r, 350));
+    clock += 299;
+    expect(route.outlier.isEjected('service-with-gpu/gpu-1'), 'still ejected 1 ms before the backoff ends').to.equal(true);
+    clock += 1;
     expect(route.outlier.isEjected('service-with-gpu/gpu-1')).to.equal(false);
     const names = new Set<string>();
     for (let i = 0; i < 30; i++) names.add((await get('/api/items/1')).json.name);
@@ -144,7 +177,8 @@ describe('l7/service pick proxy', function () {
       const text = await raw(port, 'GET /api/items/1 HTTP/1.1\r\nHost: example.com\r\n\r\n', 30);
       expect(text).to.equal('');
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Each request is finished (its upstream answered after 150 ms) before judging.
+    await until(() => handled === 6 && handling === 0, 'the proxy finished the 6 requests');
     expect(route.outlier.ejected()).to.deep.equal([]);
   });
 
@@ -160,9 +194,9 @@ describe('l7/service pick proxy', function () {
         const text = await raw(port, 'POST /api/infer HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', 50);
         expect(text).to.equal('');
       }
-      // Longer than the upstream head timeout (400 ms, on undici's coarse timer): an upstream
-      // request left waiting would have failed by now.
-      await new Promise((r) => setTimeout(r, 2500));
+      // The proxy is done with all four: an upstream request left waiting would have ended only
+      // at the upstream head timeout (400 ms), as a failure, recorded before the handler returns.
+      await until(() => handled === 4 && handling === 0, 'the proxy finished the 4 uploads');
       expect(outcomes).to.deep.equal([]);
       expect(route.outlier.ejected()).to.deep.equal([]);
     } finally {
@@ -176,8 +210,6 @@ describe('l7/service pick proxy', function () {
     expect(r.status).to.equal(200);
     expect(r.json.name).to.equal('cpu-1');
     expect(route.decide().mode).to.equal('service-without-gpu');
-    for (const b of gpu) await b.start();
-    await new Promise((r) => setTimeout(r, 700));
   });
 
   it('5xx answers of idempotent requests are retried elsewhere; the last answer passes through', async () => {
@@ -186,7 +218,6 @@ describe('l7/service pick proxy', function () {
     for (const b of [...gpu, ...cpu]) b.status = 500;
     const r = await get('/api/items/3');
     expect(r.status).to.equal(500);
-    await new Promise((r) => setTimeout(r, 700));
   });
 
   it('a streamed body that cannot be replayed gets 502, never a silent drop', async () => {
@@ -195,8 +226,6 @@ describe('l7/service pick proxy', function () {
     const p = (await r.body.json()) as { type: string; detail: string };
     expect(r.statusCode).to.equal(502);
     expect(p.type).to.contain('E_NOT_REPLAYABLE');
-    for (const b of [...gpu, ...cpu]) await b.start();
-    await new Promise((r) => setTimeout(r, 700));
   });
 
   it('an upstream that does not answer in time gives 504', async () => {
@@ -204,8 +233,7 @@ describe('l7/service pick proxy', function () {
     const r = await request(url('/api/items'), { method: 'POST', headers: { ...host, 'content-type': 'application/json' }, body: '{"name":"x"}' });
     expect(r.statusCode).to.equal(504);
     expect(((await r.body.json()) as { type: string }).type).to.contain('E_UPSTREAM_TIMEOUT');
-    for (const b of [...gpu, ...cpu]) await b.stop();
-    await new Promise((r) => setTimeout(r, 700));
+    for (const b of [...gpu, ...cpu]) await b.stop(); // drops the held responses; beforeEach restarts them
   });
 
   describe('bad input: a clear 4xx and the proxy keeps serving', () => {
@@ -229,14 +257,15 @@ describe('l7/service pick proxy', function () {
       });
     }
     it('no connection is left open after the bad inputs (no leak)', async () => {
+      // All the bad inputs at once on this test's own proxy, then every raw socket must close.
+      await Promise.all(cases.map(([, data]) => raw(port, data, 3000)));
       const open = () => new Promise<number>((r) => proxy.server.getConnections((_e, n) => r(n)));
       let n = await open();
-      for (let i = 0; i < 20 && n > 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && n > 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
         n = await open();
       }
-      // Only keep-alive connections of the undici test client may remain; raw sockets are all gone.
-      expect(n).to.be.at.most(1);
+      expect(n).to.equal(0);
     });
     it('a streamed body over the limit is cut with 413', async () => {
       const r = await request(url('/api/infer'), { method: 'POST', headers: { ...host, 'content-type': 'application/octet-stream' }, body: Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(1000, 1))) }).catch((e: Error) => e);

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPaths } from '../../src/config/load';
 import { datacenterServices } from '../../src/pick/datacenter-services';
-import { EXAMPLE_ZONE, SEED_EXAMPLE_3 } from '../gslb/support';
+import { EXAMPLE_ZONE } from '../gslb/support';
+import { SEED_DIR } from '../support/seed';
 
-const SEED = (n: string): string => SEED_EXAMPLE_3.replace('3-datacenter-pick.delivery', n);
+const SEED = (n: string): string => join(SEED_DIR, n);
 
 /** Loads the given seed examples (plus extra files) with an example.com zone. */
 function load(seeds: string[], extra: Record<string, string> = {}) {

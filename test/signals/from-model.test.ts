@@ -5,21 +5,10 @@ import { join } from 'node:path';
 import { loadPaths } from '../../src/config/load';
 import { subscribedKinds } from '../../src/signals/config';
 import { signalsConfigFromModel } from '../../src/signals/from-model';
-
-import { existsSync } from 'node:fs';
-
-/** The seed examples live beside the repository (../shared/seed/examples), as in test/config. */
-const SEED = join(__dirname, '..', '..', '..', '..', 'shared', 'seed', 'examples');
-
-function needSeed(ctx: Mocha.Context): void {
-  if (existsSync(SEED)) return;
-  if (process.env.CI) throw new Error(`seed examples not found at ${SEED}`);
-  ctx.skip();
-}
+import { SEED_DIR as SEED } from '../support/seed';
 
 describe('signals/from-model: the delivery file configures signals', () => {
   it('seed example 5: publish/subscribe rules, errors not subscribed, default lease', function () {
-    needSeed(this);
     const r = loadPaths([join(SEED, '5-delivery-global.delivery')]);
     expect(r.errors.map((e) => e.format())).to.deep.equal([]);
     const cfg = signalsConfigFromModel(r.model);
@@ -32,7 +21,6 @@ describe('signals/from-model: the delivery file configures signals', () => {
   });
 
   it('seed example 3: blocks of the static dyn members', function () {
-    needSeed(this);
     const cfg = signalsConfigFromModel(loadPaths([join(SEED, '3-datacenter-pick.delivery')]).model);
     expect(cfg.blocks.get('datacenter/my-service/datacenter-2')).to.deep.equal(['2001:db8:478:2800::/56']);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StatusHub } from '../../src/status/hub';
-import { AnswerCounts } from '../../src/status/answer-counts';
+import { AnswerCounts } from '../../src/pick/answer-counts';
 import { memberStatuses } from '../../src/status/serve-status';
 import type { DcServiceSpec } from '../../src/pick/datacenter-services';
 import type { MemberLiveState } from '../../src/pick/types';

@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { isIPv6 } from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as packet from 'dns-packet';
+import { CheckFailure } from '../../util/probe';
 import type { RecordType } from 'dns-packet';
 
 /** A DNS check: one query to the served address. */
@@ -15,11 +16,7 @@ export interface DnsProbe {
   tcp: boolean;
 }
 
-/** Why a probe failed; the message goes into status and logs. */
-export class CheckFailure extends Error {
-  override readonly name = 'CheckFailure';
-  readonly code = 'E_CHECK_FAILED';
-}
+export { CheckFailure };
 
 function query(name: string, qtype: string, id: number): Buffer {
   return packet.encode({ type: 'query', id, flags: 0, questions: [{ type: qtype as RecordType, name, class: 'IN' }] });

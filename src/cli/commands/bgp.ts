@@ -2,6 +2,7 @@ import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { LogLevel } from '../../util/log';
+import { parseHostPort } from '../../util/host-port';
 import { loadBgpConfigs } from '../../bgp/load';
 import { startBgp } from '../../bgp/run';
 
@@ -30,8 +31,12 @@ See docs/bgp.md.`,
     const level = (values['log-level'] as string | undefined) ?? 'info';
     if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
     const statusHttp = values['status-http'] as string | undefined;
-    if (statusHttp !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/.test(statusHttp)) {
-      throw new UsageError(`--status-http ${statusHttp}: expected ADDR:PORT, e.g. 127.0.0.1:8179 or [::1]:8179`);
+    if (statusHttp !== undefined) {
+      try {
+        parseHostPort(statusHttp, { listen: true });
+      } catch (err) {
+        throw new UsageError(`--status-http ${statusHttp}: expected ADDR:PORT, e.g. 127.0.0.1:8179 or [::1]:8179 (${(err as Error).message})`);
+      }
     }
     const log = createLogger(level as LogLevel, 'anypick-bgp');
     const loaded = loadBgpConfigs(positionals);

@@ -4,6 +4,7 @@ import { loadPaths } from '../../config/load';
 import { loadResultJson } from '../../config/json';
 import { allServices } from '../../config/walk';
 import { datacenterLocationWarnings } from '../../pick/check-locations';
+import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 
 /** `anypick check [PATH…] [--json]`: validates zone and delivery files together. */
 export const checkCommand: Command = {
@@ -24,12 +25,12 @@ Errors go to stderr as 'file:line:col: message', warnings as
 See docs/delivery-language.md.`,
   options: {
     json: { type: 'boolean' },
-    'geoip-db': { type: 'string' },
+    ...GEOIP_DB_OPTION,
   },
   async run(values, positionals) {
     const paths = positionals.length > 0 ? positionals : ['zones', 'bgp'];
     const r = loadPaths(paths);
-    if (r.errors.length === 0) r.warnings.push(...datacenterLocationWarnings(r.model, values['geoip-db']));
+    if (r.errors.length === 0) r.warnings.push(...datacenterLocationWarnings(r.model, () => openGeoOption(values['geoip-db'], { watch: false })));
     for (const w of r.warnings) process.stderr.write(`${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`);
     for (const e of r.errors) process.stderr.write(e.format() + '\n');
     if (values.json) process.stdout.write(JSON.stringify(loadResultJson(r), null, 2) + '\n');

@@ -1,11 +1,11 @@
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { networkOf, parseAddress } from '../../util/ip';
 import type { ClientInfo } from '../../dns/dynamic';
 import { DatacenterResponder } from '../../pick/datacenter-responder';
 import { datacenterServices } from '../../pick/datacenter-services';
 import { explainJson, explainText } from '../../pick/explain-format';
-import { openGeoOption } from '../../pick/geo-option';
+import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 import { seededRandom } from '../../pick/random';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
@@ -16,7 +16,7 @@ const DEFAULT_PATHS = ['zones', 'bgp'];
 /** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
 export function parseClient(text: string): ClientInfo {
   const [addr, len, extra] = text.split('/');
-  const fam = isIP(addr);
+  const fam = isIpAddress(addr);
   if (fam === 0 || extra !== undefined) throw new UsageError(`--client ${text}: expected ADDR or ADDR/LEN, e.g. 10.3.0.1 or 2001:db8:3::/48`);
   const family = fam === 4 ? 4 : 6;
   if (len === undefined) return { address: addr, family };
@@ -52,7 +52,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
   options: {
     client: { type: 'string' },
     type: { type: 'string' },
-    'geoip-db': { type: 'string' },
+    ...GEOIP_DB_OPTION,
     json: { type: 'boolean' },
   },
   async run(values, positionals) {
@@ -61,7 +61,7 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
     if (typeof values.client !== 'string') throw new UsageError('missing --client ADDR[/LEN]');
     const client = parseClient(values.client);
     const qtype = ((values.type as string | undefined) ?? 'AAAA').toUpperCase();
-    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${values.type}: expected A or AAAA`);
+    if (qtype !== 'A' && qtype !== 'AAAA') throw new UsageError(`--type ${qtype}: expected A or AAAA`);
 
     const r = loadPaths(rest.length ? rest : DEFAULT_PATHS);
     if (r.errors.length) {

@@ -3,7 +3,7 @@
  * of a cluster, from the same delivery file (docs/cascade.md). It receives its members' signals
  * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
  */
-import { isIP } from 'node:net';
+import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
@@ -17,14 +17,15 @@ import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
 import { registrySettings } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
-import { parseListen, startSignalsReceiver } from '../../signals/receiver';
+import { startSignalsReceiver } from '../../signals/receiver';
+import { parseHostPort } from '../../util/host-port';
 import type { SignalsReceiver } from '../../signals/receiver';
 import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
 
 function str(v: unknown): string | undefined {
@@ -33,7 +34,7 @@ function str(v: unknown): string | undefined {
 
 function listenOf(text: string, flag: string): { host: string; port: number } {
   try {
-    return parseListen(text);
+    return parseHostPort(text, { listen: true, names: true });
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
@@ -113,7 +114,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
-  const statusListen = values.status === undefined ? undefined : listenOf(String(values.status), '--status');
+  const statusListen = values.status === undefined ? undefined : listenOf(stringOption(values, 'status')!, '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
   const paths = positionals.length ? positionals : ['zones'];
@@ -163,7 +164,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         tier,
         service,
         member,
-        address: isIP(listen.host) && !unspecified ? listen.host : undefined,
+        address: isIpAddress(listen.host) && !unspecified ? listen.host : undefined,
         port,
         endpoints: reportTo,
         token: token!,

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
-import { parseDuration } from '../../signals/config';
+import { parseDuration } from '../../util/duration';
 import { signalsConfigFromModel } from '../../signals/from-model';
 import { commandErrors, commandUtilization, parseCheck } from '../../signals/probe';
 import { Reporter, routeOtelDiagnostics } from '../../signals/reporter';
@@ -12,7 +12,7 @@ import { TIERS } from '../../signals/signal';
 import type { Tier } from '../../signals/signal';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { LogLevel } from '../../util/log';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
 
 function str(v: unknown): string | undefined {
@@ -63,7 +63,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
   const errorsCmd = str(values['errors-cmd']);
   let intervalMs: number;
   try {
-    intervalMs = values.interval !== undefined ? parseDuration(String(values.interval)) : (eps.intervalMs ?? 1000);
+    intervalMs = values.interval !== undefined ? parseDuration(stringOption(values, 'interval')!) : (eps.intervalMs ?? 1000);
   } catch (err) {
     throw new UsageError(`--interval: ${(err as Error).message}`);
   }
@@ -71,12 +71,12 @@ async function run(values: Record<string, unknown>): Promise<number> {
   if (values.utilization !== undefined && values['utilization-cmd'] !== undefined) throw new UsageError('give --utilization or --utilization-cmd, not both');
   let check;
   try {
-    check = values.check !== undefined ? parseCheck(String(values.check)) : undefined;
+    check = values.check !== undefined ? parseCheck(stringOption(values, 'check')!) : undefined;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const ready = values.ready !== undefined ? fraction(String(values.ready), '--ready') : undefined;
-  const fixedU = values.utilization !== undefined ? fraction(String(values.utilization), '--utilization') : undefined;
+  const ready = values.ready !== undefined ? fraction(stringOption(values, 'ready')!, '--ready') : undefined;
+  const fixedU = values.utilization !== undefined ? fraction(stringOption(values, 'utilization')!, '--utilization') : undefined;
   const uCmd = str(values['utilization-cmd']);
   const utilization = fixedU !== undefined ? async () => fixedU : uCmd !== undefined ? () => commandUtilization(uCmd, intervalMs) : undefined;
 
@@ -141,7 +141,7 @@ Options:
   --port N                with --address: the port the L7 tier above reaches this member on
                           (default: that tier's --upstream-port)
   --interval DURATION     report interval (default: the delivery's report-interval, else 1s)
-  --check SPEC            readiness from a local check: http://URL (2xx), tcp:HOST:PORT, exec:COMMAND
+  --check SPEC            readiness from a local check: http://URL (200-399), tcp:HOST:PORT, exec:COMMAND
   --ready FRACTION        fixed readiness 0..1 (default 1 when no --check)
   --utilization U         fixed utilization 0..1
   --utilization-cmd CMD   utilization from the first number a command prints

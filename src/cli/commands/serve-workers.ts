@@ -24,7 +24,7 @@ export function leaveCluster(): void {
 export function parseWorkers(value: unknown): number {
   if (value === undefined) return 1;
   const n = Number(value);
-  if (!/^\d+$/.test(String(value)) || n < 1 || n > 64) throw new UsageError(`--workers ${String(value)}: expected a number of processes 1..64`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < 1 || n > 64) throw new UsageError(`--workers ${String(value as string)}: expected a number of processes 1..64`);
   return n;
 }
 

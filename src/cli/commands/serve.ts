@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import cluster from 'node:cluster';
 import { loadPaths } from '../../config/load';
@@ -17,16 +16,17 @@ import { IO_CHOICES } from '../../dns/udp-batch';
 import type { IoChoice } from '../../dns/udp-batch';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
-import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from '../../pick/serve-datacenter';
+import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from './serve-datacenter';
 import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
-import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from '../../signals/serve-signals';
+import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from './serve-signals';
 import { StatusHub } from '../../status/hub';
 import { startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
 import { packageVersion } from '../../util/version';
+import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
@@ -38,14 +38,13 @@ export const DEFAULT_DNS = '127.0.0.1:5300';
 /** Quiet time after the last file event before reloading. */
 export const RELOAD_DEBOUNCE_MS = 250;
 
-/** Parses `ADDR:PORT` or `[V6ADDR]:PORT`. */
+/** `--dns ADDR:PORT` (src/util/host-port.ts; an IP literal, port 0 allowed). */
 export function parseListen(spec: string): ListenAddress {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(spec) ?? /^([^:[\]]+):(\d+)$/.exec(spec);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || isIP(m[1]) === 0 || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError(`--dns ${spec}: expected ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6), e.g. 127.0.0.1:5300 or [::1]:5300`);
+  try {
+    return parseHostPort(spec, { listen: true });
+  } catch (err) {
+    throw new UsageError(`--dns ${spec}: expected ADDR:PORT (IPv4) or [ADDR]:PORT (IPv6), e.g. 127.0.0.1:5300 or [::1]:5300 (${(err as Error).message})`);
   }
-  return { host: m[1], port };
 }
 
 /** What one load produced: zones to serve, the files and directories to watch, the errors. */
@@ -127,15 +126,16 @@ function watchPaths(dirs: string[], names: Set<string>, logger: Logger, onChange
 /** `--nsid ID`: the NSID payload (RFC 5001 allows up to an OPT's worth; we keep it short). */
 function nsidOption(v: unknown): string | undefined {
   if (v === undefined) return undefined;
-  const id = v === 'hostname' ? hostname() : String(v);
+  if (typeof v !== 'string') throw new UsageError('--nsid: expected text');
+  const id = v === 'hostname' ? hostname() : v;
   if (id.length === 0 || Buffer.byteLength(id) > 128) throw new UsageError(`--nsid ${id}: expected 1..128 bytes of text`);
   return id;
 }
 
 /** `--io auto|batch|dgram` (default auto). */
-export function parseIo(v: unknown): IoChoice {
+export function parseIo(v: string | undefined): IoChoice {
   if (v === undefined) return 'auto';
-  if (!(IO_CHOICES as readonly string[]).includes(String(v))) throw new UsageError(`--io ${String(v)}: expected one of ${IO_CHOICES.join(', ')}`);
+  if (!(IO_CHOICES as readonly string[]).includes(v)) throw new UsageError(`--io ${v}: expected one of ${IO_CHOICES.join(', ')}`);
   return v as IoChoice;
 }
 
@@ -230,7 +230,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
-  const io = parseIo(values.io);
+  const io = parseIo(stringOption(values, 'io'));
   if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
 
   const signals = ServeSignals.create(values, logger, workers);

@@ -3,6 +3,7 @@
  * `anypick bgp` sidecar (its `--status-http` /status) how they are, and prints it for a person
  * (or as JSON). The exit code is a health verdict for scripts and monitoring.
  */
+import { formatHostPort, parseHostPort } from '../../util/host-port';
 import { EXIT, UsageError } from '../command';
 import type { Command } from '../command';
 
@@ -28,8 +29,11 @@ interface BgpStatus {
 
 /** `ADDR:PORT` or `[V6]:PORT` to a base URL. */
 export function baseUrl(spec: string): string {
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/.test(spec)) throw new UsageError(`${spec}: expected ADDR:PORT or [ADDR]:PORT`);
-  return `http://${spec}`;
+  try {
+    return `http://${formatHostPort(parseHostPort(spec, { names: true }))}`;
+  } catch (err) {
+    throw new UsageError(`${spec}: expected ADDR:PORT or [ADDR]:PORT (${(err as Error).message})`);
+  }
 }
 
 async function getJson<T>(url: string): Promise<T> {

@@ -1,3 +1,5 @@
+import { formatAddress as formatIpAddress } from '../../util/ip';
+
 /**
  * EDNS Client Subnet option (RFC 7871 §6): FAMILY(2) SOURCE PREFIX-LENGTH(1)
  * SCOPE PREFIX-LENGTH(1) ADDRESS(variable). Pure decode/validate/encode.
@@ -39,14 +41,11 @@ export function decodeEcs(buf: Buffer, off: number, len: number): EcsOption | st
   return { family, sourcePrefix: source, scopePrefix: scope, addressBytes: buf.subarray(off + 4, off + 4 + want) };
 }
 
-/** Formats prefix bytes, padded with zero bytes, as an IPv4 dotted quad or a full (uncompressed) IPv6 address ('2001:db8:0:0:0:0:0:0'). */
+/** Formats prefix bytes, padded with zero bytes, as address text (RFC 5952 for IPv6: '2001:db8::'). */
 export function formatAddress(family: 1 | 2, bytes: Buffer): string {
-  if (family === 1) return `${bytes[0] ?? 0}.${bytes[1] ?? 0}.${bytes[2] ?? 0}.${bytes[3] ?? 0}`;
-  const full = Buffer.alloc(16);
-  bytes.copy(full, 0, 0, Math.min(bytes.length, 16));
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(full.readUInt16BE(i).toString(16));
-  return groups.join(':');
+  const full = Buffer.alloc(family === 1 ? 4 : 16);
+  bytes.copy(full, 0, 0, Math.min(bytes.length, full.length));
+  return formatIpAddress(full);
 }
 
 /** Length of the encoded option including its 4-byte code/length header. */

@@ -22,7 +22,9 @@ export class MessageOverflow extends Error {
 }
 
 type Codec = ((data: unknown, buf: Buffer, offset: number) => Buffer) & { bytes: number };
+// eslint-disable-next-line @typescript-eslint/unbound-method -- dns-packet's record() uses no `this`
 const recordCodec = (dnsPacket as unknown as { record(type: string): { encode: Codec } }).record;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dns-packet/types has no typings to import
 const types = require('dns-packet/types') as { toType(name: string): number };
 
 /** Largest DNS message (RFC 1035 §4.2.2 framing limit). */

@@ -82,7 +82,7 @@ export function ajvErrors(prefix: string, errors: ErrorObject[] | null | undefin
 /** Compiles an OpenAPI v3 document (already parsed JSON). */
 export function compileOpenApi(input: unknown, source: string): CompiledSite {
   const doc = asObj(input, source);
-  const version = String(doc.openapi ?? '');
+  const version = typeof doc.openapi === 'string' ? doc.openapi : JSON.stringify(doc.openapi ?? '');
   if (!/^3\.[01]\.\d+$/.test(version)) throw new OpenApiError(`${source}: 'openapi' must be 3.0.x or 3.1.x, got '${version}'`);
   const is31 = version.startsWith('3.1');
   const opts = { strict: false, allErrors: true } as const;
@@ -108,13 +108,13 @@ export function compileOpenApi(input: unknown, source: string): CompiledSite {
       return '([^/]+)';
     });
     const cp: CompiledPath = { template, regex: new RegExp(`^${pattern.join('')}$`), names, literal: template.replace(/\{[^}]+\}/g, '').length, ops: new Map() };
-    const common = Array.isArray(item.parameters) ? item.parameters : [];
+    const common: unknown[] = Array.isArray(item.parameters) ? item.parameters : [];
     for (const method of METHODS) {
       if (!item[method]) continue;
       const where = `${source}: ${method.toUpperCase()} ${template}`;
       const op = asObj(item[method], where);
       const byKey = new Map<string, Json>();
-      for (const p of [...common, ...(Array.isArray(op.parameters) ? op.parameters : [])]) {
+      for (const p of [...common, ...(Array.isArray(op.parameters) ? (op.parameters as unknown[]) : [])]) {
         const d = deref(doc, p, where);
         byKey.set(`${String(d.in)}:${String(d.name)}`, d);
       }

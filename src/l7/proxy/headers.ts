@@ -3,6 +3,7 @@
  * address behind trusted proxies, and `Forwarded` (RFC 7239) / `X-Forwarded-*`.
  */
 import { BlockList, isIP } from 'node:net';
+import { unmapV4Text } from '../../util/ip';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** RFC 9110 §7.6.1: connection-specific fields a proxy must not forward. */
@@ -49,7 +50,7 @@ export class TrustedProxies {
   /** True when `addr` is a trusted proxy. */
   has(addr: string | undefined): boolean {
     if (!addr || this.empty) return false;
-    const a = addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4 ? addr.slice(7) : addr;
+    const a = unmapV4Text(addr);
     const fam = isIP(a);
     return fam !== 0 && this.list.check(a, fam === 6 ? 'ipv6' : 'ipv4');
   }
@@ -67,7 +68,7 @@ function first(v: string | string[] | undefined): string | undefined {
  * of `X-Forwarded-For` that is not itself trusted (RFC 7239 §5.2 reasoning applied to XFF).
  */
 export function clientAddress(peer: string, headers: IncomingHttpHeaders, trusted: TrustedProxies): string {
-  const p = peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
+  const p = unmapV4Text(peer);
   if (!trusted.has(p)) return p;
   const xff = (Array.isArray(headers['x-forwarded-for']) ? headers['x-forwarded-for'].join(',') : headers['x-forwarded-for'] ?? '')
     .split(',')
@@ -91,7 +92,7 @@ function quoteIfNeeded(v: string): string {
  * incoming values are dropped first, so a client cannot forge its address.
  */
 export function addForwarded(out: Record<string, string | string[]>, peer: string, proto: string, host: string | undefined, trustedPeer: boolean): void {
-  const p = peer.startsWith('::ffff:') && isIP(peer.slice(7)) === 4 ? peer.slice(7) : peer;
+  const p = unmapV4Text(peer);
   const prevFwd = trustedPeer ? first(out.forwarded) : undefined;
   const prevXff = trustedPeer ? (Array.isArray(out['x-forwarded-for']) ? out['x-forwarded-for'].join(', ') : out['x-forwarded-for']) : undefined;
   const params = [`for=${node(p)}`, host ? `host=${quoteIfNeeded(host)}` : '', `proto=${proto}`].filter(Boolean).join(';');

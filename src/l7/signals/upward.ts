@@ -35,13 +35,12 @@ export class UpwardPublisher {
   last: Availability | undefined;
 
   constructor(o: UpwardOptions) {
-    const self = this;
     // The reporter reads `ready` and calls `utilization` once per round: both come from one
     // availability snapshot taken in `utilization` (called first) or in `ready`.
     let snap: Availability | undefined;
     const take = (): Availability => {
       snap = o.availability();
-      self.last = snap;
+      this.last = snap;
       return snap;
     };
     const opts: ReporterOptions = {

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     bird.start();
     const cfg = join(bird.dir, 'cfg');
     mkdirSync(cfg);
-    copyFileSync(join(ROOT, 'test', 'bgp', 'fixtures', 'seed-4-anycast-dns.delivery'), join(cfg, '4-anycast-dns.delivery'));
+    copyFileSync(join(ROOT, 'examples', 'seed', '4-anycast-dns.delivery'), join(cfg, '4-anycast-dns.delivery'));
     const spk = t.spawn(t.spk, 'node', [join(root, 'dist/src/cli/main.js'), 'bgp', cfg, '--log-level', 'trace']);
     let buf = '';
     spk.stderr!.on('data', (d: Buffer) => {

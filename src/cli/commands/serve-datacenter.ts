@@ -2,19 +2,19 @@
  * What `anypick serve` needs for datacenter picks: the geo database (`--geoip-db`, reloaded on
  * change) and the DNS responders built from each loaded delivery model.
  */
-import type { DeliveryModel } from '../config/model';
-import type { DynamicResponder } from '../dns/dynamic';
-import type { GeoDatabase } from '../geo/database';
-import type { Logger } from '../util/log';
-import { datacenterResponders } from './datacenter-responder';
-import { datacenterServices } from './datacenter-services';
-import type { DcServiceSpec } from './datacenter-services';
-import { openGeoOption } from './geo-option';
-import type { MemberStateSource } from './types';
-import { AnswerCounts } from '../status/answer-counts';
+import type { DeliveryModel } from '../../config/model';
+import type { DynamicResponder } from '../../dns/dynamic';
+import type { GeoDatabase } from '../../geo/database';
+import type { MemberStateSource } from '../../model/member-state';
+import { AnswerCounts } from '../../pick/answer-counts';
+import { datacenterResponders } from '../../pick/datacenter-responder';
+import { datacenterServices } from '../../pick/datacenter-services';
+import type { DcServiceSpec } from '../../pick/datacenter-services';
+import type { Logger } from '../../util/log';
+import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 
 /** The `serve` options this module reads. */
-export const DATACENTER_SERVE_OPTIONS = { 'geoip-db': { type: 'string' } } as const;
+export const DATACENTER_SERVE_OPTIONS = GEOIP_DB_OPTION;
 
 /** Usage lines for `serve --help`. */
 export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB, GeoIP2-City or flat layout) for datacenter picks; reloaded

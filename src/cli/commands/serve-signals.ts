@@ -3,19 +3,19 @@
  * its MemberStateSource), the OTLP receiver (`--signals`, on when tokens are configured) and the
  * telemetry HTTP endpoint (`--http`). Kept here so serve.ts only calls create/configure/start/close.
  */
-import { UsageError } from '../cli/command';
-import type { DeliveryModel } from '../config/model';
-import { startTelemetryServer } from '../telemetry/http';
-import type { TelemetryServer } from '../telemetry/http';
-import { Telemetry } from '../telemetry/metrics';
-import type { DnsCountsLike } from '../telemetry/metrics';
-import type { Logger } from '../util/log';
-import { registrySettings } from './config';
-import { signalsConfigFromModel } from './from-model';
-import { startSignalsReceiver } from './receiver';
-import type { SignalsReceiver } from './receiver';
-import { MemberRegistry } from './registry';
-import { TokenStore } from './tokens';
+import type { DeliveryModel } from '../../config/model';
+import { registrySettings } from '../../signals/config';
+import { signalsConfigFromModel } from '../../signals/from-model';
+import { startSignalsReceiver } from '../../signals/receiver';
+import type { SignalsReceiver } from '../../signals/receiver';
+import { MemberRegistry } from '../../signals/registry';
+import { TokenStore } from '../../signals/tokens';
+import { startTelemetryServer } from '../../telemetry/http';
+import type { TelemetryServer } from '../../telemetry/http';
+import { Telemetry } from '../../telemetry/metrics';
+import type { DnsCountsLike } from '../../telemetry/metrics';
+import type { Logger } from '../../util/log';
+import { UsageError } from '../command';
 
 /** The `serve` options this module reads. */
 export const SIGNALS_SERVE_OPTIONS = {

@@ -6,6 +6,9 @@ import type { Logger } from '../util/log';
 /** The sample database shipped in the repository (used when `--geoip-db` is not given). */
 export const SAMPLE_GEOIP_DB = join(__dirname, '..', '..', '..', 'geo-data', 'sample.mmdb');
 
+/** The `--geoip-db` option of serve, check and explain. */
+export const GEOIP_DB_OPTION = { 'geoip-db': { type: 'string' } } as const;
+
 /**
  * Opens the database named by `--geoip-db`, or the repository's sample database when the
  * option is absent and the file exists; `--geoip-db none` disables geo. Throws
