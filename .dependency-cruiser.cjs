@@ -10,8 +10,8 @@
  * shared piece down (types to src/model, helpers to src/util) instead of raising B.
  */
 const LAYERS = [
-  // 0: helpers and shared domain types; import no other src folder.
-  ['util', 'model', 'native'],
+  // 0: helpers and shared domain types (rrtype: the RR-type registry); import no other src folder.
+  ['util', 'model', 'native', 'rrtype'],
   // 1: pure parsers and data: the zone file reader, the geo database.
   ['zone', 'geo'],
   // 2: the DNS server core; the delivery-language loader.

@@ -2,7 +2,7 @@
 
 /** A point-in-time copy of the counters. */
 export interface DnsCountersSnapshot {
-  /** Answered queries by QTYPE mnemonic ('A', 'AAAA', 'TYPE65000'). */
+  /** Answered queries by QTYPE label: the registered mnemonic ('A', 'HTTPS'), else `other` (bounded). */
   queriesByType: Record<string, number>;
   /** Replies by RCODE mnemonic ('NOERROR', 'NXDOMAIN', 'FORMERR', 'BADVERS', …). */
   repliesByRcode: Record<string, number>;
@@ -45,7 +45,7 @@ export class DnsCounters {
   snapshot(typeName: (t: number) => string, rcodeName: (r: number) => string): DnsCountersSnapshot {
     const named = (arr: Float64Array, name: (n: number) => string): Record<string, number> => {
       const out: Record<string, number> = {};
-      for (let i = 0; i < arr.length; i++) if (arr[i] > 0) out[name(i)] = arr[i];
+      for (let i = 0; i < arr.length; i++) if (arr[i] > 0) out[name(i)] = (out[name(i)] ?? 0) + arr[i];
       return out;
     };
     return {

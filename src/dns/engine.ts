@@ -16,6 +16,7 @@
  * drawing from it gives 0.95–0.99× (bench/gslb/README.md).
  */
 import type { Logger } from '../util/log';
+import { rrTypeMetricLabel, rrTypeName } from '../rrtype/registry';
 import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
 import { resolve } from './resolve';
@@ -26,12 +27,13 @@ import { ecsOptionLength, formatAddress } from './wire/ecs';
 import { wireNameToText } from './wire/name';
 import { parseQuery } from './wire/query';
 import type { ParsedQuery } from './wire/query';
-import { badversReply, encodeReply, errorReply, patchCached } from './wire/reply';
+import { encodeReply, errorReply, patchCached } from './wire/reply';
 import { encodeDynamicReply } from './wire/dynamic-reply';
 import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
+import { EDE, optRdataLength } from './wire/ede';
 import { ReplyCache, drawnBytes, keepsEcs, withId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
@@ -51,19 +53,8 @@ interface CacheEntry {
   rcode: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dnsTypes = require('dns-packet/types') as { toString(c: number): string };
-const typeNames: string[] = [];
-/** QTYPE mnemonic ('A', 'TYPE65000' for unknown codes). */
-export function qtypeName(code: number): string {
-  let n = typeNames[code];
-  if (n === undefined) {
-    const s = dnsTypes.toString(code);
-    n = s.startsWith('UNKNOWN_') ? `TYPE${code}` : s;
-    typeNames[code] = n;
-  }
-  return n;
-}
+/** QTYPE mnemonic from the RR-type registry ('A', 'HTTPS', 'TYPE65000' for unnamed codes). */
+export const qtypeName = rrTypeName;
 
 /** QTYPEs answered before any lookup: OPT (41), IXFR/AXFR (251/252), MAILB/MAILA (253/254). */
 const SPECIAL_QTYPES = new Set([41, 251, 252, 253, 254]);
@@ -158,10 +149,8 @@ export class DnsEngine {
       return undefined;
     }
     if (parsed.kind === 'error') {
-      const q = parsed.query;
-      this.count(q, parsed.rcode, ctx, parsed.reason);
-      if (parsed.rcode === RCODE.BADVERS && q) return badversReply(msg, q, this.maxUdp);
-      return errorReply(parsed.id, parsed.flags, parsed.rcode);
+      this.count(parsed.query, parsed.rcode, ctx, parsed.reason);
+      return errorReply(msg, parsed, this.maxUdp);
     }
     const q = parsed.query;
     try {
@@ -180,20 +169,19 @@ export class DnsEngine {
       // A bug or bad record data must not kill the server: SERVFAIL, logged and counted.
       this.opts.logger.error({ err, qname: wireNameToText(msg, 12, q.qnameEnd), qtype: qtypeName(q.qtype) }, 'query failed');
       this.count(q, RCODE.SERVFAIL, ctx);
-      return errorReply(q.id, q.flags, RCODE.SERVFAIL);
+      return errorReply(msg, { id: q.id, flags: q.flags, rcode: RCODE.SERVFAIL, query: q, ...(q.edns ? { edns: q.edns } : {}) }, this.maxUdp);
     }
   }
 
-  /** Adds this node's NSID to the reply's OPT (whose RDATA so far is the ECS option, if any). */
+  /** Adds this node's NSID to the reply's OPT, after the options it holds (EDE, ECS). */
   private withNsid(reply: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
-    const ecs = q.edns?.ecs;
     const limit = ctx.tcp ? MAX_MESSAGE : Math.max(512, Math.min(q.edns?.udpSize ?? 512, this.maxUdp));
-    return appendNsid(reply, ecs ? ecsOptionLength(ecs) : 0, this.nsid!, limit);
+    return appendNsid(reply, optRdataLength(reply), this.nsid!, limit);
   }
 
   /** A snapshot of the counters. */
   stats(): ReturnType<DnsCounters['snapshot']> {
-    return this.counters.snapshot(qtypeName, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
+    return this.counters.snapshot(rrTypeMetricLabel, (r) => RCODE_NAMES[r] ?? `RCODE${r}`);
   }
 
   /** Answers a parsed query; `drawn` is an answer already drawn for it from a kept selection. */
@@ -273,8 +261,8 @@ export class DnsEngine {
   private plan(data: DataSet, q: ParsedQuery, qname: string, ctx: QueryContext, asked?: { name: string; answer: DynamicAnswer | undefined }): ReplyPlan {
     const empty = (rcode: number): ReplyPlan => ({ rcode, aa: false, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 });
     // Only class IN is served; zone transfers are not offered (REFUSED, as BIND without allow-transfer).
-    if (q.qclass !== CLASS_IN) return empty(RCODE.REFUSED);
-    if (q.qtype === 251 || q.qtype === 252) return empty(RCODE.REFUSED);
+    if (q.qclass !== CLASS_IN) return { ...empty(RCODE.REFUSED), ede: { code: EDE.NOT_AUTHORITATIVE, text: 'only class IN is served' } };
+    if (q.qtype === 251 || q.qtype === 252) return { ...empty(RCODE.REFUSED), ede: { code: EDE.PROHIBITED, text: 'zone transfers are not offered' } };
     // RFC 6891 §6.1.1: OPT is a pseudo-type, never a question; MAILA/MAILB (RFC 1035 §3.2.3) are obsolete.
     if (q.qtype === 41) return empty(RCODE.FORMERR);
     if (q.qtype === 253 || q.qtype === 254) return empty(RCODE.NOTIMP);

@@ -6,6 +6,8 @@ import type { ZoneRecord } from '../zone/types';
 import type { ClientInfo, DynamicAnswer } from './dynamic';
 import type { DataSet, Node, ZoneData } from './store';
 import { RCODE } from './wire/constants';
+import { svcbTarget } from '../rrtype/wire';
+import { EDE } from './wire/ede';
 import { normalizeName, parentName } from './wire/name';
 import type { WireRecord } from './wire/writer';
 import type { Sections } from './wire/reply';
@@ -27,7 +29,7 @@ function plan(rcode: number, aa: boolean): ReplyPlan {
   return { rcode, aa, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 };
 }
 
-/** Names whose addresses go in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782). */
+/** Names whose addresses go in the additional section (RFC 1035 §3.3.9, §3.3.11; RFC 2782; RFC 9460 §4.1). */
 function additionalTargets(recs: WireRecord[]): string[] {
   const out: string[] = [];
   for (const { rec } of recs) {
@@ -35,6 +37,11 @@ function additionalTargets(recs: WireRecord[]): string[] {
     if (rec.type === 'NS') out.push(normalizeName(String(rec.data)));
     else if (rec.type === 'MX') out.push(normalizeName(String(d.exchange)));
     else if (rec.type === 'SRV') out.push(normalizeName(String(d.target)));
+    else if ((rec.type === 'SVCB' || rec.type === 'HTTPS') && Buffer.isBuffer(rec.data)) {
+      // RFC 9460 §4.1: addresses of the TargetName ('.' in ServiceMode is the owner itself).
+      const t = svcbTarget(rec.data);
+      if (t !== undefined && t !== '') out.push(t);
+    }
   }
   return out;
 }
@@ -57,13 +64,23 @@ function minimalAny(node: Node): ZoneRecord[] | undefined {
   return undefined;
 }
 
-function referral(ds: DataSet, zone: ZoneData, cut: string): ReplyPlan {
-  // RFC 1034 §4.3.2 step 3b: NS of the cut in authority, glue in additional, AA=0.
-  const p = plan(RCODE.NOERROR, false);
+/**
+ * RFC 1034 §4.3.2 step 3b: NS of the cut in authority, glue in additional. A bare referral has
+ * AA=0; one reached through a CNAME or DNAME keeps the authoritative answer before it (AA=1).
+ */
+function referral(ds: DataSet, zone: ZoneData, cut: string, p: ReplyPlan = plan(RCODE.NOERROR, false)): ReplyPlan {
   p.referral = true;
   p.authority = (zone.nodes.get(cut)?.get('NS') ?? []).map((r) => wire(r));
   addAdditional(ds, p, p.authority);
   return p;
+}
+
+/** RFC 6672 §2.2: the name with the DNAME owner's suffix replaced by its target; undefined past 255 octets. */
+function substitute(name: string, owner: string, target: string): string | undefined {
+  const prefix = owner === '' ? name : name.slice(0, name.length - owner.length - 1);
+  const out = target === '' ? prefix : `${prefix}.${target}`;
+  // Wire length: each label's octets plus a length octet, plus the root (escapes do not occur here).
+  return out.length + 2 > 255 ? undefined : out;
 }
 
 /**
@@ -74,17 +91,34 @@ function referral(ds: DataSet, zone: ZoneData, cut: string): ReplyPlan {
 export function resolve(ds: DataSet, qname: string, qtype: string, client?: ClientInfo, asked?: { name: string; answer: DynamicAnswer | undefined }): ReplyPlan {
   const zone = ds.findZone(qname);
   // Not authoritative and no recursion: REFUSED (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
-  if (!zone) return plan(RCODE.REFUSED, false);
+  if (!zone) return { ...plan(RCODE.REFUSED, false), ede: { code: EDE.NOT_AUTHORITATIVE, text: 'not in a zone served here' } };
   const p = plan(RCODE.NOERROR, true);
   const visited = new Set<string>();
   let name = qname;
   for (let step = 0; step <= MAX_CHAIN; step++) {
     visited.add(name);
-    const cut = zone.findCut(name);
+    const redirect = zone.findRedirect(name);
+    const cut = redirect?.kind === 'cut' ? redirect.at : undefined;
     // RFC 4035 §3.1.4.1 in spirit: DS at the cut is answered by the parent side.
     if (cut !== undefined && !(cut === name && qtype === 'DS')) {
-      if (p.answer.length === 0) return referral(ds, zone, cut);
-      return p;
+      // RFC 1034 §4.3.2 step 3b, also at the end of a CNAME/DNAME chain: the referral.
+      return p.answer.length === 0 ? referral(ds, zone, cut) : referral(ds, zone, cut, p);
+    }
+    if (redirect?.kind === 'dname') {
+      // RFC 6672 §3.3: the DNAME, a CNAME synthesised from it (TTL of the DNAME), then the chain.
+      const dname = (zone.nodes.get(redirect.at)?.get('DNAME') ?? [])[0] as ZoneRecord;
+      p.answer.push(wire(dname, redirect.at));
+      const target = substitute(name, redirect.at, normalizeName(String(dname.data)));
+      if (target === undefined) {
+        // RFC 6672 §2.2: the substituted name would be longer than 255 octets.
+        p.rcode = RCODE.YXDOMAIN;
+        return p;
+      }
+      const synth: ZoneRecord = { name, type: 'CNAME', class: 'IN', ttl: dname.ttl, data: target, pos: dname.pos };
+      p.answer.push(wire(synth, name));
+      if (qtype === 'CNAME' || visited.has(target) || ds.findZone(target) !== zone) return p;
+      name = target;
+      continue;
     }
     const dyn = client ? ds.dynamic.get(name) : undefined;
     if (dyn && client) {

@@ -21,6 +21,8 @@ export class ZoneData {
   readonly nodes = new Map<string, Node>();
   /** Names below the apex that own NS records: delegation points (RFC 1034 §4.2.1). */
   readonly cuts = new Set<string>();
+  /** Names that own a DNAME: everything below them is redirected (RFC 6672 §2.3). */
+  readonly dnames = new Set<string>();
 
   constructor(readonly zone: Zone) {
     const origin = zone.origin;
@@ -41,6 +43,7 @@ export class ZoneData {
       if (set) set.push(rec);
       else node.set(rec.type, [rec]);
       if (rec.type === 'NS' && rec.name !== origin) this.cuts.add(rec.name);
+      if (rec.type === 'DNAME') this.dnames.add(rec.name);
     }
     if (!this.nodes.get(origin)?.has('SOA')) this.nodes.get(origin)!.set('SOA', [zone.soa]);
   }
@@ -58,13 +61,28 @@ export class ZoneData {
 
   /** The highest delegation point at or above `name`, if any (RFC 1034 §4.3.2 step 3b). */
   findCut(name: string): string | undefined {
-    if (this.cuts.size === 0) return undefined;
+    const r = this.findRedirect(name);
+    return r?.kind === 'cut' ? r.at : undefined;
+  }
+
+  /**
+   * What the walk down from the apex to `name` meets first (RFC 1034 §4.3.2 step 3, RFC 6672
+   * §3.3): a delegation point at or above `name`, or a DNAME owner strictly above it.
+   */
+  findRedirect(name: string): { kind: 'cut' | 'dname'; at: string } | undefined {
+    if (this.cuts.size === 0 && this.dnames.size === 0) return undefined;
     const chain: string[] = [];
     for (let n = name; n !== this.origin; n = parentName(n)) {
       chain.push(n);
       if (n === '') break;
     }
-    for (let i = chain.length - 1; i >= 0; i--) if (this.cuts.has(chain[i])) return chain[i];
+    // The apex may own a DNAME (never a cut): it redirects every name below it.
+    if (name !== this.origin && this.dnames.has(this.origin)) return { kind: 'dname', at: this.origin };
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const n = chain[i] as string;
+      if (this.cuts.has(n)) return { kind: 'cut', at: n };
+      if (i > 0 && this.dnames.has(n)) return { kind: 'dname', at: n };
+    }
     return undefined;
   }
 }

@@ -62,7 +62,21 @@ export class ProblemError extends Error {
   }
 }
 
-/** Writes `err` as an `application/problem+json` response (no-op when headers were already sent). */
+/**
+ * `err` as a whole HTTP/1.1 response that closes the connection, for a socket node:http no
+ * longer manages (parse errors, refused upgrades).
+ */
+export function rawProblemResponse(err: ProblemError): string {
+  const body = JSON.stringify(err.toProblem()) + '\n';
+  const extra = Object.entries(err.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${err.status} ${TITLES[err.status] ?? 'Error'}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Writes `err` as an `application/problem+json` response (the connection is reset when the
+ * response was already started). `close` asks an HTTP/1.1 client to close the connection;
+ * HTTP/2 has no Connection header (RFC 9113 §8.2.2), its streams end on their own.
+ */
 export function sendProblem(res: ServerResponse, err: ProblemError, close = false): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
@@ -74,7 +88,7 @@ export function sendProblem(res: ServerResponse, err: ProblemError, close = fals
     'content-length': Buffer.byteLength(body),
     ...err.headers,
   };
-  if (close) headers.connection = 'close';
+  if (close && !('stream' in res)) headers.connection = 'close';
   res.writeHead(err.status, headers);
   res.end(body);
 }

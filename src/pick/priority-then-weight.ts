@@ -239,3 +239,34 @@ export function pickPrepared(prep: PtwPrepared, opts: Pick<PtwOptions, 'random' 
   const down = entryStatus.map((s) => `${s.name}: ${s.reason}${s.brokenBy ? ` (${s.brokenBy})` : ''}`).join(', ');
   return { ...base, reason: `no entry available${down ? `: ${down}` : ''}` };
 }
+
+/** One member's share of traffic under the current decision (for a data plane that balances by weights). */
+export interface MemberShare {
+  entry: string;
+  member: string;
+  /** Probability that a request goes to this member (0 when it takes no traffic). */
+  share: number;
+  /** The member itself is ready (it may still take no traffic: other priority, entry down). */
+  ready: boolean;
+}
+
+/**
+ * The probability of every member under `pickPrepared` with no exclusions: the serving
+ * priority's up entries by effective weight, then their usable members by weight × factor.
+ * Pure; a data plane (HAProxy) given these as server weights balances like the pick.
+ */
+export function memberShares(prep: PtwPrepared): MemberShare[] {
+  const { ordered, byName, firstUp } = prep;
+  const serving = ordered.filter((e) => firstUp && e.priority === firstUp.priority && byName.get(e.name)!.up && e.members.some(usable));
+  const total = serving.reduce((s, e) => s + byName.get(e.name)!.effectiveWeight, 0);
+  const out: MemberShare[] = [];
+  for (const e of ordered) {
+    const inServing = serving.includes(e) && total > 0;
+    const msum = e.members.filter(usable).reduce((s, m) => s + m.weight * Math.min(1, m.factor), 0);
+    for (const m of e.members) {
+      const share = inServing && usable(m) && msum > 0 ? (byName.get(e.name)!.effectiveWeight / total) * ((m.weight * Math.min(1, m.factor)) / msum) : 0;
+      out.push({ entry: e.name, member: m.name, share, ready: m.ready });
+    }
+  }
+  return out;
+}

@@ -30,6 +30,9 @@ export interface Extracted {
   rejected: number;
   /** Distinct reasons for rejections, joined into `partialSuccess.errorMessage`. */
   errors: string[];
+  /** Records rejected for their own time: older than maxAgeMs, or ahead by more than maxSkewMs. */
+  stale: number;
+  future: number;
 }
 
 /** Context of one request: who the token belongs to, configured blocks, receive time. */
@@ -39,7 +42,12 @@ export interface ExtractContext {
   now: number;
   /** Records whose own time is older than this (ms) are stale and rejected; default 1 lease. */
   maxAgeMs: number;
+  /** Records whose own time is ahead of `now` by more than this (ms) are rejected; default 1000. */
+  maxSkewMs?: number;
 }
+
+/** Default allowed clock skew of a member ahead of the node (a record time in the future). */
+export const DEFAULT_MAX_SKEW_MS = 1000;
 
 function num(v: AttrValue | undefined): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -59,11 +67,16 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   if (b.tier !== id.tier || b.service !== id.service || b.member !== id.member) {
     throw new ForeignMemberError(`token is bound to ${memberKey(b)}, not ${memberKey(id)}`);
   }
-  const port = res[ATTR.port];
-  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return `${ATTR.port} must be an integer 1..65535`;
+  // OTEL_RESOURCE_ATTRIBUTES can only carry strings, so a decimal string is a port too.
+  const rawPort = res[ATTR.port];
+  const port = typeof rawPort === 'string' && /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : rawPort;
+  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535)) return `${ATTR.port} must be an integer 1..65535 (a number or a decimal string)`;
   const address = res[ATTR.address];
   if (address === undefined) return port === undefined ? { id } : `${ATTR.port} needs ${ATTR.address}`;
-  if (typeof address !== 'string' || isIpAddress(address) === 0) return `${ATTR.address} is not an IP address`;
+  if (typeof address !== 'string') return `${ATTR.address} is not an IP address`;
+  // A zone id (fe80::1%eth0) means nothing to a resolver on another host: not an answer.
+  if (address.includes('%')) return `${ATTR.address} ${address} has a zone id; give a global address`;
+  if (isIpAddress(address) === 0) return `${ATTR.address} is not an IP address`;
   const blocks = ctx.blocks.get(memberKey(id)) ?? (b.block !== undefined ? [b.block] : []);
   if (blocks.length > 0 && !blocks.some((bl) => addressInBlock(address, bl))) {
     return `${ATTR.address} ${address} is outside the block ${blocks.join(', ')} of ${memberKey(id)}`;
@@ -71,8 +84,18 @@ function identity(res: Attributes, ctx: ExtractContext): { id: MemberId; address
   return port === undefined ? { id, address } : { id, address, port };
 }
 
-function stale(timeMs: number, ctx: ExtractContext): boolean {
-  return timeMs > 0 && ctx.now - timeMs > ctx.maxAgeMs;
+/** 'stale' or 'future' when a record's own time is outside the window, else undefined. */
+function outOfWindow(timeMs: number, ctx: ExtractContext): 'stale' | 'future' | undefined {
+  if (!(timeMs > 0)) return undefined;
+  if (ctx.now - timeMs > ctx.maxAgeMs) return 'stale';
+  if (timeMs - ctx.now > (ctx.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) return 'future';
+  return undefined;
+}
+
+function windowReason(what: string, w: 'stale' | 'future', ctx: ExtractContext): string {
+  return w === 'stale'
+    ? `stale ${what} (record time older than ${ctx.maxAgeMs} ms; is the member's clock slow?)`
+    : `future ${what} (record time more than ${ctx.maxSkewMs ?? DEFAULT_MAX_SKEW_MS} ms ahead; is the member's clock fast?)`;
 }
 
 /**
@@ -80,7 +103,7 @@ function stale(timeMs: number, ctx: ExtractContext): boolean {
  * event name are ordinary logs: accepted and ignored. Throws ForeignMemberError.
  */
 export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracted {
-  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [] };
+  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [], stale: 0, future: 0 };
   const reject = (n: number, why: string): void => {
     out.rejected += n;
     if (!out.errors.includes(why)) out.errors.push(why);
@@ -93,12 +116,14 @@ export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracte
       const name = rec.eventName || (typeof a['event.name'] === 'string' ? (a['event.name'] as string) : '');
       const base = { id: who.id, at: ctx.now };
       if (name !== 'presence' && name !== 'readiness' && name !== 'errors') { out.accepted++; continue; }
-      if (stale(rec.timeUnixMs || rec.observedTimeUnixMs, ctx)) { reject(1, `stale ${name} event (older than ${ctx.maxAgeMs} ms)`); continue; }
+      const sentAt = rec.timeUnixMs || rec.observedTimeUnixMs;
+      const w = outOfWindow(sentAt, ctx);
+      if (w) { out[w]++; reject(1, windowReason(`${name} event`, w, ctx)); continue; }
       if (name === 'presence') {
         const state = a.state ?? 'up';
         if (state !== 'up' && state !== 'leaving') { reject(1, `presence state must be 'up' or 'leaving'`); continue; }
         const where = who.address === undefined ? {} : who.port === undefined ? { address: who.address } : { address: who.address, port: who.port };
-        out.signals.push({ ...base, kind: 'presence', state, ...where });
+        out.signals.push({ ...base, kind: 'presence', state, ...where, ...(sentAt > 0 ? { sentAt } : {}) });
       } else if (name === 'readiness') {
         let ready: number | undefined;
         if (typeof a.ready === 'boolean') ready = a.ready ? 1 : 0;
@@ -114,7 +139,8 @@ export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracte
         let ratio: number | undefined = num(a.ratio);
         const count = num(a.count);
         const total = num(a.total);
-        if (ratio === undefined && count !== undefined && total !== undefined && total > 0 && count >= 0) ratio = Math.min(1, count / total);
+        if (count !== undefined && total !== undefined && count > total) { reject(1, 'errors count is larger than total'); continue; }
+        if (ratio === undefined && count !== undefined && total !== undefined && total > 0 && count >= 0) ratio = count / total;
         if (ratio === undefined && count === 0) ratio = 0;
         if (ratio === undefined || ratio < 0 || ratio > 1) { reject(1, 'errors needs ratio (0..1) or count and total > 0'); continue; }
         out.signals.push({ ...base, kind: 'errors', ratio });
@@ -127,7 +153,7 @@ export function extractLogs(req: OtlpLogsRequest, ctx: ExtractContext): Extracte
 
 /** Reads the `anypick.utilization` gauge out of a metrics request; other metrics are ignored. */
 export function extractMetrics(req: OtlpMetricsRequest, ctx: ExtractContext): Extracted {
-  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [] };
+  const out: Extracted = { signals: [], accepted: 0, rejected: 0, errors: [], stale: 0, future: 0 };
   const reject = (n: number, why: string): void => {
     out.rejected += n;
     if (!out.errors.includes(why)) out.errors.push(why);
@@ -142,7 +168,8 @@ export function extractMetrics(req: OtlpMetricsRequest, ctx: ExtractContext): Ex
       let latest: { value: number; t: number } | undefined;
       for (const p of m.points) {
         if (!Number.isFinite(p.value) || p.value < 0 || p.value > 1) { reject(1, `${UTILIZATION_METRIC} must be within 0..1`); continue; }
-        if (stale(p.timeUnixMs, ctx)) { reject(1, `stale ${UTILIZATION_METRIC} point`); continue; }
+        const w = outOfWindow(p.timeUnixMs, ctx);
+        if (w) { out[w]++; reject(1, windowReason(`${UTILIZATION_METRIC} point`, w, ctx)); continue; }
         out.accepted++;
         if (!latest || p.timeUnixMs >= latest.t) latest = { value: p.value, t: p.timeUnixMs };
       }

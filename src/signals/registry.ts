@@ -37,6 +37,21 @@ interface Entry {
   rampFrom?: number;
   lastSeen: number;
   state: MemberLiveState;
+  /** After `leaving`: its record time (else receive time) and receive time, fencing replays. */
+  left?: { sentAt: number; at: number };
+}
+
+/**
+ * After a member said `leaving`, a presence `up` without a record time is refused for this long
+ * (it may be a replay of a captured request); one with a record time must be newer than the
+ * leaving. docs/signals.md, "Replay after leaving".
+ */
+export const REJOIN_FENCE_MS = 60_000;
+
+/** What apply() refused: presence reports that look like replays of a time before `leaving`. */
+export interface ApplyResult {
+  refused: number;
+  reason?: string;
 }
 
 const ABSENT: MemberLiveState = Object.freeze({ present: false, ready: false, factor: 0 });
@@ -130,10 +145,14 @@ export class MemberRegistry implements MemberStateSource {
     this.evaluate(this.now());
   }
 
-  /** Applies signals (in order) and re-evaluates once; unsubscribed kinds are ignored. */
-  apply(signals: readonly Signal[]): void {
+  /**
+   * Applies signals (in order) and re-evaluates once; unsubscribed kinds are ignored. A presence
+   * `up` that may replay a report from before the member's `leaving` is refused (counted).
+   */
+  apply(signals: readonly Signal[]): ApplyResult {
     const now = this.now();
     const sub = this.opts.subscribed;
+    const result: ApplyResult = { refused: 0 };
     for (const s of signals) {
       if (sub && !sub.has(s.kind)) continue;
       const key = memberKey(s.id);
@@ -142,12 +161,24 @@ export class MemberRegistry implements MemberStateSource {
         e = { id: s.id, leaseUntil: 0, readiness: 1, lastSeen: now, state: ABSENT };
         this.entries.set(key, e);
       }
+      if (s.kind === 'presence' && s.state === 'up' && e.left) {
+        const replay = s.sentAt !== undefined ? s.sentAt <= e.left.sentAt : now - e.left.at < REJOIN_FENCE_MS;
+        if (replay) {
+          result.refused++;
+          result.reason = s.sentAt !== undefined
+            ? 'presence up older than the member\'s leaving (replay?)'
+            : `presence up without a record time within ${REJOIN_FENCE_MS / 1000} s of leaving (replay?); send timeUnixNano`;
+          continue;
+        }
+        e.left = undefined;
+      }
       e.lastSeen = now;
       switch (s.kind) {
         case 'presence':
           if (s.state === 'leaving') {
             e.leaseUntil = 0;
             e.rampFrom = undefined;
+            e.left = { sentAt: s.sentAt ?? now, at: now };
           } else {
             // A member coming back (no lease before) after the grace period ramps up.
             if (e.leaseUntil <= now && now >= this.graceUntil) e.rampFrom = now;
@@ -171,6 +202,7 @@ export class MemberRegistry implements MemberStateSource {
       }
     }
     this.evaluate(now);
+    return result;
   }
 
   /** Expires leases, ends the grace period and recomputes time-varying factors. */

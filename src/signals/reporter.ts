@@ -23,6 +23,8 @@ export interface ReporterOptions {
   /** Base URLs for the utilization gauge (`/v1/metrics`); empty = none sent. */
   metricEndpoints: string[];
   token: string;
+  /** PEM CA certificate(s) to verify https endpoints with (instead of the system store). */
+  ca?: Buffer;
   intervalMs: number;
   /** Fixed ready fraction, used when no check is given. */
   ready?: number;
@@ -86,9 +88,11 @@ export class Reporter {
     const resource = resourceFromAttributes(attrs);
     const headers = { authorization: `Bearer ${opts.token}` };
     const timeoutMillis = Math.max(200, Math.min(opts.intervalMs, 10_000));
+    // The exporters' agent options: a CA of our own for https endpoints (ignored by plain http).
+    const tls = opts.ca ? { httpAgentOptions: { ca: opts.ca, keepAlive: true } } : {};
     this.exporters = opts.logEndpoints.map((base) => {
       const url = joinUrl(base, '/v1/logs');
-      return new RecordingLogExporter(new OTLPLogExporter({ url, headers, timeoutMillis }), url);
+      return new RecordingLogExporter(new OTLPLogExporter({ url, headers, timeoutMillis, ...tls }), url);
     });
     this.logs = new LoggerProvider({
       resource,
@@ -104,7 +108,7 @@ export class Reporter {
       this.metrics = new MeterProvider({
         resource,
         readers: opts.metricEndpoints.map((url) => new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url: joinUrl(url, '/v1/metrics'), headers, timeoutMillis }),
+          exporter: new OTLPMetricExporter({ url: joinUrl(url, '/v1/metrics'), headers, timeoutMillis, ...tls }),
           exportIntervalMillis: 3_600_000,
           exportTimeoutMillis: timeoutMillis,
         })),

@@ -15,9 +15,12 @@ export interface MemberId {
 export const SIGNAL_KINDS = ['presence', 'readiness', 'utilization', 'errors'] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
-/** One checked signal. `at` is the receive time (ms since epoch). */
+/**
+ * One checked signal. `at` is the receive time (ms since epoch); `sentAt` the record's own time
+ * when it carried one (used to refuse a replayed presence after `leaving`).
+ */
 export type Signal =
-  | { kind: 'presence'; id: MemberId; at: number; state: 'up' | 'leaving'; address?: string; port?: number }
+  | { kind: 'presence'; id: MemberId; at: number; state: 'up' | 'leaving'; address?: string; port?: number; sentAt?: number }
   | { kind: 'readiness'; id: MemberId; at: number; ready: number }
   | { kind: 'utilization'; id: MemberId; at: number; value: number }
   | { kind: 'errors'; id: MemberId; at: number; ratio: number };

@@ -41,7 +41,7 @@ export function parseBlock(text: string): { address: string; prefix: number; fam
  * taken does not depend on how much of a guess matched.
  */
 export class TokenStore {
-  private readonly entries: Array<{ hash: Buffer; binding: TokenBinding }> = [];
+  private entries: Array<{ hash: Buffer; binding: TokenBinding }> = [];
 
   /** Parses tokens text; `source` names the origin in error messages. */
   static parse(text: string, source: string): TokenStore {
@@ -79,6 +79,14 @@ export class TokenStore {
     }
     if (env.ANYPICK_TOKENS) return TokenStore.parse(env.ANYPICK_TOKENS, 'ANYPICK_TOKENS');
     return undefined;
+  }
+
+  /**
+   * Takes over the tokens of `next` (a rotation): lookups from now on see only the new set.
+   * Overlapping old and new tokens are simply both listed in the new file.
+   */
+  replaceWith(next: TokenStore): void {
+    this.entries = [...next.entries];
   }
 
   /** Number of tokens. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MemberRegistry } from '../signals/registry';
+import type { MemberStateView } from '../signals/state';
 import { parseHostPort } from '../util/host-port';
 import type { Logger } from '../util/log';
 import type { Telemetry } from './metrics';
@@ -11,7 +11,7 @@ export interface TelemetryServerOptions {
   /** `ADDR:PORT`, default 127.0.0.1:8053. */
   listen?: string;
   telemetry: Telemetry;
-  registry?: MemberRegistry;
+  registry?: MemberStateView;
   logger?: Logger;
   /** More fields for /status.json (the node, members, answers, BGP, events: src/status). */
   status?: () => object;

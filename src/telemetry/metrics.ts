@@ -5,7 +5,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Counter } from '@opentelemetry/api';
 import type { IngestObserver } from '../signals/receiver';
-import type { MemberRegistry } from '../signals/registry';
+import type { MemberStateView } from '../signals/state';
 
 /** A snapshot of DNS query counters (shape of src/dns/counters.ts DnsCountersSnapshot). */
 export interface DnsCountsLike {
@@ -18,7 +18,7 @@ export interface DnsCountsLike {
 /** Options of createTelemetry. */
 export interface TelemetryOptions {
   /** The member registry: lease expiries, state version, members by state. */
-  registry?: MemberRegistry;
+  registry?: MemberStateView;
   /** Polled on each collection for queries by type and replies by rcode. */
   dnsSnapshot?: () => DnsCountsLike;
   /** Also push every `otlpIntervalMs` to this OTLP/HTTP metrics URL (…/v1/metrics). */
@@ -40,6 +40,7 @@ export class Telemetry implements IngestObserver {
   private readonly ingestCounter: Counter;
   private readonly refusedCounter: Counter;
   private readonly answersCounter: Counter;
+  private readonly timeCounter: Counter;
 
   constructor(opts: TelemetryOptions = {}) {
     this.prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -57,6 +58,7 @@ export class Telemetry implements IngestObserver {
     const meter = this.provider.getMeter('anypick');
     this.ingestCounter = meter.createCounter('anypick.signals.ingested', { description: 'OTLP records and data points by signal and outcome' });
     this.refusedCounter = meter.createCounter('anypick.signals.refused', { description: 'OTLP requests refused, by HTTP status' });
+    this.timeCounter = meter.createCounter('anypick.signals.time_rejected', { description: 'Records rejected for their own time (stale: member clock slow or replay; future: clock fast), per member' });
     this.answersCounter = meter.createCounter('anypick.dns.answers', { description: 'DNS answers naming a member' });
     const reg = opts.registry;
     if (reg) {
@@ -103,6 +105,11 @@ export class Telemetry implements IngestObserver {
   /** IngestObserver: a refused request. */
   refused(status: number): void {
     this.refusedCounter.add(1, { status: String(status) });
+  }
+
+  /** IngestObserver: records of `member` rejected as stale or from the future. */
+  timeRejected(member: string, reason: 'stale' | 'future', n: number): void {
+    if (n > 0) this.timeCounter.add(n, { member, reason });
   }
 
   /** Counts one DNS answer that named `member` (called by the datacenter pick responder). */

@@ -1,6 +1,8 @@
 import type { RdataReader } from './rdata-reader';
 import { RDATA } from './rdata';
 import { parseUint } from './values';
+import { rrTypeByText } from '../rrtype/registry';
+import type { RrType } from '../rrtype/registry';
 
 /** dns-packet's per-type RDATA codec (the length-prefixed RDATA, as in a resource record). */
 interface RdataCodec {
@@ -9,38 +11,19 @@ interface RdataCodec {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-// @types/dns-packet does not describe these two modules; their shapes are the ones above.
+// @types/dns-packet does not describe this module; its shape is the one above.
 const packet = require('dns-packet') as { record(type: string): RdataCodec; unknown: RdataCodec };
-const packetTypes = require('dns-packet/types') as { toString(n: number): string; toType(s: string): number };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** A record type as the zone file named it. */
-export interface RecordType {
-  /** dns-packet's name for it: the mnemonic, or `UNKNOWN_<n>` for a type it has no name for. */
-  name: string;
-  code: number;
-}
+/** A record type as the zone file named it (the registry's entry; `TYPE<n>` when unnamed). */
+export type RecordType = RrType;
 
 /**
- * Recognises a type token: a mnemonic dns-packet knows (`AAAA`, `LOC`) or the RFC 3597 §5
- * form `TYPE<n>`. Returns null when the token is not a type at all.
+ * Recognises a type token: a registered mnemonic (`AAAA`, `HTTPS`) or the RFC 3597 §5 form
+ * `TYPE<n>`, 0-65535, which names the same type (`TYPE65` is `HTTPS`). Null when it is not a type.
  */
 export function parseType(text: string): RecordType | null {
-  const up = text.toUpperCase();
-  const m = /^TYPE(\d{1,5})$/.exec(up);
-  if (m) {
-    const code = Number(m[1]);
-    if (code < 1 || code > 65535) return null;
-    return { name: packetTypes.toString(code), code };
-  }
-  if (!/^[A-Z][A-Z0-9]*$/.test(up) || up.startsWith('UNKNOWN_')) return null;
-  const code = packetTypes.toType(up);
-  return code === 0 ? null : { name: up, code };
-}
-
-/** RFC 6895 §3.1: 0 is reserved, OPT (41) and 128-255 are meta/query types, never in a zone. */
-export function isMetaType(code: number): boolean {
-  return code === 0 || code === 41 || (code >= 128 && code <= 255);
+  return rrTypeByText(text) ?? null;
 }
 
 /** True when the type has a presentation-form parser here. */
@@ -59,9 +42,9 @@ const NAME_TYPES = new Set(['NS', 'CNAME', 'PTR', 'DNAME']);
 const normName = (n: string): string => (n === '.' ? '' : n.toLowerCase());
 
 /**
- * RFC 3597 §5 generic RDATA: `\# <length> <hex…>`. For types dns-packet has a codec for,
- * the octets are decoded into that codec's `data` shape (names lower-cased, root as '');
- * for any other type `data` is the raw RDATA Buffer, which dns-packet writes as is.
+ * RFC 3597 §5 generic RDATA: `\# <length> <hex…>`. For types held in dns-packet's shape
+ * (kind `packet`) the octets are decoded into it (names lower-cased, root as ''); for every
+ * other type, known or not, `data` is the RDATA Buffer, written to the wire as is.
  */
 export function parseGeneric(r: RdataReader, type: RecordType): unknown {
   const lenTok = r.next('RDATA length');
@@ -70,8 +53,8 @@ export function parseGeneric(r: RdataReader, type: RecordType): unknown {
   if (rdata.length !== length) {
     throw r.errorAt(lenTok, `generic RDATA length ${length} does not match the ${rdata.length} octets given`);
   }
+  if (type.kind === 'raw') return rdata;
   const codec = packet.record(type.name);
-  if (codec === packet.unknown) return rdata;
   const framed = Buffer.concat([Buffer.from([length >> 8, length & 0xff]), rdata]);
   let data: unknown;
   try {

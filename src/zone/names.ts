@@ -1,18 +1,9 @@
 import { EscapeError, decodeLabels } from './escapes';
 
-/** A name that breaks RFC 1035 rules or cannot be carried as a dns-packet name string. */
+/** A name that breaks RFC 1035 rules (label or name too long, bad escape). */
 export class NameError extends Error {
   override readonly name = 'NameError';
   readonly code = 'E_ZONE_NAME';
-}
-
-/** Options for {@link parseName}. */
-export interface NameOptions {
-  /**
-   * The name is a mailbox (SOA RNAME): its first label may hold an escaped dot
-   * (`john\.doe.example.com.`), written `john\.doe.example.com` as dns-packet's mail mode expects.
-   */
-  mail?: boolean;
 }
 
 /**
@@ -21,7 +12,7 @@ export interface NameOptions {
  * Returns the absolute name lower-case without the trailing dot ('' is the root).
  * RFC 1035 §2.3.4: a label is at most 63 octets, a name at most 255 octets in wire form.
  */
-export function parseName(text: string, origin: string, opts: NameOptions = {}): string {
+export function parseName(text: string, origin: string): string {
   if (text === '@') return origin;
   if (text === '.') return '';
   let labels: number[][];
@@ -33,43 +24,41 @@ export function parseName(text: string, origin: string, opts: NameOptions = {}):
   }
   const absolute = labels.length > 1 && (labels[labels.length - 1] as number[]).length === 0;
   if (absolute) labels.pop();
-  const own = labels.map((l, i) => labelText(l, text, opts.mail === true && i === 0));
+  const own = labels.map((l) => labelText(l, text));
   const all = absolute || origin === '' ? own : [...own, origin];
   const result = all.join('.');
-  const wire = nameWireLength(result, opts.mail === true);
+  const wire = nameWireLength(result);
   if (wire > 255) {
     throw new NameError(`name '${text}' is ${wire} octets long in wire form; the limit is 255 (RFC 1035 §2.3.4)`);
   }
   return result;
 }
 
-/** Wire length of a name string as parseName returns it (labels + length octets + root). */
-export function nameWireLength(name: string, mail = false): number {
+/** Wire length of a name string as parseName returns it (escapes count as one octet). */
+export function nameWireLength(name: string): number {
   if (name === '') return 1;
-  // Labels joined by dots: the dots stand for the length octets, plus one for the first
-  // label and one for the root; in mail form each `\.` is a single octet.
-  const escaped = mail ? (name.match(/\\\./g) ?? []).length : 0;
-  return name.length - escaped + 2;
+  // Each escape (`\.`, `\\`, `\DDD`) is one octet; the dots stand for the length octets,
+  // plus one for the first label and one for the root.
+  const plain = name.replace(/\\(\d{3}|.)/g, 'x');
+  return plain.length + 2;
 }
 
-function labelText(octets: number[], text: string, mail: boolean): string {
+/**
+ * One label in the canonical presentation form the DNS layer uses (src/dns/wire/name.ts):
+ * lower-case; `.` and `\` escaped with a backslash; octets outside printable ASCII as `\DDD`
+ * (RFC 1035 §5.1), so every label a zone file can write (Knot and BIND accept them) is served.
+ */
+function labelText(octets: number[], text: string): string {
   if (octets.length === 0) throw new NameError(`empty label in name '${text}'`);
   if (octets.length > 63) {
     throw new NameError(`label in name '${text}' is ${octets.length} octets long; the limit is 63 (RFC 1035 §2.3.4)`);
   }
   let out = '';
-  for (const b of octets) {
-    if (b === 0x2e && mail) {
-      out += '\\.';
-    } else if (b === 0x2e) {
-      throw new NameError(
-        `escaped dot in a label of '${text}' is only supported in the SOA RNAME (dns-packet splits other names on dots)`,
-      );
-    } else if (b < 0x21 || b > 0x7e || b === 0x5c) {
-      throw new NameError(`octet ${b} in name '${text}' is not supported: labels must be printable ASCII without '\\' (IDNs as xn-- A-labels)`);
-    } else {
-      out += String.fromCharCode(b).toLowerCase();
-    }
+  for (let b of octets) {
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (b === 0x2e || b === 0x5c) out += '\\' + String.fromCharCode(b);
+    else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += '\\' + String(b).padStart(3, '0');
   }
   return out;
 }

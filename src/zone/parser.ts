@@ -3,11 +3,12 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { SourceError, SourceErrors } from '../util/source-error';
 import type { SourcePos } from '../util/source-error';
 import { EscapeError, decodeOctets } from './escapes';
-import { hasPresentationForm, isMetaType, parseGeneric, parseType } from './generic';
+import { hasPresentationForm, parseGeneric, parseType } from './generic';
+import { isMetaType } from '../rrtype/registry';
 import type { RecordType } from './generic';
 import { lex } from './lexer';
 import type { Entry, Token } from './lexer';
-import { NameError, parseName, requireOrigin } from './names';
+import { NameError, isInZone, parseName, requireOrigin } from './names';
 import { RDATA } from './rdata';
 import { RdataReader } from './rdata-reader';
 import type { Zone, ZoneRecord } from './types';
@@ -36,6 +37,8 @@ interface Scope {
   origin: string | undefined;
   ttl: number | undefined;
   owner: string | undefined;
+  /** The last TTL written on a record: the default when there is no $TTL (RFC 1035 §5.1, as BIND). */
+  lastTtl: number | undefined;
   /** Resolved paths of the files being read, outermost first (include loop detection). */
   stack: string[];
 }
@@ -76,7 +79,10 @@ export function originFromFileName(file: string): string | undefined {
 
 class ZoneParser {
   private readonly errors: SourceError[] = [];
+  private readonly warnings: SourceError[] = [];
   private readonly records: ZoneRecord[] = [];
+  /** A record took its TTL from the previous record (no $TTL): warned once. */
+  private warnedNoTtl = false;
   private apex: string | undefined;
   private readonly failedTypes = new Set<string>();
 
@@ -95,20 +101,34 @@ class ZoneParser {
       if (!(err instanceof NameError)) throw err;
       this.errors.push(new SourceError({ file: this.opts.file, line: 1, col: 1 }, `bad origin argument: ${err.message}`, err.code));
     }
-    const scope: Scope = { file: this.opts.file, origin, ttl: undefined, owner: undefined, stack: [normalize(this.opts.file)] };
+    const scope: Scope = { file: this.opts.file, origin, ttl: undefined, owner: undefined, lastTtl: undefined, stack: [normalize(this.opts.file)] };
     this.readFile(text, scope);
     const apex = this.apex ?? origin ?? '';
     const soa = this.records.find((r) => r.type === 'SOA' && r.name === apex);
-    const fallback = this.opts.defaultTtl ?? (soa?.data as { minimum: number } | undefined)?.minimum ?? 0;
-    for (const r of this.records) if (r.ttl === NO_TTL) r.ttl = fallback;
-    const { records, warnings } = normaliseRrsets(this.records);
+    const minimum = (soa?.data as { minimum: number } | undefined)?.minimum ?? 0;
+    for (const r of this.records) {
+      if (r.ttl !== NO_TTL) continue;
+      // BIND: a record before any TTL was written takes the SOA MINIMUM, and warns.
+      r.ttl = minimum;
+      this.warnings.push(new SourceError(r.pos, `no TTL, no $TTL and no earlier TTL: using the SOA MINIMUM ${minimum} (as BIND; add $TTL)`, 'W_ZONE_NO_TTL'));
+    }
+    // RFC 1034 §4.2.1 / BIND and Knot: data outside the zone is ignored with a warning.
+    const inZone = this.records.filter((r) => {
+      if (isInZone(r.name, apex)) return true;
+      this.warnings.push(new SourceError(r.pos, `ignoring out-of-zone data: '${r.name || '.'}' is not in zone '${apex || '.'}'`, 'W_ZONE_OUT_OF_ZONE'));
+      return false;
+    });
+    const { records, warnings } = normaliseRrsets(inZone);
     this.errors.push(...validateZone(apex, records, this.opts.file, this.failedTypes));
     if (this.errors.length > 0 || !soa) throw new SourceErrors(this.errors);
-    return { origin: apex, file: this.opts.file, soa, records, warnings };
+    const all = [...this.warnings, ...warnings].sort((a, b) => (a.pos.file === b.pos.file ? a.pos.line - b.pos.line || a.pos.col - b.pos.col : 0));
+    return { origin: apex, file: this.opts.file, soa, records, warnings: all };
   }
 
   private readFile(text: string, scope: Scope): void {
     const { entries, errors } = lex(text, scope.file);
+    // Entries the lexer dropped may have held the SOA or NS: do not also report them missing.
+    if (errors.length > 0) this.failedTypes.add('SOA').add('NS');
     // Report lexer errors in file order, interleaved with the errors of the entries around them.
     const pending = [...errors];
     const flushBefore = (line: number): void => {
@@ -118,6 +138,10 @@ class ZoneParser {
       flushBefore(entry.line);
       try {
         const first = entry.tokens[0] as Token;
+        if (first.text.startsWith('$') && !first.quoted && entry.blankOwner) {
+          // BIND reads an indented `$TTL` as a record of type '$TTL' and refuses the zone.
+          throw errorAt(scope.file, first, `directive '${first.text}' must start at the beginning of the line (indented, it would be a record)`, 'E_ZONE_SYNTAX');
+        }
         if (first.text.startsWith('$') && !first.quoted) this.directive(entry, scope);
         else this.record(entry, scope);
       } catch (err) {
@@ -143,10 +167,13 @@ class ZoneParser {
     } else if (name === '$TTL') {
       arity(1, 1, 'a TTL');
       const t = args[0] as Token;
-      scope.ttl = at(scope.file, t, () => parseDuration(t.text, 'TTL', MAX_TTL));
+      scope.ttl = this.ttl(scope.file, t, 'TTL');
     } else if (name === '$INCLUDE') {
       arity(1, 2, 'a file name and an optional origin');
       this.include(args[0] as Token, args[1], scope);
+    } else if (name === '$GENERATE') {
+      const msg = "$GENERATE (a BIND extension) is not supported: write the records out (named-compilezone -o - prints them expanded)";
+      throw errorAt(scope.file, dir, msg, 'E_ZONE_SYNTAX');
     } else {
       throw errorAt(scope.file, dir, `unsupported directive '${dir.text}' (supported: $ORIGIN, $TTL, $INCLUDE)`, 'E_ZONE_SYNTAX');
     }
@@ -174,9 +201,10 @@ class ZoneParser {
     // RFC 1035 §5.1: the included file starts at the given origin, and the including file's
     // origin is unaffected by it; so is its previous owner. A $TTL set inside stays in effect
     // afterwards, as in BIND (checked against named-compilezone in the tests).
-    const child: Scope = { file: path, origin, ttl: scope.ttl, owner: undefined, stack: [...scope.stack, path] };
+    const child: Scope = { file: path, origin, ttl: scope.ttl, owner: undefined, lastTtl: scope.lastTtl, stack: [...scope.stack, path] };
     this.readFile(text, child);
     scope.ttl = child.ttl;
+    scope.lastTtl = child.lastTtl;
   }
 
   private record(entry: Entry, scope: Scope): void {
@@ -199,7 +227,7 @@ class ZoneParser {
     for (let n = 0; n < 2; n++) {
       const t = toks[i];
       if (t && ttl === undefined && !t.quoted && looksLikeTtl(t.text)) {
-        ttl = at(scope.file, t, () => parseDuration(t.text, 'TTL', MAX_TTL));
+        ttl = this.ttl(scope.file, t, 'TTL');
       } else if (t && klass === undefined && !t.quoted && CLASS_RE.test(t.text)) {
         klass = t;
       } else {
@@ -250,7 +278,34 @@ class ZoneParser {
     }
     this.apex ??= scope.origin;
     const pos: SourcePos = { file: scope.file, line: first.line, col: first.col };
-    this.records.push({ name: owner, type: type.name, class: 'IN', ttl: ttl ?? scope.ttl ?? NO_TTL, data, pos });
+    let recordTtl = ttl ?? scope.ttl ?? this.opts.defaultTtl;
+    if (recordTtl === undefined && scope.lastTtl !== undefined) {
+      // RFC 1035 §5.1 (no $TTL): the last TTL written. RFC 2308 §4 made the SOA MINIMUM the
+      // negative-caching TTL, so it is no default for records; BIND does the same and warns.
+      recordTtl = scope.lastTtl;
+      if (!this.warnedNoTtl) {
+        this.warnedNoTtl = true;
+        this.warnings.push(new SourceError(pos, `no $TTL: records without a TTL take the last TTL written (${recordTtl} here), as BIND does (RFC 2308 §4)`, 'W_ZONE_NO_TTL'));
+      }
+    }
+    if (recordTtl === undefined && type.name === 'SOA') {
+      // BIND: an SOA without any TTL in force takes its own MINIMUM.
+      recordTtl = (data as { minimum: number }).minimum;
+      this.warnings.push(new SourceError(pos, `no TTL and no $TTL: the SOA takes its MINIMUM ${recordTtl} as TTL (as BIND; add $TTL)`, 'W_ZONE_NO_TTL'));
+    }
+    if (ttl !== undefined || (scope.ttl === undefined && recordTtl !== undefined)) scope.lastTtl = recordTtl;
+    this.records.push({ name: owner, type: type.name, class: 'IN', ttl: recordTtl ?? NO_TTL, data, pos });
+  }
+
+  /**
+   * A TTL token. RFC 2181 §8: a value with the top bit set (2^31 to 2^32-1) is treated as 0,
+   * as BIND does, with a warning; larger values are errors.
+   */
+  private ttl(file: string, t: Token, what: string): number {
+    const v = at(file, t, () => parseDuration(t.text, what, 2 ** 32 - 1));
+    if (v <= MAX_TTL) return v;
+    this.warnings.push(new SourceError({ file, line: t.line, col: t.col }, `${what} ${t.text} has the top bit set: using 0 (RFC 2181 §8, as BIND)`, 'W_ZONE_TTL'));
+    return 0;
   }
 }
 

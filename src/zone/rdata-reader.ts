@@ -2,7 +2,7 @@ import { SourceError } from '../util/source-error';
 import { EscapeError, decodeOctets } from './escapes';
 import type { Token } from './lexer';
 import { NameError, parseName, requireOrigin } from './names';
-import { ValueError, parseDuration, parseHex, parseUint } from './values';
+import { ValueError, parseBase64, parseDuration, parseHex, parseUint } from './values';
 
 /**
  * Reads the RDATA fields of one record, token by token, turning every failure into a
@@ -75,9 +75,17 @@ export class RdataReader {
     });
   }
 
-  /** A mailbox name (SOA RNAME). */
+  /** A name that dns-packet encodes (SRV, NAPTR): it splits on dots, so no escaped octets. */
+  plainName(what: string): string {
+    const t = this.peek();
+    const n = this.name(what);
+    if (n.includes('\\') && t) throw this.errorAt(t, `escaped octets in the ${this.type} ${what} are not supported (host names only)`);
+    return n;
+  }
+
+  /** A mailbox name (SOA RNAME; its first label often holds an escaped dot, `john\\.doe`). */
   mailbox(what: string): string {
-    return this.field(what, (s) => parseName(s, requireOrigin(s, this.origin), { mail: true }));
+    return this.field(what, (s) => parseName(s, requireOrigin(s, this.origin)));
   }
 
   /** An unsigned integer of `bits` bits. */
@@ -116,5 +124,20 @@ export class RdataReader {
     const toks = [first, ...this.tokens.slice(this.i)];
     this.i = this.tokens.length;
     return this.at(first, () => parseHex(toks.map((t) => t.text).join(''), what));
+  }
+
+  /** The remaining tokens, consumed (at least one unless `optional`). */
+  rest(what: string, optional = false): Token[] {
+    if (!optional && !this.more()) this.next(what);
+    const out = this.tokens.slice(this.i);
+    this.i = this.tokens.length;
+    return out;
+  }
+
+  /** All remaining tokens as one base64 value (RFC 4648 §4; whitespace allowed between them). */
+  base64Rest(what: string): Buffer {
+    const toks = this.rest(what);
+    const first = toks[0] as Token;
+    return this.at(first, () => parseBase64(toks.map((t) => t.text).join(''), what));
   }
 }

@@ -1,4 +1,7 @@
 import type { RdataReader } from './rdata-reader';
+import { cds, csync, dnskey, nsec, nsec3, nsec3param, rrsig, zonemd } from './rdata-dnssec';
+import { loc, openpgpkey, rp, smimea, spf, uri } from './rdata-misc';
+import { svcb } from './rdata-svcb';
 import { ValueError, parseIPv4, parseIPv6 } from './values';
 
 /** Parses the presentation-form RDATA of one type into dns-packet's `data` shape. */
@@ -19,8 +22,9 @@ function checkLen(r: RdataReader, table: Record<number, number>, kind: number, d
 }
 
 /**
- * The record types written in their own presentation form. Every other type known to
- * dns-packet is accepted in RFC 3597 generic form only (see generic.ts).
+ * The record types written in their own presentation form: those in dns-packet's `data` shape
+ * first, then those encoded to RDATA octets here (rdata-dnssec.ts, rdata-misc.ts,
+ * rdata-svcb.ts). Every other type is accepted in RFC 3597 generic form (see generic.ts).
  */
 export const RDATA: Record<string, RdataParser> = {
   A: (r) => r.field('IPv4 address', (s) => parseIPv4(s)),
@@ -48,7 +52,7 @@ export const RDATA: Record<string, RdataParser> = {
     priority: r.uint('priority', 16),
     weight: r.uint('weight', 16),
     port: r.uint('port', 16),
-    target: r.name('target'),
+    target: r.plainName('target'),
   }),
   CAA: (r) => {
     const flags = r.uint('flags', 8);
@@ -66,7 +70,7 @@ export const RDATA: Record<string, RdataParser> = {
     flags: r.text('flags'),
     services: r.text('services'),
     regexp: r.text('regexp'),
-    replacement: r.name('replacement'),
+    replacement: r.plainName('replacement'),
   }),
   SSHFP: (r) => {
     const algorithm = r.uint('algorithm', 8);
@@ -111,4 +115,21 @@ export const RDATA: Record<string, RdataParser> = {
     r.at(digestTok, () => checkLen(r, DS_LEN, digestType, digest, 'digest'));
     return { keyTag, algorithm, digestType, digest };
   },
+  SPF: spf,
+  LOC: loc,
+  RP: rp,
+  URI: uri,
+  SMIMEA: smimea,
+  OPENPGPKEY: openpgpkey,
+  DNSKEY: dnskey,
+  CDNSKEY: dnskey,
+  CDS: cds,
+  RRSIG: rrsig,
+  NSEC: nsec,
+  NSEC3: nsec3,
+  NSEC3PARAM: nsec3param,
+  ZONEMD: zonemd,
+  CSYNC: csync,
+  SVCB: svcb,
+  HTTPS: svcb,
 };

@@ -21,12 +21,6 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string, 
     errors.push(new SourceError(pos, msg, code));
   };
 
-  for (const r of records) {
-    if (!isInZone(r.name, apex)) {
-      err(r.pos, `owner '${show(r.name)}' is outside the zone '${show(apex)}'`, 'E_ZONE_OUT_OF_ZONE');
-    }
-  }
-
   const soas = records.filter((r) => r.type === 'SOA');
   let apexSoa: ZoneRecord | undefined;
   for (const r of soas) {
@@ -64,6 +58,28 @@ export function validateZone(apex: string, records: ZoneRecord[], file: string, 
       const msg = `CNAME at '${show(name)}' cannot coexist with other data (${other.type} at ${where(other.pos)}) (RFC 1034 §3.6.2, RFC 2181 §10.1)`;
       err(firstCname.pos, msg, 'E_ZONE_CNAME');
     }
+  }
+  // RFC 6672 §2.4: a DNAME owner has no descendants (they could never be reached); Knot
+  // refuses such a zone ("DNAME, child record").
+  const dnames = records.filter((r) => r.type === 'DNAME');
+  for (const d of dnames) {
+    for (const r of records) {
+      if (r.name !== d.name && isInZone(r.name, d.name)) {
+        err(r.pos, `'${show(r.name)}' lies below the DNAME at '${show(d.name)}' (${where(d.pos)}) and could never be served (RFC 6672 §2.4)`, 'E_ZONE_DNAME');
+      }
+    }
+  }
+  const dnameSeen = new Set<string>();
+  for (const d of dnames) {
+    if (dnameSeen.has(d.name)) err(d.pos, `second DNAME at '${show(d.name)}' (RFC 6672 §2.4: at most one per owner)`, 'E_ZONE_DNAME');
+    dnameSeen.add(d.name);
+  }
+  // RFC 2181 §10.3: an NS target must not be an alias; BIND refuses "NS … is a CNAME".
+  for (const r of records) {
+    if (r.type !== 'NS') continue;
+    const target = String(r.data);
+    const alias = byName.get(target)?.find((x) => x.type === 'CNAME');
+    if (alias) err(r.pos, `NS target '${show(target)}' is a CNAME (${where(alias.pos)}); it must name a host (RFC 2181 §10.3)`, 'E_ZONE_NS_CNAME');
   }
   // Report in reading order: files as first met, then line and column.
   const fileIndex = new Map<string, number>([[file, 0]]);

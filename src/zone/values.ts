@@ -68,3 +68,32 @@ export function parseHex(text: string, what: string): Buffer {
   }
   return Buffer.from(text, 'hex');
 }
+
+/** Parses base64 (RFC 4648 §4, padding required as in BIND and Knot) into octets. */
+export function parseBase64(text: string, what: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new ValueError(`invalid ${what} '${text.length > 40 ? text.slice(0, 40) + '…' : text}' (expected base64)`);
+  }
+  return Buffer.from(text, 'base64');
+}
+
+const B32HEX = '0123456789abcdefghijklmnopqrstuv';
+
+/** Parses base32hex without padding (RFC 4648 §7, as NSEC3 writes hashed owner names). */
+export function parseBase32Hex(text: string, what: string): Buffer {
+  const s = text.toLowerCase();
+  if (!/^[0-9a-v]*$/.test(s) || [1, 3, 6].includes(s.length % 8)) throw new ValueError(`invalid ${what} '${text}' (expected base32hex)`);
+  const out: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const c of s) {
+    acc = (acc << 5) | B32HEX.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((acc >> bits) & 0xff);
+    }
+  }
+  if ((acc & ((1 << bits) - 1)) !== 0) throw new ValueError(`invalid ${what} '${text}' (non-zero padding bits)`);
+  return Buffer.from(out);
+}

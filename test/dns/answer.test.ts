@@ -260,22 +260,26 @@ describe('dns answers: malformed messages through the engine (exact replies)', (
     f(c);
     return c;
   };
-  const cases: Array<{ what: string; pkt: Buffer; want: 'drop' | { rcode: number; opcode?: number; rd?: boolean; qd?: number } }> = [
+  const cases: Array<{ what: string; pkt: Buffer; want: 'drop' | { rcode: number; opcode?: number; rd?: boolean; qd?: number; ar?: number } }> = [
     { what: 'empty', pkt: Buffer.alloc(0), want: 'drop' },
     { what: 'header cut at 11 bytes', pkt: base.subarray(0, 11), want: 'drop' },
     { what: 'QR=1', pkt: mutate(base, (c) => (c[2] |= 0x80)), want: 'drop' },
-    { what: 'opcode IQUERY (1)', pkt: mutate(base, (c) => (c[2] = (c[2] & 0x87) | (1 << 3))), want: { rcode: 4, opcode: 1, rd: true } },
-    { what: 'opcode NOTIFY (4)', pkt: mutate(base, (c) => (c[2] = (4 << 3))), want: { rcode: 4, opcode: 4, rd: false } },
-    { what: 'opcode UPDATE (5)', pkt: mutate(base, (c) => (c[2] = (5 << 3) | 1)), want: { rcode: 4, opcode: 5, rd: true } },
+    { what: 'opcode IQUERY (1)', pkt: mutate(base, (c) => (c[2] = (c[2] & 0x87) | (1 << 3))), want: { rcode: 4, opcode: 1, rd: true, qd: 1 } },
+    { what: 'opcode NOTIFY (4)', pkt: mutate(base, (c) => (c[2] = (4 << 3))), want: { rcode: 4, opcode: 4, rd: false, qd: 1 } },
+    { what: 'opcode UPDATE (5)', pkt: mutate(base, (c) => (c[2] = (5 << 3) | 1)), want: { rcode: 4, opcode: 5, rd: true, qd: 1 } },
     { what: 'header only', pkt: base.subarray(0, 12), want: { rcode: 1 } },
     { what: 'QDCOUNT 0 with a question', pkt: mutate(base, (c) => c.writeUInt16BE(0, 4)), want: { rcode: 1 } },
     { what: 'QDCOUNT 3', pkt: mutate(base, (c) => c.writeUInt16BE(3, 4)), want: { rcode: 1 } },
     { what: 'question cut in the name', pkt: base.subarray(0, 18), want: { rcode: 1 } },
     { what: 'question without QCLASS', pkt: base.subarray(0, base.length - 2), want: { rcode: 1 } },
-    { what: 'ANCOUNT 1 without a record', pkt: mutate(base, (c) => c.writeUInt16BE(1, 6)), want: { rcode: 1 } },
-    { what: 'OPT RDLENGTH past the end', pkt: mutate(withOpt, (c) => c.writeUInt16BE(50, c.length - 2)), want: { rcode: 1 } },
-    { what: 'a second OPT', pkt: mutate(Buffer.concat([withOpt, withOpt.subarray(withOpt.length - 11)]), (c) => c.writeUInt16BE(2, 10)), want: { rcode: 1 } },
-    { what: 'garbage after the message', pkt: Buffer.concat([base, Buffer.from('junk')]), want: { rcode: 1 } },
+    { what: 'ANCOUNT 1 without a record', pkt: mutate(base, (c) => c.writeUInt16BE(1, 6)), want: { rcode: 1, qd: 1 } },
+    { what: 'OPT RDLENGTH past the end', pkt: mutate(withOpt, (c) => c.writeUInt16BE(50, c.length - 2)), want: { rcode: 1, qd: 1 } },
+    { what: 'a second OPT', pkt: mutate(Buffer.concat([withOpt, withOpt.subarray(withOpt.length - 11)]), (c) => c.writeUInt16BE(2, 10)), want: { rcode: 1, qd: 1, ar: 1 } },
+    { what: 'garbage after the message', pkt: Buffer.concat([base, Buffer.from('junk')]), want: { rcode: 1, qd: 1 } },
+    // RFC 6891 §7: the OPT is echoed on errors whenever the query's OPT could be read.
+    { what: 'garbage after a query with OPT', pkt: Buffer.concat([withOpt, Buffer.from('junk')]), want: { rcode: 1, qd: 1, ar: 1 } },
+    { what: 'opcode NOTIFY with OPT', pkt: mutate(withOpt, (c) => (c[2] = (4 << 3))), want: { rcode: 4, opcode: 4, qd: 1, ar: 1 } },
+    { what: 'QDCOUNT 0 with only an OPT', pkt: Buffer.concat([mutate(base.subarray(0, 12), (c) => { c.writeUInt16BE(0, 4); c.writeUInt16BE(1, 10); }), withOpt.subarray(withOpt.length - 11)]), want: { rcode: 1, ar: 1 } },
     { what: 'QTYPE OPT (41) as the question', pkt: mutate(base, (c) => c.writeUInt16BE(41, c.length - 4)), want: { rcode: 1, qd: 1 } },
     { what: 'QTYPE MAILB (253)', pkt: mutate(base, (c) => c.writeUInt16BE(253, c.length - 4)), want: { rcode: 4, qd: 1 } },
     { what: 'class CH', pkt: mutate(base, (c) => c.writeUInt16BE(3, c.length - 2)), want: { rcode: 5, qd: 1 } },
@@ -296,7 +300,12 @@ describe('dns answers: malformed messages through the engine (exact replies)', (
       if (c.want.opcode !== undefined) expect((b[2] >> 3) & 0x0f, 'opcode').to.equal(c.want.opcode);
       if (c.want.rd !== undefined) expect(b[2] & 0x01, 'RD').to.equal(c.want.rd ? 1 : 0);
       expect(b.readUInt16BE(4), 'QDCOUNT').to.equal(c.want.qd ?? 0);
-      if (!c.want.qd) expect(b.length, 'header only').to.equal(12);
+      expect(b.readUInt16BE(10), 'ARCOUNT (OPT)').to.equal(c.want.ar ?? 0);
+      if (!c.want.qd && !c.want.ar) expect(b.length, 'header only').to.equal(12);
+      if (c.want.ar) {
+        const opt = decode(b).additionals?.[0] as unknown as { type: string; udpPayloadSize: number };
+        expect(opt.type).to.equal('OPT');
+      }
     });
   }
 });

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { TestCerts } from '../support/certs';
+import { requireTools } from '../support/tools';
 import { Backend } from './support/backends';
 import { ROOT, anypick } from './support/procs';
 import { SEED_DIR } from '../support/seed';
@@ -27,6 +29,7 @@ describe('l7/anypick proxy command', function () {
     ['bad listen', ['proxy', dir, '--datacenter', 'x', '--listen', 'nope'], 2, /--listen/],
     ['report without token', ['proxy', dir, '--datacenter', 'x', '--listen', '127.0.0.1:0', '--report-to', 'http://127.0.0.1:1'], 2, /--token/],
     ['unknown option', ['proxy', dir, '--bogus'], 2, /bogus/],
+    ['certificate without key', ['proxy', dir, '--service', 's', '--listen', '127.0.0.1:0', '--tls-cert', 'a.crt'], 2, /--tls-cert and --tls-key go in pairs/],
   ];
   for (const [name, args, code, re] of usage) {
     it(`${name} → exit ${code}`, () => {
@@ -140,5 +143,84 @@ describe('l7/anypick proxy command', function () {
       await gpu.stop();
       await cpu.stop();
     }
+  });
+
+  it('--tls-cert/--tls-key twice: SNI chooses the certificate, SIGHUP reloads them, a bad pair is exit 1', async function () {
+    requireTools(this, 'openssl', 'curl');
+    const certs = new TestCerts();
+    const one = await new Backend('one').start();
+    const d = join(dir, 'tls');
+    spawnSync('mkdir', ['-p', d]);
+    writeFileSync(join(d, 't.delivery'), `list l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:${one.port}\n\nservice s:\n  next-hop: list.l\n`);
+    const a = certs.make('api.example.com');
+    const b = certs.make('www.example.org');
+    const bad = run(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--tls-cert', a.cert, '--tls-key', b.key]);
+    expect(bad.status, bad.out).to.equal(1);
+    expect(bad.out).to.match(/--tls-cert .*api\.example\.com\.crt --tls-key .*www\.example\.org\.key: .*key values mismatch/);
+    const child = await anypick(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--tls-cert', a.cert, '--tls-key', a.key, '--tls-cert', b.cert, '--tls-key', b.key], /listening on/);
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+    // Asynchronous: the backend runs in this process.
+    const get = (c: { name: string; cert: string }) =>
+      new Promise<{ stdout: string; stderr: string; status: number }>((resolve) =>
+        execFile('curl', ['-sS', '--max-time', '5', '--cacert', c.cert, '--resolve', `${c.name}:${port}:127.0.0.1`, `https://${c.name}:${port}/x`], (e, stdout, stderr) => resolve({ stdout, stderr, status: e ? 1 : 0 })),
+      );
+    try {
+      for (const c of [a, b]) {
+        const r = await get(c);
+        expect(r.stdout, r.stderr).to.contain('"name":"one"');
+      }
+      expect(one.seen[0].headers['x-forwarded-proto']).to.equal('https');
+      // New certificate for api.example.com in the same files: the old one no longer verifies after SIGHUP.
+      const old = { ...a, cert: join(certs.dir, 'old.crt') };
+      copyFileSync(a.cert, old.cert);
+      certs.make('api.example.com');
+      const mark = child.output().length;
+      child.proc.kill('SIGHUP');
+      for (let i = 0; i < 100 && !/TLS certificates reloaded/.test(child.output().slice(mark)); i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await get(a)).stdout).to.contain('"name":"one"');
+      expect((await get(old)).status).to.not.equal(0);
+    } finally {
+      await child.stop();
+      await one.stop();
+      certs.remove();
+    }
+  });
+
+  it('--engine haproxy: the service pick drives a local HAProxy; status shows its servers; SIGTERM stops both', async function () {
+    requireTools(this, 'haproxy');
+    const one = await new Backend('one').start();
+    const d = join(dir, 'engine');
+    spawnSync('mkdir', ['-p', d]);
+    writeFileSync(join(d, 'e.delivery'), `list l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:${one.port}\n\nservice s:\n  next-hop: list.l\n`);
+    const child = await anypick(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--engine', 'haproxy', '--status', '127.0.0.1:0'], /status on/);
+    try {
+      const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const r = await request(`http://127.0.0.1:${port}/x`, { headers: { host: 'example.com' } });
+      expect(((await r.body.json()) as { name: string }).name).to.equal('one');
+      const sp = Number(/status on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+      const st = (await (await request(`http://127.0.0.1:${sp}/status.json`)).body.json()) as { engine: string; haproxy: { servers: { name: string; state: string; weight: number }[] } };
+      expect(st.engine).to.equal('haproxy');
+      expect(st.haproxy.servers).to.deep.equal([{ name: 'a.m1', key: 'a/m1', addr: '127.0.0.1', port: one.port, weight: 256, state: 'ready' }]);
+    } finally {
+      await child.stop();
+      await one.stop();
+    }
+    expect(child.proc.exitCode).to.equal(0);
+  });
+
+  it('--engine haproxy is refused for an OpenAPI site schema (body validation stays on the Node engine) and for the cluster pick', function () {
+    const d = join(dir, 'schema');
+    spawnSync('mkdir', ['-p', d]);
+    symlinkSync(join(ROOT, 'zones', 'example.com'), join(d, 'example.com'));
+    writeFileSync(
+      join(d, 's.delivery'),
+      'control my-uri:\n  uri: "https://example.com/api/*"\n  match-site-schema:\n    "example.com/api/openapi-v3.schema.json"\n\nlist l:\n  a:\n    priority: 1\n    members:\n      m1 127.0.0.1:1\n\nservice s:\n  admit: control.my-uri\n  next-hop: list.l\n',
+    );
+    const r = run(['proxy', d, '--service', 's', '--listen', '127.0.0.1:0', '--engine', 'haproxy']);
+    expect(r.status, r.out).to.equal(2);
+    expect(r.out).to.match(/--engine haproxy: control 'my-uri' checks an OpenAPI site schema: body validation runs on the Node engine only/);
+    const c = run(['proxy', d, '--datacenter', 'datacenter-1', '--listen', '127.0.0.1:0', '--engine', 'haproxy']);
+    expect(c.status, c.out).to.equal(2);
+    expect(c.out).to.match(/--engine haproxy runs a service pick/);
   });
 });

@@ -162,6 +162,17 @@ describe('docs/operations.md metrics reference', () => {
       });
       expect(await report(agentToken)).to.equal(0);
       await report('not-a-token-of-anyone-here'); // refused: 401
+      // A member clock an hour fast: its record is rejected as 'future' and counted per member.
+      const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
+      const future = await fetch(`http://127.0.0.1:${serve.signalsPort}/v1/logs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${agentToken}` },
+        body: JSON.stringify({ resourceLogs: [{
+          resource: { attributes: [attr('anypick.tier', 'datacenter'), attr('anypick.service', 'my-service'), attr('anypick.member', 'datacenter-1')] },
+          scopeLogs: [{ logRecords: [{ eventName: 'presence', timeUnixNano: `${BigInt(Date.now() + 3_600_000) * 1_000_000n}` }] }],
+        }] }),
+      });
+      expect(((await future.json()) as { partialSuccess?: object }).partialSuccess).to.not.equal(undefined);
       const reply = await query(serve.dnsPort, 'example.com', 'AAAA');
       expect(reply.answers?.length).to.be.greaterThan(0);
       await query(serve.dnsPort, 'nothing-here.example.com', 'A');

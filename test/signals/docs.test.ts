@@ -26,7 +26,8 @@ describe('docs/signals.md examples', () => {
     for (const name of exporters) {
       expect(name).to.match(/^otlphttp\//);
       expect(cfg.exporters[name].headers.authorization).to.equal('Bearer ${env:ANYPICK_TOKEN}');
-      expect(() => new URL(cfg.exporters[name].endpoint)).to.not.throw();
+      expect(new URL(cfg.exporters[name].endpoint).protocol, 'tokens only over TLS').to.equal('https:');
+      expect(cfg.exporters[name].tls.ca_file).to.be.a('string');
     }
     for (const p of ['logs', 'metrics']) {
       const pipe = cfg.service.pipelines[p];

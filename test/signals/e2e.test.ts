@@ -167,7 +167,6 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     expect(await dig(serve.dns)).to.deep.equal([DC2]);
 
     // A forged token: 401, and nothing changes.
-    const before = (await status(serve.http)).signals.version;
     const body = docExamples().get('presence-up')!.body;
     expect(body).to.include(DC1_REPORTED);
     const forged = await fetch(`http://127.0.0.1:${serve.signals}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Bearer e2e-token-datacenter-1-0123456780' } });
@@ -176,7 +175,10 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     const foreign = await fetch(`http://127.0.0.1:${serve.signals}/v1/logs`, { method: 'POST', body: body.replace(DC1_REPORTED, '2001:db8:ffff::1'), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN1}` } });
     expect(foreign.status).to.equal(200);
     expect(((await foreign.json()) as any).partialSuccess.errorMessage).to.match(/outside the block 2001:db8:ae21:7700::\/56/);
-    expect((await status(serve.http)).signals.version).to.equal(before);
+    // Nothing of either request applied (not the version: datacenter-1's 1 s lease may run out meanwhile).
+    const dc1 = (await status(serve.http)).signals.members.find((m: any) => m.member === 'datacenter-1');
+    expect(dc1.ready).to.equal(false);
+    expect(dc1.address ?? '').to.not.equal('2001:db8:ffff::1');
     expect(await dig(serve.dns)).to.deep.equal([DC2]);
 
     // Silence: datacenter-2's agent is killed without a leaving report; it leaves within the lease.
@@ -189,7 +191,8 @@ describe('signals end to end: anypick serve + anypick report + dig', function ()
     expect(byName.get('datacenter-2')).to.include({ present: false, ready: false, factor: 0 });
     expect(byName.get('datacenter-1')).to.include({ ready: false, factor: 0 });
     const metrics = await (await fetch(`http://127.0.0.1:${serve.http}/metrics`)).text();
-    expect(metrics).to.match(/anypick_signals_lease_expiries_total\{[^}]*\} [12]/);
+    // datacenter-2, and datacenter-1 once or twice (its 1 s lease can also run out before the --once report on a loaded machine).
+    expect(metrics).to.match(/anypick_signals_lease_expiries_total\{[^}]*\} [1-3]\b/);
     expect(metrics).to.match(/anypick_signals_refused_total\{status="401"[^}]*\} 1/);
     expect(metrics).to.match(/anypick_dns_queries_total\{type="AAAA"[^}]*\} \d+/);
   });

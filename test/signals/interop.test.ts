@@ -4,8 +4,8 @@ import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -83,4 +83,26 @@ describe('signals/interop: the official OpenTelemetry JS OTLP exporters', functi
       await logs.shutdown();
     });
   }
+
+  it('env-only configuration: OTEL_RESOURCE_ATTRIBUTES with anypick.port=8000 (a string) sets the port', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=my-service,anypick.tier=datacenter,anypick.service=my-service,anypick.member=datacenter-1,anypick.address=2001:db8:ae21:7700::1,anypick.port=8000',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${t.url}/v1/logs`,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${TOKEN_DC1}`,
+    });
+    try {
+      const resource = detectResources({ detectors: [envDetector] });
+      expect(resource.attributes['anypick.port']).to.equal('8000'); // the SDK reads every env attribute as a string
+      const exporter = new ProtoLogExporter();
+      const provider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter })] });
+      provider.getLogger('member').emit({ eventName: 'presence', attributes: { state: 'up' } });
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(dc1()).to.deep.include({ present: true, address: '2001:db8:ae21:7700::1', port: 8000 });
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
 });

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { docExamples, jsonHeaders, post, startTestReceiver, TOKEN_DC1, TOKEN_DC2 } from './helpers';
 import { DC1_RESOURCE, ProtobufLogsSerializer, ProtobufMetricsSerializer, gaugeBody, gz, logsBody } from './otel-bodies';
 
@@ -78,7 +80,7 @@ describe('signals/receiver: OTLP/HTTP ingest', function () {
       const addr = '{ "key": "anypick.address", "value": { "stringValue": "2001:db8:ae21:7700::1" } }';
       const withPort = (port: string, keepAddress = true) => ex('presence-up').replace(addr, `${keepAddress ? `${addr}, ` : ''}{ "key": "anypick.port", "value": { "intValue": "${port}" } }`);
       let r = await post(`${t.url}/v1/logs`, withPort('70000'), jsonHeaders());
-      expect(r.json().partialSuccess.errorMessage).to.equal('anypick.port must be an integer 1..65535');
+      expect(r.json().partialSuccess.errorMessage).to.equal('anypick.port must be an integer 1..65535 (a number or a decimal string)');
       r = await post(`${t.url}/v1/logs`, withPort('8443', false), jsonHeaders());
       expect(r.json().partialSuccess.errorMessage).to.equal('anypick.port needs anypick.address');
       expect(dc1()).to.deep.equal({ present: false, ready: false, factor: 0 });
@@ -186,11 +188,23 @@ describe('signals/receiver: OTLP/HTTP ingest', function () {
       expect((await post(`${t.url}/v1/logs`, other, jsonHeaders(TOKEN_DC2))).status).to.equal(200);
     });
 
-    it('503 with Retry-After when the in-flight limit is reached', async () => {
-      t = await startTestReceiver({}, { limits: { maxInFlight: 0 } });
-      const r = await post(`${t.url}/v1/logs`, ex('leaving'), jsonHeaders());
-      expect(r.status).to.equal(503);
-      expect(r.headers.get('retry-after')).to.equal('1');
+    it('429 when the token has its requests in flight, 503 when all slots are taken', async () => {
+      t = await startTestReceiver({}, { limits: { maxInFlightPerToken: 1, maxInFlight: 1 } });
+      // A body that never completes holds datacenter-1's only slot (and the only slot in all).
+      const slow = connect(Number(new URL(t.url).port), '127.0.0.1');
+      await once(slow, 'connect');
+      slow.write(`POST /v1/logs HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${TOKEN_DC1}\r\ncontent-length: 100\r\n\r\n{`);
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        const r = await post(`${t.url}/v1/logs`, ex('leaving'), jsonHeaders());
+        expect(r.status).to.equal(429);
+        expect(r.json().message).to.match(/requests of this token in flight/);
+        const other = await post(`${t.url}/v1/logs`, ex('leaving').replace('datacenter-1', 'datacenter-2'), jsonHeaders(TOKEN_DC2));
+        expect(other.status).to.equal(503);
+        expect(other.headers.get('retry-after')).to.equal('1');
+      } finally {
+        slow.destroy();
+      }
     });
 
     it('404 for other paths and 405 for other methods', async () => {

@@ -38,6 +38,14 @@ describe('docs/zone-files.md examples', () => {
         const own = z.records.filter((r) => r.pos.line > (base?.body ?? '').split('\n').length - 1);
         expect(own.length).to.be.greaterThan(0);
       });
+    } else if (b.info === 'zone warnings') {
+      it(`line ${b.line}: the zone loads with exactly the warnings shown (as check prints them)`, () => {
+        const expected = all[i + 1];
+        expect(expected?.info, 'a text block after the zone').to.equal('text');
+        const z = parseZone(b.body, { file: 'example.com.zone' });
+        const shown = (z.warnings ?? []).map((w) => `${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}`);
+        expect(shown).to.deep.equal((expected?.body ?? '').trim().split('\n'));
+      });
     } else if (b.info === 'zone broken') {
       it(`line ${b.line}: the broken zone gives exactly the errors shown`, () => {
         const expected = all[i + 1];

@@ -40,8 +40,8 @@ const TYPES: { rr: string; type: string; data: unknown }[] = [
   { rr: 'TLSA 3 0 0 30820122', type: 'TLSA', data: { usage: 3, selector: 0, matchingType: 0, certificate: hex('30820122') } },
   { rr: `DS 60485 13 2 ${SHA256.toUpperCase()}`, type: 'DS', data: { keyTag: 60485, algorithm: 13, digestType: 2, digest: hex(SHA256) } },
   // RFC 3597 generic form: unknown types keep their octets, known ones become the usual shape.
-  { rr: 'TYPE65280 \\# 3 abcdef', type: 'UNKNOWN_65280', data: hex('abcdef') },
-  { rr: 'TYPE65281 \\# 0', type: 'UNKNOWN_65281', data: Buffer.alloc(0) },
+  { rr: 'TYPE65280 \\# 3 abcdef', type: 'TYPE65280', data: hex('abcdef') },
+  { rr: 'TYPE65281 \\# 0', type: 'TYPE65281', data: Buffer.alloc(0) },
   { rr: 'LOC \\# 16 00121616 8997b2c8 70ab6b48 00989680', type: 'LOC', data: hex('001216168997b2c870ab6b4800989680') },
   { rr: 'TYPE1 \\# 4 c0000201', type: 'A', data: '192.0.2.1' },
   { rr: 'A \\# 4 C0 00 02 02', type: 'A', data: '192.0.2.2' },

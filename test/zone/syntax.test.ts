@@ -95,13 +95,14 @@ describe('zone master-file syntax (RFC 1035 §5)', () => {
 
   describe('default TTL', () => {
     const soa = '$ORIGIN example.com.\n@ SOA ns1 h 1 2 3 4 1234\n  NS ns1\nx A 192.0.2.1\ny 77 A 192.0.2.2\nz A 192.0.2.3\n';
-    it('without $TTL, records without a TTL get the SOA MINIMUM (RFC 2308 §4), SOA included', () => {
+    it('without $TTL, records take the last TTL written (RFC 1035 §5.1, as BIND), the SOA its MINIMUM, with warnings', () => {
       const z = parseZone(soa, { file: 't.zone' });
       expect(z.soa.ttl).to.equal(1234);
       expect(rr(z, 'x.example.com', 'A').ttl).to.equal(1234);
       expect(rr(z, 'y.example.com', 'A').ttl).to.equal(77);
-      // Not RFC 1035's "last explicit TTL": the SOA MINIMUM again.
-      expect(rr(z, 'z.example.com', 'A').ttl).to.equal(1234);
+      // RFC 2308 §4 made MINIMUM the negative-caching TTL: z takes y's 77, not 1234.
+      expect(rr(z, 'z.example.com', 'A').ttl).to.equal(77);
+      expect((z.warnings ?? []).map((w) => w.code)).to.deep.equal(['W_ZONE_NO_TTL', 'W_ZONE_NO_TTL']);
     });
     it('the defaultTtl option replaces the SOA MINIMUM', () => {
       const z = parseZone(soa, { file: 't.zone', defaultTtl: 42 });

@@ -5,6 +5,7 @@
 import type { DeliveryModel } from '../../config/model';
 import type { GeoDatabase } from '../../geo/database';
 import { loadAdmission } from '../../l7/admission/admission';
+import type { Admission } from '../../l7/admission/admission';
 import { ClusterPickRoute } from '../../l7/cluster/route';
 import { admitControl, clusterPickService, clustersOf, entriesOf, findDatacenter, findServicePick, findTopLevelServicePick, servicePickList } from '../../l7/from-model';
 import type { ProxyRoute } from '../../l7/proxy/server';
@@ -46,10 +47,12 @@ export interface ProxyTier {
   scheme: string;
   /** For logs and status: "service pick of datacenter-1/cluster-1". */
   what: string;
+  /** The compiled control of `admit:`, if any (the HAProxy engine turns it into ACLs). */
+  admission?: Admission;
 }
 
 /** A service pick as a tier (it reports at the cluster tier upward). */
-function servicePickTier(r: ServicePickRoute, id: Pick<ProxyTier, 'service' | 'member' | 'scheme' | 'what'>): ProxyTier {
+function servicePickTier(r: ServicePickRoute, id: Pick<ProxyTier, 'service' | 'member' | 'scheme' | 'what' | 'admission'>): ProxyTier {
   return {
     route: r,
     availability: () => servicePickAvailability(r.decide(), undefined, r.entriesNow()),
@@ -70,8 +73,10 @@ export function buildProxyTier(model: DeliveryModel, sel: TierSelector, deps: Ti
     const name = sel.topService;
     const top = findTopLevelServicePick(model, name);
     const control = admitControl(top.service);
-    const r = new ServicePickRoute({ service: name, entries: entriesOf(top.list), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
+    const admission = control ? loadAdmission(control) : undefined;
+    const r = new ServicePickRoute({ service: name, entries: entriesOf(top.list), admission, source: registry, upstreamPort, outlier });
     return servicePickTier(r, {
+      admission,
       service: name,
       member: sel.member ?? name,
       scheme: control?.uri?.scheme ?? top.service.listen?.scheme ?? 'http',
@@ -83,8 +88,10 @@ export function buildProxyTier(model: DeliveryModel, sel: TierSelector, deps: Ti
   if (sel.cluster) {
     const sp = findServicePick(dc, sel.cluster);
     const control = admitControl(sp.service);
-    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission: control ? loadAdmission(control) : undefined, source: registry, upstreamPort, outlier });
+    const admission = control ? loadAdmission(control) : undefined;
+    const r = new ServicePickRoute({ service, entries: entriesOf(servicePickList(sp)), admission, source: registry, upstreamPort, outlier });
     return servicePickTier(r, {
+      admission,
       service,
       member: sel.cluster,
       scheme: control?.uri?.scheme ?? delivery.datacenterPick?.listen?.scheme ?? 'http',

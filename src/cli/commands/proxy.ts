@@ -3,12 +3,16 @@
  * of a cluster, from the same delivery file (docs/cascade.md). It receives its members' signals
  * (--signals) and publishes its own aggregated availability to the tier above (--report-to).
  */
+import { readFileSync } from 'node:fs';
 import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
 import { GeoDatabase } from '../../geo/database';
 import { AdmissionLoadError } from '../../l7/admission/admission';
 import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
+import { HaproxyEngine } from '../../l7/haproxy/engine';
+import { DEFAULT_PROXY_OPTIONS } from '../../l7/proxy/options';
+import { ServicePickRoute } from '../../l7/service-pick/route';
 import { LOOPBACK_PROXIES, TrustedProxies } from '../../l7/proxy/headers';
 import type { DeliveryModel } from '../../config/model';
 import { buildProxyTier } from './proxy-tier';
@@ -23,7 +27,9 @@ import type { SignalsReceiver } from '../../signals/receiver';
 import { MemberRegistry } from '../../signals/registry';
 import { routeOtelDiagnostics } from '../../signals/reporter';
 import { TokenStore } from '../../signals/tokens';
+import { signalsTls } from './serve-signals';
 import { createLogger, LOG_LEVELS } from '../../util/log';
+import { TlsCertificates, TlsLoadError } from '../../util/tls';
 import type { Logger, LogLevel } from '../../util/log';
 import { EXIT, UsageError, stringOption } from '../command';
 import type { Command } from '../command';
@@ -80,6 +86,10 @@ function reloadTier(paths: string[], sel: TierSelector, deps: TierDeps, current:
   return { ...next, model: loaded.model };
 }
 
+function clusterOrService(values: Record<string, unknown>): boolean {
+  return values.cluster !== undefined || values.service !== undefined;
+}
+
 async function run(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   try {
     return await runProxy(values, positionals);
@@ -114,6 +124,22 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     throw new UsageError(`--trusted-proxy: ${(err as Error).message}`);
   }
+  const engineName = stringOption(values, 'engine') ?? 'node';
+  if (engineName !== 'node' && engineName !== 'haproxy') throw new UsageError(`--engine ${engineName}: want node or haproxy`);
+  if (engineName === 'haproxy' && !clusterOrService(values)) throw new UsageError('--engine haproxy runs a service pick (--cluster NAME or --service NAME); the cluster pick runs on the Node engine');
+  const certFiles = (values['tls-cert'] as string[] | undefined) ?? [];
+  const keyFiles = (values['tls-key'] as string[] | undefined) ?? [];
+  if (certFiles.length !== keyFiles.length) throw new UsageError(`--tls-cert and --tls-key go in pairs (got ${certFiles.length} certificates, ${keyFiles.length} keys)`);
+  let tls: TlsCertificates | undefined;
+  if (certFiles.length) {
+    try {
+      tls = TlsCertificates.load(certFiles.map((cert, i) => ({ cert, key: keyFiles[i] })));
+    } catch (err) {
+      if (!(err instanceof TlsLoadError)) throw err;
+      process.stderr.write(`anypick proxy: ${err.message}\n`);
+      return EXIT.INVALID;
+    }
+  }
   const statusListen = values.status === undefined ? undefined : listenOf(stringOption(values, 'status')!, '--status');
   const logger = createLogger(level, 'anypick-proxy');
   routeOtelDiagnostics(logger);
@@ -136,6 +162,19 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     registry = new MemberRegistry(registrySettings(cfg));
     signalTokens = tokens;
   }
+  if (values.signals === undefined && (values['signals-tls-cert'] !== undefined || values['signals-tls-key'] !== undefined)) {
+    throw new UsageError('--signals-tls-cert/--signals-tls-key go with --signals ADDR:PORT');
+  }
+  const signalTlsFiles = values.signals !== undefined ? signalsTls(values) : undefined;
+  const reportCaFile = str(values['report-ca']);
+  let reportCa: Buffer | undefined;
+  if (reportCaFile !== undefined) {
+    try {
+      reportCa = readFileSync(reportCaFile);
+    } catch (err) {
+      throw new UsageError(`--report-ca ${reportCaFile}: ${(err as Error).message}`);
+    }
+  }
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
   const selector: TierSelector = { topService, datacenter: dcName, cluster: clusterName, member: str(values.member) };
@@ -152,12 +191,31 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   const { tier, service, member } = current;
 
-  const proxy = new L7Proxy(current.route, { scheme: current.scheme, trustedProxies: trusted }, logger);
-  const port = await proxy.listen(listen.port, listen.host);
+  const opts = { scheme: current.scheme, trustedProxies: trusted, tls };
+  let proxy: L7Proxy | undefined;
+  let engine: HaproxyEngine | undefined;
+  let port: number;
+  let haproxyDied: ((code: number | null) => void) | undefined;
+  if (engineName === 'haproxy') {
+    if (!(current.route instanceof ServicePickRoute)) throw new UsageError('--engine haproxy runs a service pick');
+    try {
+      engine = new HaproxyEngine({ route: current.route, admission: current.admission, scheme: current.scheme, tls, proxy: { ...DEFAULT_PROXY_OPTIONS, ...opts }, log: logger, onExit: (code) => haproxyDied?.(code) });
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new UsageError(`--engine haproxy: ${err.message}`);
+    }
+    port = await engine.listen(listen.port, listen.host).catch(async (err: unknown) => {
+      await engine!.close();
+      throw err;
+    });
+  } else {
+    proxy = new L7Proxy(current.route, opts, logger);
+    port = await proxy.listen(listen.port, listen.host);
+  }
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   try {
-    if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
+    if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, tls: signalTlsFiles, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
     if (reportTo.length) {
       const unspecified = listen.host === '0.0.0.0' || listen.host === '::';
       publisher = new UpwardPublisher({
@@ -168,6 +226,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         port,
         endpoints: reportTo,
         token: token!,
+        ca: reportCa,
         intervalMs: cfg.reportIntervalMs,
         availability: () => current.availability(),
         logger,
@@ -181,7 +240,10 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         member,
         decision: current.decision(),
         ejected: current.ejected(),
-        requests: proxy.stats,
+        engine: engineName,
+        requests: proxy?.stats,
+        haproxy: engine ? { ...engine.stats, servers: engine.servers() } : undefined,
+        tls: tls?.list(),
         availability: current.availability(),
         published: publisher?.last,
       }));
@@ -189,42 +251,89 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     // Nothing may keep the process alive after a failed start.
     await publisher?.stop().catch(() => undefined);
-    await proxy.close();
+    await proxy?.close();
+    await engine?.close();
     await receiver?.close();
     status?.server.close();
     registry?.close();
     throw err;
   }
-  logger.info({ listen: `${listen.host}:${port}`, signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
+  logger.info({ listen: `${listen.host}:${port}`, tls: tls?.list(), signals: receiver?.address(), reportTo, tier: current.what, service }, 'proxy listening');
   process.stdout.write(`anypick proxy: ${current.what} listening on ${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}${receiver ? `, signals on ${receiver.address().address}:${receiver.address().port}` : ''}${status ? `, status on ${statusListen!.host}:${status.port}` : ''}\n`);
 
   // SIGHUP: read the files again and swap the tier in; any error keeps the last good one.
   const reload = (): void => {
+    if (tls) {
+      try {
+        tls.reload();
+        logger.info({ why: 'SIGHUP', tls: tls.list() }, 'TLS certificates reloaded');
+        engine?.reloadCertificates().catch((err: unknown) => logger.error({ why: 'SIGHUP' }, `haproxy certificate update failed: ${(err as Error).message}`));
+      } catch (err) {
+        logger.error({ why: 'SIGHUP' }, `TLS reload rejected: ${(err as Error).message}; still serving the last good certificates`);
+      }
+    }
     const next = reloadTier(paths, selector, deps, current, logger);
     if (!next) return;
+    if (engine && next.admission?.pattern?.text !== current.admission?.pattern?.text) {
+      logger.error({ why: 'SIGHUP' }, 'reload rejected: --engine haproxy compiles admission into its configuration at start; restart the proxy to change the control');
+      return;
+    }
     current = next;
-    proxy.setRoute(next.route);
+    proxy?.setRoute(next.route);
+    if (engine) engine.setRoute(next.route as ServicePickRoute);
     registry?.configure(registrySettings(signalsConfigFromModel(next.model)));
   };
+  // SIGHUP also rotates the members' tokens (from --tokens FILE) and re-reads the TLS files.
+  const rotate = (): void => {
+    const file = str(values.tokens);
+    if (signalTokens && file) {
+      try {
+        const next = TokenStore.load(file)!;
+        signalTokens.replaceWith(next);
+        logger.info({ file, tokens: next.size }, 'tokens reloaded');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, `tokens not reloaded: ${(err as Error).message}; keeping the last good set`);
+      }
+    }
+    try {
+      receiver?.reloadTls();
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, `TLS files not reloaded: ${(err as Error).message}; keeping the last good ones`);
+    }
+  };
+  const onHup = (): void => {
+    reload();
+    rotate();
+  };
+  let exitCode: number = EXIT.OK;
   await new Promise<void>((resolve) => {
+    haproxyDied = (code) => {
+      logger.error({ code }, 'haproxy (the data plane) exited; stopping');
+      exitCode = EXIT.RUNTIME;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHup);
+      resolve();
+    };
     const onSignal = (sig: string): void => {
       logger.info({ signal: sig }, 'stopping');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      process.off('SIGHUP', reload);
+      process.off('SIGHUP', onHup);
       resolve();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    process.on('SIGHUP', reload);
+    process.on('SIGHUP', onHup);
   });
   await publisher?.stop().catch(() => undefined);
-  await proxy.close();
+  await proxy?.close();
+  await engine?.close();
   await new Promise((r) => (status ? status.server.close(() => r(undefined)) : r(undefined)));
   await receiver?.close();
   registry?.close();
   geo?.close();
-  return EXIT.OK;
+  return exitCode;
 }
 
 /** `anypick proxy`. */
@@ -242,16 +351,26 @@ Runs one L7 tier of the delivery in PATH… (files or directories; default zones
                            'service NAME:' with 'next-hop: list.NAME' (seed example 1)
 
 Options:
-  --listen ADDR:PORT       where to accept HTTP/1.1 (port 0 = any free port)
+  --listen ADDR:PORT       where to accept HTTP/1.1 and HTTP/2 (h2c, or h2 by ALPN with TLS;
+                           port 0 = any free port)
+  --tls-cert FILE          terminate TLS with this PEM certificate (repeatable; SNI chooses
+  --tls-key FILE           among them, the first is the default); each with its key, in order
   --signals ADDR:PORT      receive the members' OTLP signals here (needs --tokens or ANYPICK_TOKENS)
   --tokens FILE            tokens of the members below: TOKEN TIER SERVICE MEMBER [BLOCK] per line
+                           (re-read on SIGHUP; a bad file keeps the last good set)
+  --signals-tls-cert FILE, --signals-tls-key FILE
+                           serve --signals over HTTPS (PEM, re-read on SIGHUP)
+  --signals-tls-client-ca FILE  also require client certificates from this CA (mTLS)
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
+  --report-ca FILE         verify an https --report-to receiver against this PEM CA
   --member NAME            with --service: the member name reported upward (default NAME)
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
   --upstream-port N        port of dynamic members that report an address but no port (default 80)
   --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
   --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
+  --engine node|haproxy    data plane of a service pick (default node): haproxy drives a local
+                           HAProxy through its Runtime API (no OpenAPI body validation)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
 
 Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime failure.`,
@@ -263,6 +382,10 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     listen: { type: 'string' },
     signals: { type: 'string' },
     tokens: { type: 'string' },
+    'signals-tls-cert': { type: 'string' },
+    'signals-tls-key': { type: 'string' },
+    'signals-tls-client-ca': { type: 'string' },
+    'report-ca': { type: 'string' },
     'report-to': { type: 'string', multiple: true },
     token: { type: 'string' },
     'upstream-port': { type: 'string' },
@@ -270,6 +393,9 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'trusted-proxy': { type: 'string', multiple: true },
     'geoip-db': { type: 'string' },
     'log-level': { type: 'string' },
+    engine: { type: 'string' },
+    'tls-cert': { type: 'string', multiple: true },
+    'tls-key': { type: 'string', multiple: true },
   },
   run,
 };

@@ -2,6 +2,7 @@
  * `anypick report`: the agent a datacenter, cluster or service instance runs to push its
  * presence, readiness and utilization to the tier above (docs/signals.md).
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { loadPaths } from '../../config/load';
 import { parseDuration } from '../../util/duration';
@@ -60,6 +61,16 @@ async function run(values: Record<string, unknown>): Promise<number> {
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port ${portText}: want 1..65535`);
   if (port !== undefined && address === undefined) throw new UsageError('--port goes with --address (the port where that address serves)');
   const eps = endpoints(values);
+  const caFile = str(values.ca);
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (err) {
+      throw new UsageError(`--ca ${caFile}: ${(err as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${caFile}: not a PEM certificate file`);
+  }
   const errorsCmd = str(values['errors-cmd']);
   let intervalMs: number;
   try {
@@ -89,6 +100,7 @@ async function run(values: Record<string, unknown>): Promise<number> {
     logEndpoints: eps.logs,
     metricEndpoints: eps.metrics,
     token,
+    ca,
     intervalMs,
     ready,
     check,
@@ -134,6 +146,7 @@ Options:
   --endpoint URL          OTLP/HTTP base URL of a receiver, e.g. http://127.0.0.1:4318 (repeatable)
   --delivery FILE         take endpoints from the delivery's publish rules and channel bindings
   --token TOKEN           bearer token bound to this member (prefer env ANYPICK_TOKEN)
+  --ca FILE               verify https:// endpoints against this PEM CA (default: the system CAs)
   --tier TIER             ${TIERS.join(' | ')}
   --service NAME          the anypick service, e.g. my-service
   --member NAME           this member's name, e.g. datacenter-1
@@ -154,6 +167,7 @@ Exit codes: 0 stopped by signal (after leaving) or --once delivered, 2 usage, 3 
     endpoint: { type: 'string', multiple: true },
     delivery: { type: 'string', multiple: true },
     token: { type: 'string' },
+    ca: { type: 'string' },
     tier: { type: 'string' },
     service: { type: 'string' },
     member: { type: 'string' },

@@ -21,7 +21,7 @@ import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
-import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE } from './serve-signals';
+import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
 import { startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
@@ -231,7 +231,15 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
   const io = parseIo(stringOption(values, 'io'));
-  if (!runsServerItself(workers)) return superviseWorkers(workers, logger);
+  if (!runsServerItself(workers)) {
+    // One member registry for every worker: the primary runs the receiver thread and relays state.
+    const relay = await startSignalsPrimary(values, logger);
+    try {
+      return await superviseWorkers(workers, logger);
+    } finally {
+      await relay?.close();
+    }
+  }
 
   const signals = ServeSignals.create(values, logger, workers);
   const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry);
@@ -265,7 +273,10 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     }
   };
   unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
-  const sig = await handleSignals(() => doReload('SIGHUP'));
+  const sig = await handleSignals(() => {
+    doReload('SIGHUP');
+    signals.reload();
+  });
   logger.info({ signal: sig }, 'shutting down');
   await bgp?.shutdown(sig === 'SIGTERM'); // SIGTERM drains while DNS still answers
   unwatch();
@@ -301,8 +312,9 @@ ${SIGNALS_SERVE_USAGE}
   --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
                       (node:dgram, one datagram per call) or auto (default: batch when the
                       addon is built, else dgram; the start log says which and why)
-  --workers N         run N server processes (node:cluster); on the batch path each worker
-                      has its own UDP socket (SO_REUSEPORT), else they share one (default 1)
+  --workers N         run N server processes (node:cluster; default 1); on the batch path each
+                      worker has its own UDP socket (SO_REUSEPORT), else they share one; with
+                      signals the primary runs the receiver and relays member state to them
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
   options: {

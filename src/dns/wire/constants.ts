@@ -8,13 +8,15 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** RFC 6672 §2.2: a DNAME substitution would overflow the name length. */
+  YXDOMAIN: 6,
   /** Extended RCODE 16: upper 8 bits live in the OPT TTL (RFC 6891 §6.1.3). */
   BADVERS: 16,
 } as const;
 
 /** Mnemonics for counters and logs. */
 export const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS',
+  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN', 16: 'BADVERS',
 };
 
 /** Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1). */

@@ -37,7 +37,7 @@ export interface ParsedQuery {
 export type ParseOutcome =
   | { kind: 'query'; query: ParsedQuery }
   | { kind: 'drop'; reason: string }
-  | { kind: 'error'; rcode: number; id: number; flags: number; reason: string; query?: ParsedQuery };
+  | { kind: 'error'; rcode: number; id: number; flags: number; reason: string; query?: ParsedQuery; edns?: EdnsInfo };
 
 class Malformed extends Error {
   readonly code = 'E_DNS_FORMERR';
@@ -103,7 +103,7 @@ function skipName(buf: Buffer, off: number): number {
 }
 
 /** Parses the OPT RR body; `off` points at its TYPE field, after the root name. */
-function readOpt(buf: Buffer, off: number): { edns: EdnsInfo; end: number } {
+function readOpt(buf: Buffer, off: number, found: (edns: EdnsInfo) => void): { edns: EdnsInfo; end: number } {
   if (off + 10 > buf.length) throw new Malformed('truncated OPT record');
   const udpSize = buf.readUInt16BE(off + 2);
   const version = buf[off + 5];
@@ -112,6 +112,7 @@ function readOpt(buf: Buffer, off: number): { edns: EdnsInfo; end: number } {
   const end = off + 10 + rdlen;
   if (end > buf.length) throw new Malformed('OPT RDATA runs past the end');
   const edns: EdnsInfo = { udpSize, version, dnssecOk };
+  found(edns);
   if (version !== 0) return { edns, end };
   let o = off + 10;
   while (o < end) {
@@ -133,7 +134,44 @@ function readOpt(buf: Buffer, off: number): { edns: EdnsInfo; end: number } {
   return { edns, end };
 }
 
-/** Parses one query message. Never throws. */
+/**
+ * Reads the records after the question (or after the header when `query` is undefined,
+ * QDCOUNT 0) looking for the OPT; returns it. `found` receives the OPT as soon as its fixed
+ * fields and RDATA framing are read, so a FORMERR for a bad option can still carry an OPT.
+ */
+function readRecords(buf: Buffer, start: number, found: (edns: EdnsInfo) => void): EdnsInfo | undefined {
+  let off = start;
+  let opt: EdnsInfo | undefined;
+  const an = buf.readUInt16BE(6);
+  const ns = buf.readUInt16BE(8);
+  const ar = buf.readUInt16BE(10);
+  for (let n = 0; n < an + ns + ar; n++) {
+    const nameStart = off;
+    off = skipName(buf, off);
+    if (off + 10 > buf.length) throw new Malformed('truncated resource record');
+    const type = buf.readUInt16BE(off);
+    if (type === TYPE.OPT) {
+      // RFC 6891 §6.1.1: OPT only in the additional section, owner is root, at most one.
+      if (n < an + ns) throw new Malformed('OPT record outside the additional section');
+      if (off - nameStart !== 1) throw new Malformed('OPT owner name is not the root');
+      if (opt) throw new Malformed('more than one OPT record');
+      const { edns, end } = readOpt(buf, off, found);
+      opt = edns;
+      off = end;
+    } else {
+      off += 10 + buf.readUInt16BE(off + 8);
+      if (off > buf.length) throw new Malformed('RDATA runs past the end');
+    }
+  }
+  if (off !== buf.length) throw new Malformed(`${buf.length - off} trailing bytes after the last record`);
+  return opt;
+}
+
+/**
+ * Parses one query message. Never throws. An error outcome carries the question when it was
+ * read (`query`) and the OPT when one was read (`edns`), so the reply can echo both
+ * (RFC 6891 §7: a reply to a query with OPT carries OPT, errors included).
+ */
 export function parseQuery(buf: Buffer): ParseOutcome {
   // RFC 1035 §4.1.1: anything shorter than a header is unreadable; responses are never answered.
   if (buf.length < HEADER_SIZE) return { kind: 'drop', reason: 'shorter than a DNS header' };
@@ -141,47 +179,35 @@ export function parseQuery(buf: Buffer): ParseOutcome {
   const flags = buf.readUInt16BE(2);
   if ((flags & FLAG.QR) !== 0) return { kind: 'drop', reason: 'QR=1 (a response)' };
   const opcode = (flags >> 11) & 0xf;
-  if (opcode !== 0) return { kind: 'error', rcode: RCODE.NOTIMP, id, flags, reason: `opcode ${opcode} not implemented` };
   const qdcount = buf.readUInt16BE(4);
-  if (qdcount !== 1) return { kind: 'error', rcode: RCODE.FORMERR, id, flags, reason: `QDCOUNT ${qdcount} is not 1` };
+  let query: ParsedQuery | undefined;
+  let edns: EdnsInfo | undefined;
+  const found = (e: EdnsInfo): void => {
+    edns = e;
+    if (query) query.edns = e;
+  };
+  const error = (rcode: number, reason: string): ParseOutcome => ({ kind: 'error', rcode, id, flags, reason, ...(query ? { query } : {}), ...(edns ? { edns } : {}) });
   try {
-    const qnameEnd = readQname(buf);
-    if (qnameEnd + 4 > buf.length) throw new Malformed('truncated question');
-    const qtype = buf.readUInt16BE(qnameEnd);
-    const qclass = buf.readUInt16BE(qnameEnd + 2);
-    const query: ParsedQuery = { id, flags, qnameEnd, key: qnameKey(buf, qnameEnd), qtype, qclass };
-    let off = qnameEnd + 4;
-    const an = buf.readUInt16BE(6);
-    const ns = buf.readUInt16BE(8);
-    const ar = buf.readUInt16BE(10);
-    for (let n = 0; n < an + ns + ar; n++) {
-      const nameStart = off;
-      off = skipName(buf, off);
-      if (off + 10 > buf.length) throw new Malformed('truncated resource record');
-      const type = buf.readUInt16BE(off);
-      if (type === TYPE.OPT) {
-        // RFC 6891 §6.1.1: OPT only in the additional section, owner is root, at most one.
-        if (n < an + ns) throw new Malformed('OPT record outside the additional section');
-        if (off - nameStart !== 1) throw new Malformed('OPT owner name is not the root');
-        if (query.edns) throw new Malformed('more than one OPT record');
-        const { edns, end } = readOpt(buf, off);
-        query.edns = edns;
-        off = end;
-      } else {
-        off += 10 + buf.readUInt16BE(off + 8);
-        if (off > buf.length) throw new Malformed('RDATA runs past the end');
-      }
+    if (qdcount === 1) {
+      const qnameEnd = readQname(buf);
+      if (qnameEnd + 4 > buf.length) throw new Malformed('truncated question');
+      const qtype = buf.readUInt16BE(qnameEnd);
+      const qclass = buf.readUInt16BE(qnameEnd + 2);
+      query = { id, flags, qnameEnd, key: qnameKey(buf, qnameEnd), qtype, qclass };
+      readRecords(buf, qnameEnd + 4, found);
+    } else if (qdcount === 0) {
+      readRecords(buf, HEADER_SIZE, found);
     }
-    if (off !== buf.length) throw new Malformed(`${buf.length - off} trailing bytes after the last record`);
-    // RFC 6891 §6.1.3: a version we do not implement gets BADVERS.
-    if (query.edns && query.edns.version !== 0) {
-      return { kind: 'error', rcode: RCODE.BADVERS, id, flags, reason: `EDNS version ${query.edns.version}`, query };
-    }
-    return { kind: 'query', query };
   } catch (err) {
-    if (err instanceof Malformed) return { kind: 'error', rcode: RCODE.FORMERR, id, flags, reason: err.message };
-    throw err;
+    if (!(err instanceof Malformed)) throw err;
+    if (opcode !== 0) return error(RCODE.NOTIMP, `opcode ${opcode} not implemented`);
+    return error(RCODE.FORMERR, err.message);
   }
+  if (opcode !== 0) return error(RCODE.NOTIMP, `opcode ${opcode} not implemented`);
+  if (qdcount !== 1 || !query) return error(RCODE.FORMERR, `QDCOUNT ${qdcount} is not 1`);
+  // RFC 6891 §6.1.3: a version we do not implement gets BADVERS.
+  if (query.edns && query.edns.version !== 0) return error(RCODE.BADVERS, `EDNS version ${query.edns.version}`);
+  return { kind: 'query', query };
 }
 
 /** True for class IN queries (the only class served). */

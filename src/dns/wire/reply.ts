@@ -1,13 +1,14 @@
 /**
  * Encodes replies: a ReplyPlan into wire bytes with RFC 6891 size limits and truncation, the
- * header-only error replies, and the ECS option appended to a cached reply.
+ * error replies (question and OPT echoed), and the ECS option appended to a cached reply.
  * Pure: no networking, no configuration.
  */
-import { FLAG, RCODE } from './constants';
+import { FLAG } from './constants';
 import { ecsOptionLength, writeEcsOption } from './ecs';
 import type { EcsOption } from './ecs';
-import type { ParsedQuery } from './query';
-import { MAX_MESSAGE, MessageOverflow, MessageWriter } from './writer';
+import type { EdnsInfo, ParsedQuery } from './query';
+import type { ExtendedError } from './ede';
+import { MessageOverflow, MessageWriter } from './writer';
 import type { WireRecord } from './writer';
 
 /** The sections to encode (a subset of the resolver's ReplyPlan). */
@@ -18,6 +19,8 @@ export interface Sections {
   authority: WireRecord[];
   additional: WireRecord[];
   referral: boolean;
+  /** An Extended DNS Error for the OPT (RFC 8914), sent only when the query had OPT. */
+  ede?: ExtendedError;
 }
 
 /** How to frame the reply. */
@@ -57,6 +60,7 @@ function attempt(msg: Buffer, q: ParsedQuery, qname: string, s: Sections, o: Fra
   let optAt = -1;
   if (o.edns) {
     optAt = w.opt(o.edns.udpSize, s.rcode >> 4, o.edns.dnssecOk);
+    if (s.ede) w.ede(optAt, s.ede);
     ar++;
   }
   w.counts(an, ns, ar);
@@ -85,18 +89,20 @@ export function encodeReply(msg: Buffer, q: ParsedQuery, qname: string, s: Secti
   throw new Error('unreachable: truncated reply always fits');
 }
 
-/** The header-only reply for FORMERR and NOTIMP: ID, opcode and RD copied, no sections. */
-export function errorReply(id: number, queryFlags: number, rcode: number): Buffer {
-  const b = Buffer.alloc(12);
-  b.writeUInt16BE(id, 0);
-  b.writeUInt16BE(replyFlags(queryFlags, rcode, false, false), 2);
-  return b;
-}
-
-/** RFC 6891 §6.1.3: BADVERS reply with the question and an OPT of version 0, extended RCODE 16. */
-export function badversReply(msg: Buffer, q: ParsedQuery, udpSize: number): Buffer {
-  return encodeReply(msg, q, '', { rcode: RCODE.BADVERS, aa: false, answer: [], authority: [], additional: [], referral: false },
-    { limit: MAX_MESSAGE, edns: { udpSize, dnssecOk: q.edns?.dnssecOk ?? false } }).bytes;
+/**
+ * An error reply (FORMERR, NOTIMP, BADVERS, SERVFAIL) to a query the parser could not answer
+ * normally: ID, opcode and RD copied; the question when it was read; an OPT (version 0, our
+ * UDP size, the query's DO bit, the upper RCODE bits) whenever the query had one (RFC 6891 §7,
+ * §6.1.3 for BADVERS).
+ */
+export function errorReply(msg: Buffer, e: { id: number; flags: number; rcode: number; query?: ParsedQuery; edns?: EdnsInfo }, udpSize: number): Buffer {
+  const w = writer;
+  const q = e.query;
+  w.header(e.id, replyFlags(e.flags, e.rcode, false, false), q ? 1 : 0, 0, 0, 0);
+  if (q) w.question(msg, q.qnameEnd, '');
+  if (e.edns) w.opt(udpSize, e.rcode >> 4, e.edns.dnssecOk);
+  w.counts(0, 0, e.edns ? 1 : 0);
+  return Buffer.from(scratch.subarray(0, w.off));
 }
 
 /**

@@ -8,6 +8,9 @@ import * as dnsPacket from 'dns-packet';
 import type { ZoneRecord } from '../../zone/types';
 import { textToLabels } from './name';
 import { TYPE } from './constants';
+import { writeEde } from './ede';
+import type { ExtendedError } from './ede';
+import { rrTypeByCode, rrTypeCode } from '../../rrtype/registry';
 
 /** A record as it goes on the wire: owner may differ (wildcard synthesis), TTL may be capped (RFC 2308). */
 export interface WireRecord {
@@ -24,24 +27,15 @@ export class MessageOverflow extends Error {
 type Codec = ((data: unknown, buf: Buffer, offset: number) => Buffer) & { bytes: number };
 // eslint-disable-next-line @typescript-eslint/unbound-method -- dns-packet's record() uses no `this`
 const recordCodec = (dnsPacket as unknown as { record(type: string): { encode: Codec } }).record;
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dns-packet/types has no typings to import
-const types = require('dns-packet/types') as { toType(name: string): number };
 
 /** Largest DNS message (RFC 1035 §4.2.2 framing limit). */
 export const MAX_MESSAGE = 65535;
 
 const rdataCache = new WeakMap<ZoneRecord, Buffer>();
-const typeCache = new Map<string, number>();
 
-/** Numeric code of a type mnemonic ('A' → 1; 'TYPE65534' → 65534). */
+/** Numeric code of a type name as the registry spells it ('A' → 1; 'TYPE65534' → 65534). */
 export function typeCode(type: string): number {
-  let t = typeCache.get(type);
-  if (t === undefined) {
-    const m = /^TYPE(\d+)$/.exec(type);
-    t = m ? Number(m[1]) : types.toType(type);
-    typeCache.set(type, t);
-  }
-  return t;
+  return rrTypeCode(type);
 }
 
 /**
@@ -53,6 +47,15 @@ export function rdataBytes(rec: ZoneRecord): Buffer {
   if (!b) {
     const scratch = Buffer.alloc(MAX_MESSAGE + 2);
     try {
+      if (Buffer.isBuffer(rec.data) && rrTypeByCode(rrTypeCode(rec.type)).kind === 'raw') {
+        // RDATA octets (own codecs or RFC 3597 generic form): written as they are.
+        if (rec.data.length > 65535) throw new RangeError('RDATA longer than 65535 octets');
+        b = Buffer.alloc(2 + rec.data.length);
+        b.writeUInt16BE(rec.data.length, 0);
+        rec.data.copy(b, 2);
+        rdataCache.set(rec, b);
+        return b;
+      }
       const enc = recordCodec(rec.type).encode;
       enc(rec.data, scratch, 0);
       b = Buffer.from(scratch.subarray(0, enc.bytes));
@@ -211,5 +214,12 @@ export class MessageWriter {
     b.writeUInt16BE(0, this.off + 9);
     this.off += 11;
     return this.off - 2;
+  }
+
+  /** Appends an Extended DNS Error option to the OPT whose RDLENGTH is at `rdlenAt` (RFC 8914 §2). */
+  ede(rdlenAt: number, e: ExtendedError): void {
+    const end = writeEde(this.buf, this.off, e);
+    this.buf.writeUInt16BE(this.buf.readUInt16BE(rdlenAt) + end - this.off, rdlenAt);
+    this.off = end;
   }
 }

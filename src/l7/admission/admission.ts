@@ -84,9 +84,15 @@ function checkBody(spec: BodySpec | undefined, req: AdmissionRequest, where: str
 export class Admission {
   constructor(
     readonly name: string,
-    private readonly pattern: UriPattern | undefined,
+    /** The control's `uri` pattern, if any. */
+    readonly pattern: UriPattern | undefined,
     private readonly site: CompiledSite | undefined,
   ) {}
+
+  /** True when the control checks an OpenAPI site schema (which only the Node engine can). */
+  get hasSiteSchema(): boolean {
+    return this.site !== undefined;
+  }
 
   /** Admits the request head or throws ProblemError (404, 405, 400, 415). */
   admit(req: AdmissionRequest): Admitted {

@@ -17,6 +17,8 @@ export interface RequestUri {
 /** A compiled URI pattern. */
 export interface UriPattern {
   text: string;
+  /** The compiled parts (regular expressions anchored at both ends), e.g. for HAProxy ACLs. */
+  parts: { scheme: string; host: RegExp; port?: number; path: RegExp };
   matches(uri: RequestUri): boolean;
 }
 
@@ -41,6 +43,7 @@ export function compileUriPattern(p: { text: string; scheme: string; host: strin
   const defaultPort = scheme === 'https' ? 443 : scheme === 'http' ? 80 : undefined;
   return {
     text: p.text,
+    parts: { scheme, host, port: p.port, path },
     matches(uri: RequestUri): boolean {
       if (uri.scheme.toLowerCase() !== scheme) return false;
       if (!host.test(uri.host.toLowerCase())) return false;

@@ -42,6 +42,7 @@ export class Pools {
         connect: { timeout: this.o.connectTimeoutMs },
         headersTimeout: this.o.upstreamHeadersTimeoutMs,
         bodyTimeout: this.o.upstreamBodyTimeoutMs,
+        connections: this.o.upstreamConnections,
         keepAliveTimeout: 4_000,
         pipelining: 1,
       });

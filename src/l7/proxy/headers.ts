@@ -16,13 +16,17 @@ function connectionTokens(v: string | string[] | undefined): Set<string> {
   return new Set(s.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
 }
 
-/** Copies `headers` without hop-by-hop fields and fields named in `Connection`. */
+/**
+ * Copies `headers` without hop-by-hop fields, fields named in `Connection` and HTTP/2
+ * pseudo-headers (RFC 9113 §8.3: `:method`, `:path`… belong to one hop's framing).
+ */
 export function endToEnd(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const named = connectionTokens(headers.connection);
+  const named = headers.connection === undefined ? undefined : connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k in headers) {
+    const v = headers[k];
     const n = k.toLowerCase();
-    if (v === undefined || HOP_BY_HOP.has(n) || named.has(n)) continue;
+    if (v === undefined || n.charCodeAt(0) === 58 || HOP_BY_HOP.has(n) || named?.has(n)) continue;
     out[n] = v;
   }
   return out;

@@ -4,8 +4,8 @@
  * or ejections change.
  */
 import type { Admission, AdmissionRequest, Admitted } from '../admission/admission';
-import { pickPrepared, preparePriorityThenWeight } from '../../pick/priority-then-weight';
-import type { PtwPrepared, PtwResult } from '../../pick/priority-then-weight';
+import { memberShares, pickPrepared, preparePriorityThenWeight } from '../../pick/priority-then-weight';
+import type { MemberShare, PtwPrepared, PtwResult } from '../../pick/priority-then-weight';
 import type { MemberStateSource } from '../../pick/types';
 import { OutlierDetector } from '../proxy/outlier';
 import type { AttemptOutcome, OutlierOptions } from '../proxy/outlier';
@@ -81,6 +81,16 @@ export class ServicePickRoute implements ProxyRoute {
     const key = `${r.pick.entry}/${r.pick.member}`;
     const ep = this.current().endpoints.get(key)!;
     return { key, origin: origin(ep.host, ep.port) };
+  }
+
+  /** Every member with its address and share of traffic now (what a data plane such as HAProxy needs). */
+  shares(): (MemberShare & { key: string; host: string; port: number })[] {
+    const view = this.current();
+    return memberShares(this.prepared!).map((s) => {
+      const key = `${s.entry}/${s.member}`;
+      const ep = view.endpoints.get(key)!;
+      return { ...s, key, host: ep.host, port: ep.port };
+    });
   }
 
   /** Feeds passive health. */

@@ -22,6 +22,8 @@ export interface UpwardOptions {
   /** OTLP/HTTP base URLs of the receivers above. */
   endpoints: string[];
   token: string;
+  /** PEM CA to verify https endpoints above with. */
+  ca?: Buffer;
   intervalMs: number;
   /** Current availability, computed per round. */
   availability: () => Availability;
@@ -50,6 +52,7 @@ export class UpwardPublisher {
       logEndpoints: o.endpoints,
       metricEndpoints: o.endpoints,
       token: o.token,
+      ca: o.ca,
       intervalMs: o.intervalMs,
       get ready(): number {
         const a = take();

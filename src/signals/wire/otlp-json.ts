@@ -1,4 +1,4 @@
-import { OtlpDecodeError, nanosToMs } from './types';
+import { DecodeBudget, OtlpDecodeError, nanosToMs } from './types';
 import type {
   AttrValue, Attributes, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
 } from './types';
@@ -50,7 +50,8 @@ function double(v: unknown, what: string): number {
   throw new OtlpDecodeError(`json: ${what} must be a number`);
 }
 
-function anyValue(v: unknown, what: string): AttrValue {
+function anyValue(v: unknown, what: string, b: DecodeBudget, depth: number): AttrValue {
+  b.depth(depth);
   const o = obj(v, what);
   if (o.stringValue !== undefined || o.string_value !== undefined) return str(field(o, 'stringValue', 'string_value'), what);
   if (o.boolValue !== undefined || o.bool_value !== undefined) {
@@ -62,11 +63,11 @@ function anyValue(v: unknown, what: string): AttrValue {
   if (o.doubleValue !== undefined || o.double_value !== undefined) return double(field(o, 'doubleValue', 'double_value'), what);
   if (o.arrayValue !== undefined || o.array_value !== undefined) {
     const a = obj(field(o, 'arrayValue', 'array_value'), what);
-    return arr(a.values, `${what}.arrayValue.values`).map((x, i) => anyValue(x, `${what}[${i}]`));
+    return arr(a.values, `${what}.arrayValue.values`).map((x, i) => anyValue(x, `${what}[${i}]`, b, depth + 1));
   }
   if (o.kvlistValue !== undefined || o.kvlist_value !== undefined) {
     const kv = obj(field(o, 'kvlistValue', 'kvlist_value'), what);
-    return attributes(kv.values, `${what}.kvlistValue`);
+    return attributes(kv.values, `${what}.kvlistValue`, b, depth + 1);
   }
   if (o.bytesValue !== undefined || o.bytes_value !== undefined) {
     return Uint8Array.from(Buffer.from(str(field(o, 'bytesValue', 'bytes_value'), what), 'base64'));
@@ -74,11 +75,11 @@ function anyValue(v: unknown, what: string): AttrValue {
   return null;
 }
 
-function attributes(v: unknown, what: string): Attributes {
+function attributes(v: unknown, what: string, b: DecodeBudget, depth = 0): Attributes {
   const out: Attributes = {};
   arr(v, what).forEach((kv, i) => {
     const o = obj(kv, `${what}[${i}]`);
-    out[str(o.key, `${what}[${i}].key`)] = anyValue(o.value, `${what}[${i}].value`);
+    out[str(o.key, `${what}[${i}].key`)] = anyValue(o.value, `${what}[${i}].value`, b, depth);
   });
   return out;
 }
@@ -100,18 +101,28 @@ function parse(body: Uint8Array): Obj {
   return v as Obj;
 }
 
-/** Decodes an OTLP/JSON `ExportLogsServiceRequest`; throws OtlpDecodeError when malformed. */
-export function decodeLogsJson(body: Uint8Array): OtlpLogsRequest {
+/** Checks an array's length against the budget before any of it is decoded. */
+function counted<T>(a: T[], take: (n: number) => void): T[] {
+  take(a.length);
+  return a;
+}
+
+/**
+ * Decodes an OTLP/JSON `ExportLogsServiceRequest`; throws OtlpDecodeError when malformed,
+ * OtlpLimitError when it holds more resources or records than `budget` allows.
+ */
+export function decodeLogsJson(body: Uint8Array, budget = new DecodeBudget()): OtlpLogsRequest {
   const root = parse(body);
+  const b = budget;
   return {
-    resourceLogs: arr(field(root, 'resourceLogs', 'resource_logs'), 'resourceLogs').map((rl, i) => {
+    resourceLogs: counted(arr(field(root, 'resourceLogs', 'resource_logs'), 'resourceLogs'), (n) => { for (let i = 0; i < n; i++) b.resource(); }).map((rl, i) => {
       const w = `resourceLogs[${i}]`;
       const o = obj(rl, w);
       const res = obj(o.resource, `${w}.resource`);
       const logRecords: OtlpLogRecord[] = [];
       arr(field(o, 'scopeLogs', 'scope_logs'), `${w}.scopeLogs`).forEach((sl, j) => {
         const so = obj(sl, `${w}.scopeLogs[${j}]`);
-        arr(field(so, 'logRecords', 'log_records'), `${w}.scopeLogs[${j}].logRecords`).forEach((lr, k) => {
+        counted(arr(field(so, 'logRecords', 'log_records'), `${w}.scopeLogs[${j}].logRecords`), (n) => b.record(n)).forEach((lr, k) => {
           const lw = `${w}.scopeLogs[${j}].logRecords[${k}]`;
           const r = obj(lr, lw);
           logRecords.push({
@@ -119,12 +130,12 @@ export function decodeLogsJson(body: Uint8Array): OtlpLogsRequest {
             observedTimeUnixMs: nanosToMs(int64(field(r, 'observedTimeUnixNano', 'observed_time_unix_nano'), `${lw}.observedTimeUnixNano`)),
             severityNumber: Number(int64(field(r, 'severityNumber', 'severity_number'), `${lw}.severityNumber`)),
             eventName: str(field(r, 'eventName', 'event_name'), `${lw}.eventName`),
-            body: r.body === undefined ? null : anyValue(r.body, `${lw}.body`),
-            attributes: attributes(r.attributes, `${lw}.attributes`),
+            body: r.body === undefined ? null : anyValue(r.body, `${lw}.body`, b, 0),
+            attributes: attributes(r.attributes, `${lw}.attributes`, b),
           });
         });
       });
-      return { resource: attributes(res.attributes, `${w}.resource.attributes`), logRecords };
+      return { resource: attributes(res.attributes, `${w}.resource.attributes`, b), logRecords };
     }),
   };
 }
@@ -134,7 +145,7 @@ const KINDS = [
   ['exponentialHistogram', 'exponential_histogram', 'exponential_histogram'], ['summary', 'summary', 'summary'],
 ] as const;
 
-function metric(v: unknown, w: string): OtlpMetric {
+function metric(v: unknown, w: string, b: DecodeBudget): OtlpMetric {
   const o = obj(v, w);
   const m: OtlpMetric = { name: str(o.name, `${w}.name`), unit: str(o.unit, `${w}.unit`), kind: 'none', points: [], pointCount: 0 };
   for (const [camel, snake, kind] of KINDS) {
@@ -142,6 +153,7 @@ function metric(v: unknown, w: string): OtlpMetric {
     if (data === undefined) continue;
     m.kind = kind;
     const dps = arr(field(obj(data, `${w}.${camel}`), 'dataPoints', 'data_points'), `${w}.${camel}.dataPoints`);
+    b.record(dps.length);
     m.pointCount += dps.length;
     if (kind !== 'gauge' && kind !== 'sum') continue;
     dps.forEach((dp, i) => {
@@ -152,7 +164,7 @@ function metric(v: unknown, w: string): OtlpMetric {
       const point: OtlpNumberPoint = {
         timeUnixMs: nanosToMs(int64(field(p, 'timeUnixNano', 'time_unix_nano'), `${pw}.timeUnixNano`)),
         value: asDouble !== undefined ? double(asDouble, `${pw}.asDouble`) : asInt !== undefined ? Number(int64(asInt, `${pw}.asInt`)) : NaN,
-        attributes: attributes(p.attributes, `${pw}.attributes`),
+        attributes: attributes(p.attributes, `${pw}.attributes`, b),
       };
       m.points.push(point);
     });
@@ -160,20 +172,21 @@ function metric(v: unknown, w: string): OtlpMetric {
   return m;
 }
 
-/** Decodes an OTLP/JSON `ExportMetricsServiceRequest`; throws OtlpDecodeError when malformed. */
-export function decodeMetricsJson(body: Uint8Array): OtlpMetricsRequest {
+/** Decodes an OTLP/JSON `ExportMetricsServiceRequest`; throws like decodeLogsJson. */
+export function decodeMetricsJson(body: Uint8Array, budget = new DecodeBudget()): OtlpMetricsRequest {
   const root = parse(body);
+  const b = budget;
   return {
-    resourceMetrics: arr(field(root, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics').map((rm, i) => {
+    resourceMetrics: counted(arr(field(root, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics'), (n) => { for (let i = 0; i < n; i++) b.resource(); }).map((rm, i) => {
       const w = `resourceMetrics[${i}]`;
       const o = obj(rm, w);
       const res = obj(o.resource, `${w}.resource`);
       const metrics: OtlpMetric[] = [];
       arr(field(o, 'scopeMetrics', 'scope_metrics'), `${w}.scopeMetrics`).forEach((sm, j) => {
         const so = obj(sm, `${w}.scopeMetrics[${j}]`);
-        arr(so.metrics, `${w}.scopeMetrics[${j}].metrics`).forEach((m, k) => metrics.push(metric(m, `${w}.scopeMetrics[${j}].metrics[${k}]`)));
+        arr(so.metrics, `${w}.scopeMetrics[${j}].metrics`).forEach((m, k) => metrics.push(metric(m, `${w}.scopeMetrics[${j}].metrics[${k}]`, b)));
       });
-      return { resource: attributes(res.attributes, `${w}.resource.attributes`), metrics };
+      return { resource: attributes(res.attributes, `${w}.resource.attributes`, b), metrics };
     }),
   };
 }

@@ -1,5 +1,5 @@
 import { ProtoReader } from './proto-reader';
-import { nanosToMs } from './types';
+import { DecodeBudget, nanosToMs } from './types';
 import type {
   AttrValue, Attributes, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
   OtlpResourceLogs, OtlpResourceMetrics,
@@ -22,7 +22,8 @@ import type {
  *                  attributes=7}
  */
 
-function anyValue(r: ProtoReader): AttrValue {
+function anyValue(r: ProtoReader, b: DecodeBudget, depth: number): AttrValue {
+  b.depth(depth);
   let v: AttrValue = null;
   while (r.more()) {
     const { field, wire } = r.tag();
@@ -37,7 +38,7 @@ function anyValue(r: ProtoReader): AttrValue {
         const s = r.sub();
         while (s.more()) {
           const t = s.tag();
-          if (t.field === 1) { s.expect(t.wire, 2, 'ArrayValue.values'); arr.push(anyValue(s.sub())); } else s.skip(t.wire);
+          if (t.field === 1) { s.expect(t.wire, 2, 'ArrayValue.values'); arr.push(anyValue(s.sub(), b, depth + 1)); } else s.skip(t.wire);
         }
         v = arr;
         break;
@@ -48,7 +49,7 @@ function anyValue(r: ProtoReader): AttrValue {
         const obj: Attributes = {};
         while (s.more()) {
           const t = s.tag();
-          if (t.field === 1) { s.expect(t.wire, 2, 'KeyValueList.values'); keyValue(s.sub(), obj); } else s.skip(t.wire);
+          if (t.field === 1) { s.expect(t.wire, 2, 'KeyValueList.values'); keyValue(s.sub(), obj, b, depth + 1); } else s.skip(t.wire);
         }
         v = obj;
         break;
@@ -60,36 +61,36 @@ function anyValue(r: ProtoReader): AttrValue {
   return v;
 }
 
-function keyValue(r: ProtoReader, into: Attributes): void {
+function keyValue(r: ProtoReader, into: Attributes, b: DecodeBudget, depth = 0): void {
   let key = '';
   let value: AttrValue = null;
   while (r.more()) {
     const { field, wire } = r.tag();
     if (field === 1) { r.expect(wire, 2, 'KeyValue.key'); key = r.string(); }
-    else if (field === 2) { r.expect(wire, 2, 'KeyValue.value'); value = anyValue(r.sub()); }
+    else if (field === 2) { r.expect(wire, 2, 'KeyValue.value'); value = anyValue(r.sub(), b, depth); }
     else r.skip(wire);
   }
   into[key] = value;
 }
 
-function resource(r: ProtoReader): Attributes {
+function resource(r: ProtoReader, b: DecodeBudget): Attributes {
   const attrs: Attributes = {};
   while (r.more()) {
     const { field, wire } = r.tag();
-    if (field === 1) { r.expect(wire, 2, 'Resource.attributes'); keyValue(r.sub(), attrs); } else r.skip(wire);
+    if (field === 1) { r.expect(wire, 2, 'Resource.attributes'); keyValue(r.sub(), attrs, b); } else r.skip(wire);
   }
   return attrs;
 }
 
-function logRecord(r: ProtoReader): OtlpLogRecord {
+function logRecord(r: ProtoReader, b: DecodeBudget): OtlpLogRecord {
   const rec: OtlpLogRecord = { timeUnixMs: 0, observedTimeUnixMs: 0, severityNumber: 0, eventName: '', body: null, attributes: {} };
   while (r.more()) {
     const { field, wire } = r.tag();
     switch (field) {
       case 1: r.expect(wire, 1, 'LogRecord.time_unix_nano'); rec.timeUnixMs = nanosToMs(r.fixed64()); break;
       case 2: r.expect(wire, 0, 'LogRecord.severity_number'); rec.severityNumber = r.int(); break;
-      case 5: r.expect(wire, 2, 'LogRecord.body'); rec.body = anyValue(r.sub()); break;
-      case 6: r.expect(wire, 2, 'LogRecord.attributes'); keyValue(r.sub(), rec.attributes); break;
+      case 5: r.expect(wire, 2, 'LogRecord.body'); rec.body = anyValue(r.sub(), b, 0); break;
+      case 6: r.expect(wire, 2, 'LogRecord.attributes'); keyValue(r.sub(), rec.attributes, b); break;
       case 11: r.expect(wire, 1, 'LogRecord.observed_time_unix_nano'); rec.observedTimeUnixMs = nanosToMs(r.fixed64()); break;
       case 12: r.expect(wire, 2, 'LogRecord.event_name'); rec.eventName = r.string(); break;
       default: r.skip(wire);
@@ -106,17 +107,24 @@ function* subs(r: ProtoReader, want: number, what: string): Generator<ProtoReade
   }
 }
 
-/** Decodes an `ExportLogsServiceRequest` protobuf body; throws OtlpDecodeError when malformed. */
-export function decodeLogsProto(body: Uint8Array): OtlpLogsRequest {
+/**
+ * Decodes an `ExportLogsServiceRequest` protobuf body; throws OtlpDecodeError when malformed,
+ * OtlpLimitError as soon as it holds more resources or records than `budget` allows.
+ */
+export function decodeLogsProto(body: Uint8Array, budget = new DecodeBudget()): OtlpLogsRequest {
   const out: OtlpLogsRequest = { resourceLogs: [] };
   for (const rl of subs(new ProtoReader(body), 1, 'ExportLogsServiceRequest.resource_logs')) {
+    budget.resource();
     const entry: OtlpResourceLogs = { resource: {}, logRecords: [] };
     while (rl.more()) {
       const { field, wire } = rl.tag();
-      if (field === 1) { rl.expect(wire, 2, 'ResourceLogs.resource'); entry.resource = resource(rl.sub()); }
+      if (field === 1) { rl.expect(wire, 2, 'ResourceLogs.resource'); entry.resource = resource(rl.sub(), budget); }
       else if (field === 2) {
         rl.expect(wire, 2, 'ResourceLogs.scope_logs');
-        for (const lr of subs(rl.sub(), 2, 'ScopeLogs.log_records')) entry.logRecords.push(logRecord(lr));
+        for (const lr of subs(rl.sub(), 2, 'ScopeLogs.log_records')) {
+          budget.record();
+          entry.logRecords.push(logRecord(lr, budget));
+        }
       } else rl.skip(wire);
     }
     out.resourceLogs.push(entry);
@@ -124,7 +132,7 @@ export function decodeLogsProto(body: Uint8Array): OtlpLogsRequest {
   return out;
 }
 
-function numberPoint(r: ProtoReader): OtlpNumberPoint {
+function numberPoint(r: ProtoReader, b: DecodeBudget): OtlpNumberPoint {
   const p: OtlpNumberPoint = { timeUnixMs: 0, value: NaN, attributes: {} };
   while (r.more()) {
     const { field, wire } = r.tag();
@@ -132,7 +140,7 @@ function numberPoint(r: ProtoReader): OtlpNumberPoint {
       case 3: r.expect(wire, 1, 'NumberDataPoint.time_unix_nano'); p.timeUnixMs = nanosToMs(r.fixed64()); break;
       case 4: r.expect(wire, 1, 'NumberDataPoint.as_double'); p.value = r.double(); break;
       case 6: r.expect(wire, 1, 'NumberDataPoint.as_int'); p.value = r.sfixed64(); break;
-      case 7: r.expect(wire, 2, 'NumberDataPoint.attributes'); keyValue(r.sub(), p.attributes); break;
+      case 7: r.expect(wire, 2, 'NumberDataPoint.attributes'); keyValue(r.sub(), p.attributes, b); break;
       default: r.skip(wire);
     }
   }
@@ -141,7 +149,7 @@ function numberPoint(r: ProtoReader): OtlpNumberPoint {
 
 const KINDS: Record<number, OtlpMetric['kind']> = { 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponential_histogram', 11: 'summary' };
 
-function metric(r: ProtoReader): OtlpMetric {
+function metric(r: ProtoReader, b: DecodeBudget): OtlpMetric {
   const m: OtlpMetric = { name: '', unit: '', kind: 'none', points: [], pointCount: 0 };
   while (r.more()) {
     const { field, wire } = r.tag();
@@ -153,25 +161,27 @@ function metric(r: ProtoReader): OtlpMetric {
       m.kind = kind;
       // Every data kind keeps its data points in field 1.
       for (const dp of subs(r.sub(), 1, `${kind}.data_points`)) {
+        b.record();
         m.pointCount++;
-        if (kind === 'gauge' || kind === 'sum') m.points.push(numberPoint(dp));
+        if (kind === 'gauge' || kind === 'sum') m.points.push(numberPoint(dp, b));
       }
     } else r.skip(wire);
   }
   return m;
 }
 
-/** Decodes an `ExportMetricsServiceRequest` protobuf body; throws OtlpDecodeError when malformed. */
-export function decodeMetricsProto(body: Uint8Array): OtlpMetricsRequest {
+/** Decodes an `ExportMetricsServiceRequest` protobuf body; throws like decodeLogsProto. */
+export function decodeMetricsProto(body: Uint8Array, budget = new DecodeBudget()): OtlpMetricsRequest {
   const out: OtlpMetricsRequest = { resourceMetrics: [] };
   for (const rm of subs(new ProtoReader(body), 1, 'ExportMetricsServiceRequest.resource_metrics')) {
+    budget.resource();
     const entry: OtlpResourceMetrics = { resource: {}, metrics: [] };
     while (rm.more()) {
       const { field, wire } = rm.tag();
-      if (field === 1) { rm.expect(wire, 2, 'ResourceMetrics.resource'); entry.resource = resource(rm.sub()); }
+      if (field === 1) { rm.expect(wire, 2, 'ResourceMetrics.resource'); entry.resource = resource(rm.sub(), budget); }
       else if (field === 2) {
         rm.expect(wire, 2, 'ResourceMetrics.scope_metrics');
-        for (const mr of subs(rm.sub(), 2, 'ScopeMetrics.metrics')) entry.metrics.push(metric(mr));
+        for (const mr of subs(rm.sub(), 2, 'ScopeMetrics.metrics')) entry.metrics.push(metric(mr, budget));
       } else rm.skip(wire);
     }
     out.resourceMetrics.push(entry);

@@ -61,8 +61,51 @@ export interface OtlpMetricsRequest {
 
 /** A body that is not a valid OTLP message in the claimed encoding (HTTP 400). */
 export class OtlpDecodeError extends Error {
-  override readonly name = 'OtlpDecodeError';
-  readonly code = 'E_OTLP_DECODE';
+  override readonly name: string = 'OtlpDecodeError';
+  readonly code: string = 'E_OTLP_DECODE';
+}
+
+/** A body with more items than the receiver takes (HTTP 413): counted while decoding. */
+export class OtlpLimitError extends OtlpDecodeError {
+  override readonly name = 'OtlpLimitError';
+  override readonly code = 'E_OTLP_LIMIT';
+}
+
+/** Count limits enforced while a body is decoded, so a small body cannot make unbounded work. */
+export interface DecodeLimits {
+  /** `ResourceLogs` / `ResourceMetrics` per request. */
+  maxResources: number;
+  /** Log records, or metric data points, per request. */
+  maxRecords: number;
+  /** Nesting of `AnyValue` (arrays and kvlists); deeper is a 400. */
+  maxDepth: number;
+}
+
+/** 100 resources, 10,000 records or data points, AnyValue nesting 400. */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxResources: 100, maxRecords: 10_000, maxDepth: 400 };
+
+/** Counts items against DecodeLimits while decoding one request. */
+export class DecodeBudget {
+  private resources = 0;
+  private records = 0;
+
+  constructor(readonly limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {}
+
+  /** One more resource; throws OtlpLimitError past the limit. */
+  resource(): void {
+    if (++this.resources > this.limits.maxResources) throw new OtlpLimitError(`more than ${this.limits.maxResources} resources in one request`);
+  }
+
+  /** `n` more records or data points; throws OtlpLimitError past the limit. */
+  record(n = 1): void {
+    this.records += n;
+    if (this.records > this.limits.maxRecords) throw new OtlpLimitError(`more than ${this.limits.maxRecords} log records / data points in one request`);
+  }
+
+  /** Checks an AnyValue nesting depth; throws OtlpDecodeError (400) past the limit. */
+  depth(d: number): void {
+    if (d > this.limits.maxDepth) throw new OtlpDecodeError(`AnyValue nested deeper than ${this.limits.maxDepth}`);
+  }
 }
 
 /** Nanoseconds (bigint) to milliseconds (number). */
