@@ -1,4 +1,6 @@
-import type { DeliveryModel, Process, ProcessCheck } from '../config/model';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeliveryModel, Process, ProcessCheck, SecretRef } from '../config/model';
 import type { Zone } from '../zone/types';
 import { parseHostPort } from '../util/host-port';
 import { formatIp, parseIp } from './wire/address';
@@ -17,6 +19,35 @@ function hostPort(text: string, what: string): { host: string; port: number } {
   } catch (err) {
     throw new BgpAdaptError(`${what}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Reads a TCP-MD5 key from where `password` points: `env:NAME` (environment), `file:PATH`
+ * (relative to the working directory) or `credential:NAME` (`$CREDENTIALS_DIRECTORY/NAME`, set
+ * by systemd's LoadCredential=). One trailing newline is removed. Errors name the file position.
+ */
+export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Buffer {
+  const at = `${ref.pos.file}:${ref.pos.line}:${ref.pos.col}`;
+  let text: string | undefined;
+  if (ref.source === 'env') {
+    text = env[ref.name];
+    if (text === undefined) throw new BgpAdaptError(`${at}: password env:${ref.name}: the environment variable is not set`);
+  } else {
+    let path = ref.name;
+    if (ref.source === 'credential') {
+      const dir = env.CREDENTIALS_DIRECTORY;
+      if (!dir) throw new BgpAdaptError(`${at}: password credential:${ref.name}: CREDENTIALS_DIRECTORY is not set (systemd LoadCredential=${ref.name}:PATH provides it)`);
+      path = join(dir, ref.name);
+    }
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new BgpAdaptError(`${at}: password ${ref.source}:${ref.name}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const key = Buffer.from(text.replace(/\r?\n$/, ''), 'utf8');
+  if (key.length < 1 || key.length > 80) throw new BgpAdaptError(`${at}: password ${ref.source}:${ref.name}: the key must be 1..80 octets (TCP_MD5SIG), got ${key.length}`);
+  return key;
 }
 
 /**
@@ -76,6 +107,7 @@ export function bgpConfigsFromModel(model: DeliveryModel, zones: Zone[]): BgpCon
         address: formatIp(parseIp(n.address)), port: n.port, localAddress: n.localAddress && formatIp(parseIp(n.localAddress)),
         localAsn: n.localAsn, peerAsn: n.peerAsn, holdTime: n.holdTime, passive: n.passive, routerId: n.routerId,
         communities: n.communities.map(([a, b]) => ((a << 16) | b) >>> 0), med: n.med,
+        md5Key: n.password && resolveSecret(n.password), ttlSecurity: n.ttlSecurity, bfd: n.bfd,
       })),
       drainMs: p.drainMs ?? DEFAULTS.drainMs,
       drainPrepend: DEFAULTS.drainPrepend,

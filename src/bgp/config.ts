@@ -20,10 +20,26 @@ export interface NeighborConfig {
   communities: number[];
   /** MED on every announcement. */
   med?: number;
+  /** TCP-MD5 key (RFC 2385), 1..80 octets, read at start from the environment or a file. */
+  md5Key?: Buffer;
+  /** GTSM (RFC 5082): send TTL / hop limit 255 and require at least 254 on receive. */
+  ttlSecurity: boolean;
+  /** Single-hop BFD (RFC 5881) tied to the session: desired interval and detection multiplier. */
+  bfd?: { intervalMs: number; multiplier: number };
+  /** BFD port (3784; tests on loopback use another). */
+  bfdPort?: number;
   /** First connect-retry / restart delay in ms; doubled after each failure (default 1000). */
   connectRetryMs: number;
   /** Cap of the exponential backoff in ms (default 30000). */
   connectRetryMaxMs: number;
+  /** A session that ends within this many ms of Established counts as a flap (default 10000). */
+  flapWithinMs: number;
+  /** Consecutive flaps retried with the plain backoff before damping starts (default 2). */
+  flapsAllowed: number;
+  /** First damped hold-back in ms, doubled per further flap (default 15000). */
+  dampMinMs: number;
+  /** Cap of the damped hold-back in ms (default 600000). */
+  dampMaxMs: number;
 }
 
 /** What a health check probes. */
@@ -65,6 +81,10 @@ export const DEFAULTS = {
   holdTime: 90,
   connectRetryMs: 1000,
   connectRetryMaxMs: 30000,
+  flapWithinMs: 10000,
+  flapsAllowed: 2,
+  dampMinMs: 15000,
+  dampMaxMs: 600000,
   drainMs: 5000,
   drainPrepend: 3,
   drainLocalPref: 0,
@@ -79,10 +99,13 @@ export class BgpConfigError extends Error {
 /** Fills defaults for a neighbor. */
 export function neighbor(n: Partial<NeighborConfig> & Pick<NeighborConfig, 'address' | 'localAsn' | 'peerAsn'>): NeighborConfig {
   const out: NeighborConfig = {
-    port: DEFAULTS.port, holdTime: DEFAULTS.holdTime, passive: false, communities: [],
-    connectRetryMs: DEFAULTS.connectRetryMs, connectRetryMaxMs: DEFAULTS.connectRetryMaxMs, ...n,
+    port: DEFAULTS.port, holdTime: DEFAULTS.holdTime, passive: false, communities: [], ttlSecurity: false,
+    connectRetryMs: DEFAULTS.connectRetryMs, connectRetryMaxMs: DEFAULTS.connectRetryMaxMs,
+    flapWithinMs: DEFAULTS.flapWithinMs, flapsAllowed: DEFAULTS.flapsAllowed, dampMinMs: DEFAULTS.dampMinMs, dampMaxMs: DEFAULTS.dampMaxMs, ...n,
   };
   if (out.holdTime !== 0 && (out.holdTime < 3 || out.holdTime > 65535)) throw new BgpConfigError(`hold-time ${out.holdTime}: must be 0 or 3..65535`);
+  // Linux TCP_MD5SIG_MAXKEYLEN.
+  if (out.md5Key && (out.md5Key.length < 1 || out.md5Key.length > 80)) throw new BgpConfigError(`neighbor ${out.address}: TCP-MD5 key must be 1..80 octets, got ${out.md5Key.length}`);
   for (const asn of [out.localAsn, out.peerAsn]) {
     if (!Number.isInteger(asn) || asn < 1 || asn > 0xffffffff) throw new BgpConfigError(`invalid ASN ${asn}`);
   }

@@ -19,17 +19,18 @@ export type Event =
   | { type: 'open'; open: Open }
   | { type: 'keepalive' }
   | { type: 'update'; update: Update }
-  | { type: 'route-refresh' }
+  | { type: 'route-refresh'; family: Family }
   | { type: 'notification'; notification: Notification }
   | { type: 'message-error'; error: MessageError }
-  | { type: 'collision-dump' };
+  | { type: 'collision-dump' }
+  | { type: 'bfd-down' };
 
 /** Why a transition happened: a closed set, logged with every session up/down. */
 export type Reason =
   | 'start' | 'stop' | 'tcp-connected' | 'tcp-failed' | 'connect-retry-expired' | 'open-accepted'
   | 'open-rejected' | 'keepalive-received' | 'update-received' | 'route-refresh-received'
   | 'keepalive-timer' | 'hold-timer-expired' | 'notification-received' | 'message-error'
-  | 'unexpected-message' | 'collision-dump' | 'ignored';
+  | 'unexpected-message' | 'collision-dump' | 'bfd-down' | 'ignored';
 
 /** What the negotiation of two OPENs produced (RFC 4271 §4.2, RFC 4760, RFC 6793). */
 export interface Negotiated {
@@ -54,7 +55,7 @@ export type Action =
   | { do: 'keepalive-timer' }
   | { do: 'negotiated'; negotiated: Negotiated }
   | { do: 'established' }
-  | { do: 'resend-routes' }
+  | { do: 'resend-routes'; family: Family }
   | { do: 'count-update'; update: Update };
 
 /** The result of one FSM step. */
@@ -113,6 +114,8 @@ function common(e: Event, unexpectedSub: number): Transition | undefined {
     case 'notification': return { ...down('notification-received'), error: e.notification };
     case 'message-error': return down('message-error', Notification.fromError(e.error));
     case 'collision-dump': return down('collision-dump', collision);
+    // RFC 5882 §4.3 / RFC 9384: the BFD session went down: the BGP session goes down at once.
+    case 'bfd-down': return down('bfd-down', new Notification(ERR.CEASE, CEASE_SUB.BFD_DOWN));
     case 'tcp-failed': return down('tcp-failed');
     case 'open': case 'keepalive': case 'update': case 'route-refresh':
       return down('unexpected-message', fsmError(unexpectedSub));
@@ -134,7 +137,7 @@ export function connect(e: Event, _ctx: FsmContext): Transition {
     case 'tcp-connected': return stay('OpenSent', 'tcp-connected', [{ do: 'stop-retry-timer' }, { do: 'send-open' }, { do: 'hold-timer', seconds: LARGE_HOLD_TIME }]);
     case 'tcp-failed': return stay('Active', 'tcp-failed', [{ do: 'drop' }, { do: 'start-retry-timer' }]);
     case 'connect-retry-expired': return stay('Connect', 'connect-retry-expired', [{ do: 'drop' }, { do: 'start-retry-timer' }, { do: 'connect' }]);
-    case 'start': return stay('Connect', 'ignored');
+    case 'start': case 'bfd-down': return stay('Connect', 'ignored');
     case 'stop': return down('stop');
     default: return common(e, FSM_SUB.UNSPECIFIED) ?? stay('Connect', 'ignored');
   }
@@ -149,7 +152,7 @@ export function active(e: Event, ctx: FsmContext): Transition {
         ? stay('Active', 'connect-retry-expired', [{ do: 'start-retry-timer' }])
         : stay('Connect', 'connect-retry-expired', [{ do: 'start-retry-timer' }, { do: 'connect' }]);
     case 'tcp-failed': return stay('Active', 'tcp-failed', [{ do: 'start-retry-timer' }]);
-    case 'start': return stay('Active', 'ignored');
+    case 'start': case 'bfd-down': return stay('Active', 'ignored');
     case 'stop': return down('stop');
     default: return common(e, FSM_SUB.UNSPECIFIED) ?? stay('Active', 'ignored');
   }
@@ -191,7 +194,7 @@ export function established(e: Event, _ctx: FsmContext): Transition {
   switch (e.type) {
     case 'keepalive': return stay('Established', 'keepalive-received', [{ do: 'hold-timer' }]);
     case 'update': return stay('Established', 'update-received', [{ do: 'hold-timer' }, { do: 'count-update', update: e.update }]);
-    case 'route-refresh': return stay('Established', 'route-refresh-received', [{ do: 'hold-timer' }, { do: 'resend-routes' }]);
+    case 'route-refresh': return stay('Established', 'route-refresh-received', [{ do: 'hold-timer' }, { do: 'resend-routes', family: e.family }]);
     case 'keepalive-timer': return stay('Established', 'keepalive-timer', [{ do: 'send-keepalive' }, { do: 'keepalive-timer' }]);
     case 'start': case 'connect-retry-expired': return stay('Established', 'ignored');
     default: return common(e, FSM_SUB.ESTABLISHED) ?? stay('Established', 'ignored');

@@ -32,7 +32,7 @@ function wrap(runtime: BgpRuntime): InProcessBgp {
   return {
     runtime,
     sessions: () => runtime.status().flatMap((a) => a.sessions.map((s) => ({
-      neighbor: s.neighbor, state: s.state, announced: s.announced,
+      neighbor: s.neighbor, state: s.state, announced: s.announced, unannounced: s.unannounced,
       lastError: s.lastError ?? undefined, lastTransition: s.lastTransition,
     }))),
     async shutdown(drain: boolean) {

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { listenPeers, secureAccepted } from './transport';
 import type { Logger } from '../util/log';
 import { unmapV4Text } from '../util/ip';
 import { parseIp } from './wire/address';
@@ -31,26 +31,40 @@ export class Listener {
    * BgpListenError (servers already opened are closed again).
    */
   async start(): Promise<void> {
-    const groups = new Map<string, { host: string; port: number; passive: string[] }>();
+    const groups = new Map<string, { host: string; port: number; peers: Session[]; passive: string[] }>();
     for (const s of this.sessions) {
       const host = s.cfg.localAddress ?? '::';
       const k = `${host}|${s.cfg.port}`;
-      const g = groups.get(k) ?? { host, port: s.cfg.port, passive: [] };
+      const g = groups.get(k) ?? { host, port: s.cfg.port, peers: [], passive: [] };
+      g.peers.push(s);
       if (s.cfg.passive) g.passive.push(s.cfg.address);
       groups.set(k, g);
     }
-    for (const { host, port, passive } of groups.values()) {
-      const server = createServer((sock) => this.route(sock));
+    for (const { host, port, peers, passive } of groups.values()) {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      let server: Server;
+      let listen: (cb: () => void) => void;
+      try {
+        // With TCP-MD5 / GTSM the listening socket comes from the addon with the peers' keys on it.
+        ({ server, listen } = listenPeers(host, port, peers.map((p) => p.cfg), (sock) => this.route(sock)));
+      } catch (err) {
+        if (passive.length > 0) {
+          await this.close();
+          throw new BgpListenError(`cannot listen on ${where} (${(err as Error).message}); passive neighbor ${passive.join(', ')} could never connect`);
+        }
+        this.log.warn({ host, port, err: (err as Error).message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
+        continue;
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => {
           if (passive.length > 0) {
-            void this.close().then(() => reject(new BgpListenError(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port} (${err.message}); passive neighbor ${passive.join(', ')} could never connect`)));
+            void this.close().then(() => reject(new BgpListenError(`cannot listen on ${where} (${err.message}); passive neighbor ${passive.join(', ')} could never connect`)));
             return;
           }
           this.log.warn({ host, port, err: err.message }, 'bgp: cannot listen; only outgoing connections for these neighbors');
           resolve();
         });
-        server.listen({ host, port }, () => {
+        listen(() => {
           this.servers.push(server);
           this.log.info({ host, port }, 'bgp listening');
           resolve();
@@ -70,6 +84,13 @@ export class Listener {
     });
     if (!s) {
       this.log.warn({ remote }, 'bgp: connection from an unconfigured address closed');
+      sock.destroy();
+      return;
+    }
+    try {
+      secureAccepted(sock, s.cfg);
+    } catch (err) {
+      this.log.warn({ remote, err: (err as Error).message }, 'bgp: cannot apply ttl-security to an accepted connection; closed');
       sock.destroy();
       return;
     }

@@ -39,6 +39,13 @@ export class BgpMetrics {
         for (const { s, labels } of sessions()) r.observe(s.announced.length, labels);
       });
     meter
+      .createObservableGauge('anypick.bgp.unannounced_prefixes', {
+        description: 'Wanted prefixes the Established session cannot carry (family not negotiated, no next hop).',
+      })
+      .addCallback((r) => {
+        for (const { s, labels } of sessions()) r.observe(s.unannounced.length, labels);
+      });
+    meter
       .createObservableGauge('anypick.bgp.last_transition_seconds', { description: "Unix time of the session's last state change." })
       .addCallback((r) => {
         for (const { s, labels } of sessions()) r.observe(Date.parse(s.lastTransition) / 1000, labels);

@@ -4,6 +4,7 @@ import type { Logger } from '../util/log';
 import { Announcer } from './announcer';
 import type { BgpConfig } from './config';
 import { startStatusServer } from './status-server';
+import { checkSecuritySupport } from './transport';
 import type { AnnouncerStatus } from './status';
 
 /** Options of `startBgp`. */
@@ -33,6 +34,8 @@ export interface BgpRuntime {
 
 /** Starts announcers, the disable-file watcher and the status endpoint. */
 export async function startBgp(opts: BgpRunOptions): Promise<BgpRuntime> {
+  // A configured password, ttl-security or bfd without the native addon is a start-up error.
+  for (const c of opts.configs) checkSecuritySupport(c.neighbors.map((n) => ({ ...n, bfd: n.bfd !== undefined })));
   const announcers = opts.configs.map((c) => new Announcer(c, opts.log));
   let server: Server | undefined;
   let poll: NodeJS.Timeout | undefined;

@@ -36,6 +36,12 @@ export interface SessionStatus {
   state: string;
   holdTime: number | null;
   announced: string[];
+  /** Prefixes the announcer wants announced that this Established session cannot carry, and why. */
+  unannounced: { prefix: string; reason: string }[];
+  /** BFD state and Up → Down count when `bfd;` is configured. */
+  bfd: { state: string; downs: number } | null;
+  /** When the next connection attempt may start (only while not Established and waiting). */
+  nextAttempt?: string;
   lastError: string | null;
   lastTransition: string;
   counters: Counters;

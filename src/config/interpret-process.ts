@@ -11,7 +11,23 @@ import { checkRef } from './refs';
 import { blockAt } from './interpret-members';
 import { urlValue } from './interpret-service';
 import { parseAddress, parseBlock, parseAsn, parseDomainName, parseDuration, parseIntIn, parsePort, ValueError } from './values';
-import type { Neighbor, Process, ProcessCheck } from './model';
+import type { Neighbor, Process, ProcessCheck, SecretRef } from './model';
+
+/** BFD defaults (docs/bgp.md): 300 ms × 3, FRR's defaults; detection after 0.9 s. */
+export const BFD_DEFAULTS = { intervalMs: 300, multiplier: 3 } as const;
+
+/**
+ * `password env:NAME`, `file:PATH` or `credential:NAME`. A literal secret is refused: the
+ * delivery files live in git, the key must not.
+ */
+function parseSecretRef(text: string): Omit<SecretRef, 'pos'> {
+  const m = /^(env|file|credential):(.+)$/.exec(text);
+  if (!m) throw new ValueError(`password takes env:NAME, file:PATH or credential:NAME (a literal key would end up in git), got '${text.length > 3 ? text.slice(0, 2) + '…' : '…'}'`);
+  const source = m[1] as SecretRef['source'];
+  if (source === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[2])) throw new ValueError(`bad environment variable name '${m[2]}'`);
+  if (source === 'credential' && /[/\0]/.test(m[2])) throw new ValueError(`credential name '${m[2]}' must not contain '/'`);
+  return { source, name: m[2] };
+}
 
 const CHECK_KINDS = ['dns', 'http', 'tcp', 'exec'] as const;
 const QUERY_TYPES = ['A', 'AAAA', 'SOA', 'NS', 'TXT', 'MX', 'CNAME', 'SRV', 'CAA', 'PTR'];
@@ -95,7 +111,10 @@ function neighbor(ctx: LoadContext, node: Node): Neighbor | undefined {
   ctx.extraWords(node.args, 2, 'the neighbor address');
   const a = ctx.value(node.args[1], parseAddress);
   if (!a) return undefined;
-  const nb: Neighbor = { address: a.address, family: a.family, pos: node.args[1].pos, localAsn: 0, peerAsn: 0, port: 179, holdTime: 90, passive: false, communities: [] };
+  const nb: Neighbor = { address: a.address, family: a.family, pos: node.args[1].pos, localAsn: 0, peerAsn: 0, port: 179, holdTime: 90, passive: false, communities: [], ttlSecurity: false };
+  let bfdOn = false;
+  let bfdTiming: Word | undefined;
+  const bfd = { intervalMs: BFD_DEFAULTS.intervalMs as number, multiplier: BFD_DEFAULTS.multiplier as number };
   dispatch(ctx, node.children, 'neighbor', {
     'local-address': (n) => {
       const w = ctx.oneWord(n);
@@ -124,7 +143,26 @@ function neighbor(ctx: LoadContext, node: Node): Neighbor | undefined {
       return [parseIntIn(m[1], 0, 65535, 'community'), parseIntIn(m[2], 0, 65535, 'community')] as [number, number];
     }, (v) => { nb.communities.push(v); }),
     med: (n) => one(ctx, n, (t) => parseIntIn(t, 0, 4294967295, 'med'), (v) => { nb.med = v; }),
+    password: (n) => {
+      const w = ctx.oneWord(n);
+      const ref = w && ctx.value(w, parseSecretRef);
+      if (w && ref) nb.password = { ...ref, pos: w.pos };
+    },
+    'ttl-security': (n) => { ctx.extraWords(n.args, 0, "'ttl-security'"); ctx.noChildren(n); nb.ttlSecurity = true; },
+    bfd: (n) => { ctx.extraWords(n.args, 0, "'bfd'"); ctx.noChildren(n); bfdOn = true; },
+    // RFC 5880 §6.8.1: intervals in microseconds; 10 ms is the floor we accept (a JavaScript timer).
+    'bfd-interval': (n) => {
+      bfdTiming ??= n.head;
+      one(ctx, n, (t) => {
+        const v = parseDuration(t);
+        if (v < 10 || v > 60000) throw new ValueError(`bfd-interval must be 10ms..60s, got ${t}`);
+        return v;
+      }, (v) => { bfd.intervalMs = v; });
+    },
+    'bfd-multiplier': (n) => { bfdTiming ??= n.head; one(ctx, n, (t) => parseIntIn(t, 1, 255, 'bfd-multiplier'), (v) => { bfd.multiplier = v; }); },
   }, { repeatable: ['community'] });
+  if (bfdOn) nb.bfd = bfd;
+  else if (bfdTiming) ctx.error(bfdTiming.pos, `'${bfdTiming.text}' needs 'bfd;' on the same neighbor`, CONFIG_CODES.MISSING);
   if (nb.localAsn === 0 && !node.children.some((c) => c.head.text === 'local-asn')) ctx.error(nb.pos, `neighbor ${a.address} needs 'local-asn N;'`, CONFIG_CODES.MISSING);
   if (nb.peerAsn === 0 && !node.children.some((c) => c.head.text === 'peer-asn')) ctx.error(nb.pos, `neighbor ${a.address} needs 'peer-asn N;'`, CONFIG_CODES.MISSING);
   return nb;

@@ -266,6 +266,19 @@ export interface Neighbor {
   /** RFC 1997 communities `A:B`. */
   communities: [number, number][];
   med?: number;
+  /** TCP-MD5 (RFC 2385) key: where to read it at start (never the secret itself). */
+  password?: SecretRef;
+  /** GTSM (RFC 5082): send TTL / hop limit 255, accept only ≥ 254. */
+  ttlSecurity: boolean;
+  /** Single-hop BFD (RFC 5880/5881) tied to the session. */
+  bfd?: { intervalMs: number; multiplier: number };
+}
+
+/** Where a secret comes from: `env:NAME`, `file:PATH` or `credential:NAME` (systemd). */
+export interface SecretRef {
+  source: 'env' | 'file' | 'credential';
+  name: string;
+  pos: SourcePos;
 }
 
 /** `process NAME:`. */

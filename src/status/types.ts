@@ -38,6 +38,8 @@ export interface BgpSessionStatus {
   neighbor: string;
   state: string;
   announced: string[];
+  /** Wanted prefixes the session cannot carry (family not negotiated, no next hop), with the reason. */
+  unannounced?: { prefix: string; reason: string }[];
   lastError?: string;
   lastTransition?: string;
 }

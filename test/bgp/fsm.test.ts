@@ -34,12 +34,18 @@ const rows: Row[] = [
   ['OpenConfirm', { type: 'collision-dump' }, 'Idle', 'collision-dump', '6/7'],
   ['Established', { type: 'keepalive' }, 'Established', 'keepalive-received'],
   ['Established', { type: 'update', update: new Update({}) }, 'Established', 'update-received'],
-  ['Established', { type: 'route-refresh' }, 'Established', 'route-refresh-received'],
+  ['Established', { type: 'route-refresh', family: { afi: 2, safi: 1 } }, 'Established', 'route-refresh-received'],
   ['Established', { type: 'open', open: peerOpen() }, 'Idle', 'unexpected-message', '5/3'],
   ['Established', { type: 'hold-expired' }, 'Idle', 'hold-timer-expired', '4/0'],
   ['Established', { type: 'message-error', error: new MessageError(3, 10, 'bad nlri') }, 'Idle', 'message-error', '3/10'],
   ['Established', { type: 'tcp-failed' }, 'Idle', 'tcp-failed'],
   ['Established', { type: 'stop', notification: Notification.adminShutdown('x') }, 'Idle', 'stop', '6/2'],
+  // RFC 9384: BFD Down ends a session at once with Cease/BFD Down; before OpenSent it is ignored.
+  ['Established', { type: 'bfd-down' }, 'Idle', 'bfd-down', '6/10'],
+  ['OpenConfirm', { type: 'bfd-down' }, 'Idle', 'bfd-down', '6/10'],
+  ['Connect', { type: 'bfd-down' }, 'Connect', 'ignored'],
+  ['Active', { type: 'bfd-down' }, 'Active', 'ignored'],
+  ['Idle', { type: 'bfd-down' }, 'Idle', 'ignored'],
 ];
 
 describe('bgp FSM (RFC 4271 §8): one function per state', () => {

@@ -200,7 +200,27 @@ describe('bgp wire: malformed input → NOTIFICATION code/subcode and RFC 7606 a
     { name: 'ATOMIC_AGGREGATE with a value', a: good + '40060101', sub: 5, action: 'attribute-discard' },
     { name: 'AS4_PATH malformed', a: good + 'c01103020100', sub: 11, action: 'attribute-discard' },
     { name: 'repeated ORIGIN', a: good + '40010100', sub: 1, action: 'attribute-discard' },
+    // RFC 4271 §4.3: Partial is 0 for well-known attributes (RFC 7606 §3c: flags error).
+    { name: 'ORIGIN with the Partial bit', a: '60010100' + good.slice(8), sub: 4, action: 'treat-as-withdraw' },
+    { name: 'MED (optional non-transitive) with the Partial bit', a: good + 'a004040000000a', sub: 4, action: 'treat-as-withdraw' },
+    // RFC 8092 §5: LARGE_COMMUNITY length a non-zero multiple of 12.
+    { name: 'LARGE_COMMUNITY of length 13', a: good + 'c0200d' + '00'.repeat(13), sub: 5, action: 'treat-as-withdraw' },
+    { name: 'LARGE_COMMUNITY of length 0', a: good + 'c02000', sub: 5, action: 'treat-as-withdraw' },
   ];
+  it('LARGE_COMMUNITY of 12 octets and a partial optional transitive attribute are fine', () => {
+    const ok = decodeMessage(attrs(good + 'c0200c' + '0000fbff' + '00000001' + '00000002' + 'e00804fbff0001'));
+    expect(ok.type === 'update' && ok.update.issues).to.deep.equal([]);
+  });
+  it('ROUTE-REFRESH of the wrong length → 7/1 whose data is the whole message (RFC 7313 §5)', () => {
+    const bad = hex(MARKER + '0018050002000101');
+    try {
+      decodeMessage(bad);
+    } catch (err) {
+      expect((err as MessageError).data.toString('hex')).to.equal(bad.toString('hex'));
+      return;
+    }
+    throw new Error('decoded without error');
+  });
   for (const t of soft) {
     it(`${t.name} → 3/${t.sub} ${t.action}`, () => {
       const d = decodeMessage(attrs(t.a));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFile } from 'node:child_process';
 import { metricsText } from '../../src/bgp/metrics';
@@ -46,12 +46,13 @@ function registeredInstruments(): Array<{ name: string; kind: string; file: stri
   return out;
 }
 
-/** Prometheus series names written by hand in src/ (complete names, not prefixes). */
-/** Native addon names (binding.gyp `target_name`s, e.g. anypick_udp): not series. */
-const addonNames = new Set([...readFileSync(join(root, 'binding.gyp'), 'utf8').matchAll(/"target_name"\s*:\s*"([^"]+)"/g)].map((m) => m[1]));
+/** Native addon names (binding.gyp targets such as anypick_sockopt): module names, not series. */
+const ADDONS = new Set(existsSync(join(root, 'binding.gyp'))
+  ? [...readFileSync(join(root, 'binding.gyp'), 'utf8').matchAll(/"target_name"\s*:\s*"([^"]+)"/g)].map((m) => m[1]) : []);
 
+/** Prometheus series names written by hand in src/ (complete names, not prefixes). */
 function handWrittenSeries(): Array<{ name: string; file: string }> {
-  return sources.flatMap((s) => [...s.text.matchAll(/\banypick_[a-z0-9_]*[a-z0-9]\b/g)].filter((m) => !addonNames.has(m[0])).map((m) => ({ name: m[0], file: s.file })));
+  return sources.flatMap((s) => [...s.text.matchAll(/\banypick_[a-z0-9_]*[a-z0-9]\b/g)].filter((m) => !ADDONS.has(m[0])).map((m) => ({ name: m[0], file: s.file })));
 }
 
 /** The `### …` section of the metrics reference whose table lists `series`. */
@@ -195,7 +196,7 @@ describe('docs/operations.md metrics reference', () => {
       check: { kind: 'dns', healthy: true, passes: 2, failures: 0, lastResult: 'ok', lastChange: null },
       sessions: [{
         neighbor: '2001:db8:ffff:1::1', port: 179, localAsn: 64511, peerAsn: 65536, routerId: '192.0.2.53', peerRouterId: null,
-        state: 'Established', holdTime: 90, announced: ['2001:db8::/48'], lastError: null, lastTransition: new Date().toISOString(), counters: newCounters(),
+        state: 'Established', holdTime: 90, announced: ['2001:db8::/48'], unannounced: [], bfd: null, lastError: null, lastTransition: new Date().toISOString(), counters: newCounters(),
       }],
     };
     const second = { ...status.sessions[0], neighbor: '2001:db8:ffff:2::1', state: 'Idle' as const, announced: [] };

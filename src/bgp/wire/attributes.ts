@@ -46,6 +46,7 @@ const EXPECTED_FLAGS: Record<number, number> = {
   [ATTR.AGGREGATOR]: FLAG.OPTIONAL | FLAG.TRANSITIVE, [ATTR.COMMUNITIES]: FLAG.OPTIONAL | FLAG.TRANSITIVE,
   [ATTR.MP_REACH_NLRI]: FLAG.OPTIONAL, [ATTR.MP_UNREACH_NLRI]: FLAG.OPTIONAL,
   [ATTR.AS4_PATH]: FLAG.OPTIONAL | FLAG.TRANSITIVE, [ATTR.AS4_AGGREGATOR]: FLAG.OPTIONAL | FLAG.TRANSITIVE,
+  [ATTR.LARGE_COMMUNITY]: FLAG.OPTIONAL | FLAG.TRANSITIVE,
 };
 
 /** RFC 7606 §7: the action for a malformed instance of each attribute. */
@@ -155,6 +156,10 @@ export function decodeAttribute(flags: number, code: number, v: Buffer, raw: Buf
   if (expected !== undefined && (flags & (FLAG.OPTIONAL | FLAG.TRANSITIVE)) !== expected) {
     throw new MessageError(ERR.UPDATE, UPDATE_SUB.ATTRIBUTE_FLAGS, `attribute ${code} has flags 0x${flags.toString(16)}`, { data: raw, action: actionFor(code) });
   }
+  // RFC 4271 §4.3 / §6.3: the Partial bit is 0 for well-known and optional non-transitive attributes.
+  if ((flags & FLAG.PARTIAL) !== 0 && (flags & (FLAG.OPTIONAL | FLAG.TRANSITIVE)) !== (FLAG.OPTIONAL | FLAG.TRANSITIVE)) {
+    throw new MessageError(ERR.UPDATE, UPDATE_SUB.ATTRIBUTE_FLAGS, `attribute ${code} has the Partial bit set`, { data: raw, action: actionFor(code) });
+  }
   switch (code) {
     case ATTR.ORIGIN:
       if (v.length !== 1) throw lengthError(code, raw, 'ORIGIN length must be 1');
@@ -178,6 +183,10 @@ export function decodeAttribute(flags: number, code: number, v: Buffer, raw: Buf
       for (let i = 0; i < v.length; i += 4) values.push(v.readUInt32BE(i));
       return { flags, type: 'communities', values };
     }
+    case ATTR.LARGE_COMMUNITY:
+      // RFC 8092 §5 / RFC 7606: a length that is zero or not a multiple of 12 → treat-as-withdraw.
+      if (v.length === 0 || v.length % 12 !== 0) throw lengthError(code, raw, 'LARGE_COMMUNITY length must be a non-zero multiple of 12');
+      return { flags, type: 'unknown', code, value: Buffer.from(v) };
     case ATTR.ATOMIC_AGGREGATE:
       if (v.length !== 0) throw lengthError(code, raw, 'ATOMIC_AGGREGATE length must be 0');
       return { flags, type: 'unknown', code, value: Buffer.from(v) };

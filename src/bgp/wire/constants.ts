@@ -37,6 +37,8 @@ export const ATTR = {
   MP_UNREACH_NLRI: 15,
   AS4_PATH: 17,
   AS4_AGGREGATOR: 18,
+  /** RFC 8092. */
+  LARGE_COMMUNITY: 32,
 } as const;
 
 /** Capability codes (RFC 5492 registry). */
@@ -104,6 +106,8 @@ export const CEASE_SUB = {
   OTHER_CONFIG_CHANGE: 6,
   COLLISION_RESOLUTION: 7,
   OUT_OF_RESOURCES: 8,
+  /** RFC 9384. */
+  BFD_DOWN: 10,
 } as const;
 
 /** FSM Error subcodes (RFC 6608). */

@@ -75,7 +75,7 @@ export function decodeMessage(buf: Buffer, ctx: CodecContext = { as4: true }): M
       if (len !== HEADER_LEN) throw badLength(len);
       return { type: 'keepalive' };
     case MSG.ROUTE_REFRESH:
-      return { type: 'route-refresh', refresh: RouteRefresh.decode(body) };
+      return { type: 'route-refresh', refresh: RouteRefresh.decode(body, buf) };
     default:
       throw new MessageError(ERR.HEADER, HEADER_SUB.BAD_TYPE, `bad message type ${type}`, { data: Buffer.from([type]) });
   }

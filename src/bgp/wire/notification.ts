@@ -17,7 +17,7 @@ const NAMES: Record<number, [string, Record<number, string>]> = {
   5: ['Finite State Machine Error', { 1: 'Unexpected message in OpenSent', 2: 'Unexpected message in OpenConfirm', 3: 'Unexpected message in Established' }],
   6: ['Cease', {
     1: 'Maximum Number of Prefixes Reached', 2: 'Administrative Shutdown', 3: 'Peer De-configured', 4: 'Administrative Reset',
-    5: 'Connection Rejected', 6: 'Other Configuration Change', 7: 'Connection Collision Resolution', 8: 'Out of Resources',
+    5: 'Connection Rejected', 6: 'Other Configuration Change', 7: 'Connection Collision Resolution', 8: 'Out of Resources', 9: 'Hard Reset', 10: 'BFD Down',
   }],
   7: ['ROUTE-REFRESH Message Error', { 1: 'Invalid Message Length' }],
 };

@@ -12,9 +12,10 @@ export class RouteRefresh {
     return b;
   }
 
-  static decode(body: Buffer): RouteRefresh {
-    // RFC 7313 §5: a ROUTE-REFRESH whose length is not 23 is error 7/1.
-    if (body.length !== 4) throw new MessageError(ERR.ROUTE_REFRESH, 1, `ROUTE-REFRESH body of ${body.length} octets`, { data: body });
+  /** `message` is the whole message with its header: RFC 7313 §5 puts it in the NOTIFICATION data. */
+  static decode(body: Buffer, message: Buffer = body): RouteRefresh {
+    // RFC 7313 §5: a ROUTE-REFRESH whose length is not 23 is error 7/1 carrying the complete message.
+    if (body.length !== 4) throw new MessageError(ERR.ROUTE_REFRESH, 1, `ROUTE-REFRESH body of ${body.length} octets`, { data: Buffer.from(message) });
     return new RouteRefresh(body.readUInt16BE(0), body.readUInt8(3));
   }
 }

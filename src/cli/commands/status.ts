@@ -14,7 +14,7 @@ interface ServeStatus {
   node?: { name: string; version: string; startedAt: string; stateVersion?: string };
   members?: Array<{ tier: string; service: string; member: string; present: boolean; ready: boolean; utilization?: number; factor: number; staticWeight: number; effectiveWeight: number; source: string }>;
   dns?: { queries: number; byRcode: Record<string, number>; io?: string };
-  bgp?: Array<{ neighbor: string; state: string; announced: string[]; lastError?: string; lastTransition?: string }>;
+  bgp?: Array<{ neighbor: string; state: string; announced: string[]; unannounced?: { prefix: string; reason: string }[]; lastError?: string; lastTransition?: string }>;
 }
 
 interface BgpStatus {
@@ -23,7 +23,7 @@ interface BgpStatus {
     phase: string;
     prefixes: string[];
     check: { kind: string; healthy: boolean; lastResult: string | null };
-    sessions: Array<{ neighbor: string; state: string; announced: string[]; lastError: string | null; lastTransition: string }>;
+    sessions: Array<{ neighbor: string; state: string; announced: string[]; unannounced?: { prefix: string; reason: string }[]; lastError: string | null; lastTransition: string }>;
   }>;
 }
 
@@ -50,6 +50,7 @@ export function problems(serve: ServeStatus | undefined, bgp: BgpStatus | undefi
   }
   const sessions = [...(serve?.bgp ?? []), ...(bgp?.announcers ?? []).flatMap((a) => a.sessions)];
   for (const s of sessions) if (s.state !== 'Established') out.push(`bgp ${s.neighbor}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
+  for (const s of sessions) for (const u of s.unannounced ?? []) out.push(`bgp ${s.neighbor}: ${u.prefix} not announced (${u.reason})`);
   for (const a of bgp?.announcers ?? []) if (a.phase !== 'up') out.push(`announcer ${a.name}: ${a.phase} (check ${a.check.kind}: ${a.check.lastResult ?? 'no result yet'})`);
   return out;
 }

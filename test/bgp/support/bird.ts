@@ -10,6 +10,8 @@ export interface BirdOptions {
   holdTime?: number;
   /** Also export static routes to the speaker (to capture UPDATEs from BIRD). */
   exportStatic?: boolean;
+  /** `bfd on` with a `protocol bfd` at this interval and multiplier. */
+  bfd?: { intervalMs: number; multiplier: number };
 }
 
 /** BIRD 2 as the router in the `rtr` namespace: eBGP AS 65536 to the speaker's AS 64511. */
@@ -24,17 +26,20 @@ export class Bird {
 protocol static s4 { ipv4; route 203.0.113.0/24 unreachable; }\n`
       : '';
     const exp = opts.exportStatic ? 'export all' : 'export none';
+    const bfd = opts.bfd
+      ? `protocol bfd { interface "*" { min rx interval ${opts.bfd.intervalMs} ms; min tx interval ${opts.bfd.intervalMs} ms; multiplier ${opts.bfd.multiplier}; }; }\n`
+      : '';
     writeFileSync(join(this.dir, 'bird.conf'), `router id ${topo.routerV4};
 log "${join(this.dir, 'bird.log')}" all;
 protocol device { scan time 1; }
-${statics}protocol bgp anypick {
+${statics}${bfd}protocol bgp anypick {
   local ${topo.routerV6} as 65536;
   neighbor ${topo.speakerV6} as 64511;
   hold time ${opts.holdTime ?? 9};
   connect retry time 1;
   connect delay time 1;
   error wait time 1, 2;
-  ipv6 { import all; ${exp}; };
+${opts.bfd ? '  bfd on;\n' : ''}  ipv6 { import all; ${exp}; };
   ipv4 { import all; ${exp}; };
 }
 `);

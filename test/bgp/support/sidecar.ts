@@ -11,7 +11,7 @@ export const ROOT = join(__dirname, '..', '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 /** Seed example 4 with the checks, prefixes and timers the interop tests need. */
-export function extendedConfig(opts: { intervalMs?: number; timeoutMs?: number; holdTime?: number; drain?: string } = {}): string {
+export function extendedConfig(opts: { intervalMs?: number; timeoutMs?: number; holdTime?: number; drain?: string; neighbor?: string[] } = {}): string {
   return `process dns:
   run systemd.bind9.service
   listen: 2001:db8::53
@@ -28,7 +28,7 @@ process announce-routes:
     local-asn 64511;
     peer-asn 65536;
     hold-time ${opts.holdTime ?? 90};
-  prefix: 2001:db8::53/128
+${(opts.neighbor ?? []).map((l) => `    ${l}\n`).join('')}  prefix: 2001:db8::53/128
   prefix: 192.0.2.53/32
   drain: ${opts.drain ?? '1s'}
   bgp: announce-routes.dns
@@ -61,8 +61,8 @@ export class Sidecar {
   readonly child: ChildProcess;
   log = '';
 
-  constructor(private readonly t: Topology, args: string[]) {
-    this.child = t.spawn(t.spk, 'node', [CLI, 'bgp', ...args, '--log-level', 'debug']);
+  constructor(private readonly t: Topology, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+    this.child = t.spawn(t.spk, 'node', [CLI, 'bgp', ...args, '--log-level', 'debug'], opts);
     this.child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
   }
