@@ -24,6 +24,8 @@ const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
 const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Replies per second per bucket for the `--rrl` run: above what one dnsperf reaches. */
+const RRL_UNREACHED = 1_000_000;
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
@@ -179,6 +181,8 @@ async function main(): Promise<number> {
       { key: 'anypick-cold', label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
       { key: 'dgram-cold', label: 'anypick --io dgram, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1, 'dgram'), check: true, queries: cold },
       { key: 'gdnsd-cold', label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
+      // Response rate limiting on at a rate dnsperf never reaches: what the check costs.
+      { key: 'rrl', label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => [...anypick(p, 1), '--rrl', String(RRL_UNREACHED)], check: true, queries },
     ];
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
@@ -217,6 +221,7 @@ async function main(): Promise<number> {
       `anypick / gdnsd:              ${q('anypick', 'gdnsd')} (target ≥ 1.0)`,
       `p99 anypick / gdnsd:          ${fmt(by('anypick').p99ms / by('gdnsd').p99ms, 2)} (target ≤ 2)`,
       `workers 2 / workers 1:        ${q('w2', 'w1')} (2 CPUs shared with dnsperf)`,
+      `anypick --rrl / anypick:      ${q('rrl', 'anypick')} by QPS, ${cpuRatio('anypick', 'rrl')} by server CPU per query (target ≥ 0.95; every reply checked, none limited)`,
       '',
       'Batched I/O (anypick --io batch, the default where the addon is built, against the --io dgram fallback):',
       `8-region mix:  batch / dgram ${q('anypick', 'dgram')}, dgram / raw ${q('dgram', 'raw')}, dgram / gdnsd ${q('dgram', 'gdnsd')}`,

@@ -20,7 +20,23 @@ export interface DnsCountersSnapshot {
   tcp: number;
   /** TCP connections accepted so far. */
   tcpConnections: number;
+  /** Response rate limiting: UDP replies dropped, sent short with TC=1 (or BADCOOKIE), not limited for a valid cookie. */
+  rrl: { dropped: number; slipped: number; exempt: number };
+  /** COOKIE options seen, by RFC 7873 §5.2 case, and BADCOOKIE replies sent. */
+  cookies: { clientOnly: number; good: number; bad: number; malformed: number; badcookieSent: number };
+  /** TCP connections refused at accept, by limit. */
+  tcpRefused: Record<TcpRefuseReason, number>;
+  /** TCP connections closed by the server, by limit. */
+  tcpClosed: Record<TcpCloseReason, number>;
 }
+
+/** Why a new TCP connection was refused: every slot busy mid-message, or its address at its cap with none idle. */
+export type TcpRefuseReason = 'full' | 'per_address';
+/** Why the server closed a TCP connection. */
+export type TcpCloseReason = 'idle' | 'message_timeout' | 'evicted_full' | 'evicted_per_address';
+
+export const TCP_REFUSE_REASONS: readonly TcpRefuseReason[] = ['full', 'per_address'];
+export const TCP_CLOSE_REASONS: readonly TcpCloseReason[] = ['idle', 'message_timeout', 'evicted_full', 'evicted_per_address'];
 
 /** Mutable counters indexed by number (cheap on the per-query path); `snapshot()` names them. */
 export class DnsCounters {
@@ -34,6 +50,16 @@ export class DnsCounters {
   udp = 0;
   tcp = 0;
   tcpConnections = 0;
+  rrlDropped = 0;
+  rrlSlipped = 0;
+  rrlExempt = 0;
+  cookieClientOnly = 0;
+  cookieGood = 0;
+  cookieBad = 0;
+  cookieMalformed = 0;
+  badcookieSent = 0;
+  readonly tcpRefused: Record<TcpRefuseReason, number> = { full: 0, per_address: 0 };
+  readonly tcpClosed: Record<TcpCloseReason, number> = { idle: 0, message_timeout: 0, evicted_full: 0, evicted_per_address: 0 };
 
   /** Counts one reply: its QTYPE (-1 when the question was unreadable) and its (extended) RCODE. */
   reply(qtype: number, rcode: number): void {
@@ -59,6 +85,10 @@ export class DnsCounters {
       udp: this.udp,
       tcp: this.tcp,
       tcpConnections: this.tcpConnections,
+      rrl: { dropped: this.rrlDropped, slipped: this.rrlSlipped, exempt: this.rrlExempt },
+      cookies: { clientOnly: this.cookieClientOnly, good: this.cookieGood, bad: this.cookieBad, malformed: this.cookieMalformed, badcookieSent: this.badcookieSent },
+      tcpRefused: { ...this.tcpRefused },
+      tcpClosed: { ...this.tcpClosed },
     };
   }
 }

@@ -37,6 +37,8 @@ import { EDE, optRdataLength } from './wire/ede';
 import { ReplyCache, drawnBytes, keepsEcs, withId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
+import { ReplyGuard } from './guard';
+import type { CookieReply, GuardOptions } from './guard';
 
 /** Default largest UDP reply (DNS Flag Day 2020 value). */
 export const DEFAULT_MAX_UDP = 1232;
@@ -69,6 +71,8 @@ export interface QueryContext {
   tcp: boolean;
   address: string;
   family: 4 | 6;
+  /** TCP: the connection's idle timeout now, sent to queries asking with edns-tcp-keepalive (RFC 7828). */
+  keepaliveMs?: number;
 }
 
 /** Options of the engine. */
@@ -78,6 +82,8 @@ export interface EngineOptions {
   maxUdpSize?: number;
   /** This node's NSID (RFC 5001), sent to queries that ask for it. */
   nsid?: string;
+  /** Response rate limiting (UDP) and server cookies; both off when absent (guard.ts). */
+  guard?: GuardOptions;
 }
 
 /** Answers DNS messages from the current DataSet. */
@@ -91,11 +97,16 @@ export class DnsEngine {
   private readonly replies?: ReplyCache;
   /** What answer() found out about keeping the current reply. */
   private learned: Learned | undefined;
+  /** Cookies and rate limiting of replies. */
+  readonly guard: ReplyGuard;
+  /** RCODE of the reply just counted (the rate limiter's response class). */
+  private lastRcode = 0;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
     if (opts.nsid) this.nsid = Buffer.from(opts.nsid, 'utf8');
     if (!opts.queryLog) this.replies = new ReplyCache();
+    this.guard = new ReplyGuard(this.counters, opts.guard ?? {});
   }
 
   /** Swaps the data set atomically and drops the response cache. */
@@ -121,7 +132,7 @@ export class DnsEngine {
         this.counters.cacheHits++;
         this.counters.reply(e.qtype, e.rcode);
         if (e.truncated) this.counters.truncated++;
-        return withId(e.bytes, msg);
+        return this.guard.limit(withId(e.bytes, msg), msg, e.rrl, ctx.address, undefined, undefined, this.maxUdp);
       }
       if (e && e.selection.current()) {
         const answer = e.selection.draw();
@@ -129,7 +140,7 @@ export class DnsEngine {
         if (t) {
           this.counters.replyCacheHits++;
           this.counters.reply(e.qtype, RCODE.NOERROR);
-          return withId(t, msg);
+          return this.guard.limit(withId(t, msg), msg, e.rrl, ctx.address, undefined, undefined, this.maxUdp);
         }
         redraw = { entry: e, answer }; // a first for this answer: encoded below, then kept
       } else if (e) {
@@ -146,25 +157,32 @@ export class DnsEngine {
     }
     if (parsed.kind === 'drop') {
       this.counters.dropped++;
+      this.guard.warn('dns malformed', 'dns: unreadable messages dropped', () => ({ client: ctx.address, reason: (parsed as { reason: string }).reason }));
       return undefined;
     }
     if (parsed.kind === 'error') {
       this.count(parsed.query, parsed.rcode, ctx, parsed.reason);
-      return errorReply(msg, parsed, this.maxUdp);
+      if (parsed.reason.startsWith('COOKIE option')) this.counters.cookieMalformed++;
+      const err = errorReply(msg, parsed, this.maxUdp);
+      return ctx.tcp ? err : this.guard.limit(err, msg, this.guard.token(parsed.rcode, undefined, () => undefined), ctx.address, undefined, undefined, this.maxUdp);
     }
     const q = parsed.query;
     try {
       this.learned = undefined;
       const answered = this.answer(msg, q, ctx, redraw && { selection: redraw.entry.selection, answer: redraw.answer });
-      const reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
+      let reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
+      const cookie = q.edns?.cookieAt !== undefined ? this.guard.cookie(msg, q, ctx.address) : undefined;
+      if (cookie || (ctx.tcp && q.edns?.keepalive)) reply = this.withOptions(reply, q, ctx, cookie);
       const learned = this.learned as Learned | undefined;
-      // A drawn reply of a kept selection is always kept; anything else from its second
-      // sighting, unless its ECS names a single host (keepsEcs).
-      if (key !== undefined && learned && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg)))) {
-        if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated);
-        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry);
+      const token = this.guard.rrl && !ctx.tcp ? this.guard.token(this.lastRcode, q, () => this.zoneOf(msg, q)) : 0;
+      // A drawn reply of a kept selection is always kept; anything else from its second sighting,
+      // unless its ECS names a single host (keepsEcs).
+      // Replies with a COOKIE are not kept: the server cookie is made for this client and this time.
+      if (key !== undefined && learned && !cookie && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg)))) {
+        if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated, token);
+        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry, token);
       }
-      return reply;
+      return ctx.tcp ? reply : this.guard.limit(reply, msg, token, ctx.address, q, cookie, this.maxUdp);
     } catch (err) {
       // A bug or bad record data must not kill the server: SERVFAIL, logged and counted.
       this.opts.logger.error({ err, qname: wireNameToText(msg, 12, q.qnameEnd), qtype: qtypeName(q.qtype) }, 'query failed');
@@ -177,6 +195,18 @@ export class DnsEngine {
   private withNsid(reply: Buffer, q: ParsedQuery, ctx: QueryContext): Buffer {
     const limit = ctx.tcp ? MAX_MESSAGE : Math.max(512, Math.min(q.edns?.udpSize ?? 512, this.maxUdp));
     return appendNsid(reply, optRdataLength(reply), this.nsid!, limit);
+  }
+
+  /** Adds COOKIE and keepalive options after what answer() and NSID put into the OPT. */
+  private withOptions(reply: Buffer, q: ParsedQuery, ctx: QueryContext, cookie: CookieReply | undefined): Buffer {
+    const optLen = optRdataLength(reply);
+    const limit = ctx.tcp ? MAX_MESSAGE : Math.max(512, Math.min(q.edns?.udpSize ?? 512, this.maxUdp));
+    return this.guard.options(reply, optLen, limit, cookie, ctx.tcp && q.edns?.keepalive ? ctx.keepaliveMs : undefined);
+  }
+
+  /** The served zone of the question name (NXDOMAIN buckets of the rate limiter). */
+  private zoneOf(msg: Buffer, q: ParsedQuery): string | undefined {
+    return this.data.findZone(wireNameToText(msg, 12, q.qnameEnd).toLowerCase())?.origin;
   }
 
   /** A snapshot of the counters. */
@@ -270,6 +300,7 @@ export class DnsEngine {
   }
 
   private count(q: ParsedQuery | undefined, rcode: number, ctx: QueryContext, reason?: string, truncated = false): void {
+    this.lastRcode = rcode;
     this.counters.reply(q ? q.qtype : -1, rcode);
     if (truncated) this.counters.truncated++;
     if (this.opts.queryLog) {

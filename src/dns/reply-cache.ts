@@ -56,6 +56,8 @@ export interface FixedReply {
   qtype: number;
   rcode: number;
   truncated: boolean;
+  /** Response-class token of the rate limiter (rrl.ts tokenOf), 0 when it is off. */
+  rrl: number;
 }
 
 /** A dynamic name's replies for one client context: encoded bytes per answer of its selection. */
@@ -68,6 +70,8 @@ export interface DrawnReply {
   /** Replies of further answers. */
   more?: Map<DynamicAnswer, Buffer>;
   qtype: number;
+  /** Response-class token of the rate limiter, 0 when it is off. */
+  rrl: number;
 }
 
 /** The kept reply for `answer` drawn from `e`'s selection, if any. */
@@ -155,21 +159,21 @@ export class ReplyCache {
   }
 
   /** Keeps a client-independent reply. */
-  setFixed(key: string, reply: Buffer, qtype: number, rcode: number, truncated: boolean): void {
-    this.put(key, { kind: 'fixed', bytes: this.own(reply), qtype, rcode, truncated });
+  setFixed(key: string, reply: Buffer, qtype: number, rcode: number, truncated: boolean, rrl = 0): void {
+    this.put(key, { kind: 'fixed', bytes: this.own(reply), qtype, rcode, truncated, rrl });
   }
 
   /**
    * Keeps `reply` as the encoding of `answer` under `selection`, in `into` when the query was
    * answered from that entry already, else in a new entry (per querying address when `byAddress`).
    */
-  setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply): void {
+  setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply, rrl = 0): void {
     if (into) {
       // Further answers of one selection: at most one per outcome, bounded by the members.
       (into.more ??= new Map()).set(answer, this.own(reply));
       return;
     }
-    const drawn: DrawnReply = { kind: 'drawn', selection, answer, bytes: this.own(reply), qtype };
+    const drawn: DrawnReply = { kind: 'drawn', selection, answer, bytes: this.own(reply), qtype, rrl };
     const e = byAddress ? this.entries.get(key) : undefined;
     if (e?.kind !== 'by-address' || this.full()) {
       this.put(key, byAddress ? { kind: 'by-address', byAddress: new Map([[address, drawn]]) } : drawn);

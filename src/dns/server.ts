@@ -10,7 +10,12 @@ import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
 import { DataSet } from './store';
-import { DEFAULT_TCP_IDLE_MS, DEFAULT_TCP_MAX_CONNECTIONS, serveTcpConnection } from './tcp';
+import { serveTcpConnection } from './tcp';
+import { TcpConnectionTable, addressKey, tcpLimits } from './tcp-limits';
+import type { TcpLimits } from './tcp-limits';
+import { ThrottledWarnings } from '../util/throttled-log';
+import type { ServerCookies } from './cookies';
+import type { ResponseRateLimiter } from './rrl';
 import { MAX_UDP_QUERY, bindBatchUdp, udpIo } from './udp-batch';
 import type { IoChoice, IoDecision } from './udp-batch';
 
@@ -32,7 +37,12 @@ export interface DnsServerOptions {
   maxUdpSize?: number;
   /** This node's NSID (RFC 5001), e.g. its host name; off when absent. */
   nsid?: string;
-  tcp?: { idleTimeoutMs?: number; maxConnections?: number };
+  /** TCP limits (tcp-limits.ts); defaults for what is absent. */
+  tcp?: Partial<TcpLimits>;
+  /** Response rate limiting of UDP replies (rrl.ts); off when absent. */
+  rrl?: ResponseRateLimiter;
+  /** Server cookies (cookies.ts); off when absent. */
+  cookies?: ServerCookies;
   /**
    * UDP I/O: `batch` reads and writes datagrams in batches through the native addon
    * (recvmmsg/sendmmsg), `dgram` one by one through node:dgram, `auto` (default) batch when
@@ -75,7 +85,6 @@ interface UdpEndpoint {
 interface Listener {
   udp: UdpEndpoint;
   tcp: net.Server;
-  conns: Set<net.Socket>;
   address: ListenAddress;
 }
 
@@ -121,14 +130,10 @@ async function bindBatch(engine: DnsEngine, host: string, port: number, reusePor
   };
 }
 
-function bindTcp(engine: DnsEngine, host: string, port: number, idleMs: number, maxConn: number, conns: Set<net.Socket>): Promise<net.Server> {
+function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable): Promise<net.Server> {
   const server = net.createServer((sock) => {
-    engine.counters.tcpConnections++;
-    conns.add(sock);
-    sock.on('close', () => conns.delete(sock));
-    serveTcpConnection(sock, engine, idleMs);
+    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''))) engine.counters.tcpConnections++;
   });
-  server.maxConnections = maxConn;
   return new Promise((resolveP, reject) => {
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: net.isIPv6(host) }, () => {
@@ -150,19 +155,18 @@ function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger): UdpBinde
   return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger), tcpFirst: reusePort };
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, maxConn: number, udpWay: UdpBinder): Promise<Listener> {
+async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder): Promise<Listener> {
   if (udpWay.tcpFirst) {
-    const conns = new Set<net.Socket>();
     let tcp: net.Server;
     try {
-      tcp = await bindTcp(engine, want.host, want.port, idleMs, maxConn, conns);
+      tcp = await bindTcp(engine, want.host, want.port, table);
     } catch (err) {
       throw new DnsListenError(`cannot bind TCP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
     }
     const port = (tcp.address() as net.AddressInfo).port;
     try {
       const udp = await udpWay.bind(engine, want.host, port);
-      return { udp, tcp, conns, address: { host: want.host, port } };
+      return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
       await new Promise<void>((r) => tcp.close(() => r()));
       throw new DnsListenError(`cannot bind UDP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
@@ -177,9 +181,8 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
     }
     const port = udp.port;
     try {
-      const conns = new Set<net.Socket>();
-      const tcp = await bindTcp(engine, want.host, port, idleMs, maxConn, conns);
-      return { udp, tcp, conns, address: { host: want.host, port } };
+      const tcp = await bindTcp(engine, want.host, port, table);
+      return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
       await udp.close();
       // With port 0 the kernel chose a UDP port whose TCP twin is taken: try another.
@@ -196,35 +199,54 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, idleMs: number, 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const io = udpIo(opts.io ?? 'auto');
   const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
-  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), opts);
-  const idleMs = opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
-  const maxConn = opts.tcp?.maxConnections ?? DEFAULT_TCP_MAX_CONNECTIONS;
+  const warnings = new ThrottledWarnings(opts.logger);
+  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
+  const limits = tcpLimits(opts.tcp);
+  const counters = engine.counters;
+  const table = new TcpConnectionTable(
+    limits,
+    (reason) => {
+      counters.tcpClosed[reason]++;
+      if (reason !== 'idle') warnings.warn(`tcp ${reason}`, `dns tcp: connection closed (${reason.replace(/_/g, ' ')})`, { connections: table.size, maxConnections: limits.maxConnections, idleTimeoutMs: table.idleTimeoutMs() });
+    },
+    (reason, key) => {
+      counters.tcpRefused[reason]++;
+      warnings.warn(`tcp refused ${reason}`, `dns tcp: new connection refused (${reason.replace(/_/g, ' ')})`, { client: key, connections: table.size, maxConnections: limits.maxConnections, maxPerAddress: limits.maxPerAddress });
+    },
+  );
+  // The table's timeouts are checked a few times per shortest timeout.
+  const sweep = setInterval(() => table.sweep(Date.now()), Math.max(50, Math.min(500, Math.floor(Math.min(limits.minIdleTimeoutMs, limits.messageTimeoutMs) / 4))));
+  sweep.unref();
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, idleMs, maxConn, udpWay));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay));
   } catch (err) {
-    await closeAll(listeners);
+    clearInterval(sweep);
+    await closeAll(listeners, table);
     throw err;
   }
   return {
     update(zones, dynamic) {
       engine.update(new DataSet(zones, dynamic));
     },
-    close: () => closeAll(listeners),
+    close: () => {
+      clearInterval(sweep);
+      return closeAll(listeners, table);
+    },
     addresses: () => listeners.map((l) => ({ ...l.address })),
     counters: () => engine.stats(),
     io,
   };
 }
 
-async function closeAll(listeners: Listener[]): Promise<void> {
+async function closeAll(listeners: Listener[], table: TcpConnectionTable): Promise<void> {
   await Promise.all(
     listeners.map(async (l) => {
       await l.udp.close();
       await new Promise<void>((r) => {
         l.tcp.close(() => r());
         // Open connections would hold close() until they idle out: end them now.
-        for (const c of l.conns) c.destroy();
+        table.closeAll();
       });
     }),
   );

@@ -49,6 +49,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <svg id="chart" data-testid="chart" width="100%" height="180" viewBox="0 0 800 180" preserveAspectRatio="none"></svg>
     <div class="legend" id="legend" data-testid="legend"></div></section>
   <section><h2>BGP sessions</h2><div id="bgp" data-testid="bgp"></div></section>
+  <section><h2>DNS protection</h2><div id="protection" data-testid="protection"></div></section>
   <section><h2>Recent changes</h2><div id="events" data-testid="events"></div></section>
 </main>
 <script>
@@ -100,6 +101,14 @@ function bgp(list) {
     '<tr><td>' + esc(s.neighbor) + '</td><td><span class="dot ' + (s.state === "Established" ? "up" : "down") + '"></span>' + esc(s.state) + '</td><td>' + esc(s.announced.join(", ") || "—") + '</td><td>' + esc(s.lastTransition || "") + '</td><td>' + esc(s.lastError || "") + '</td></tr>').join("") + '</table>';
 }
 
+function protection(p) {
+  if (!p) return '<p class="empty">no DNS counters</p>';
+  const row = (k, v) => '<tr><td>' + esc(k) + '</td><td>' + esc(String(v)) + '</td></tr>';
+  const map = (prefix, o) => Object.keys(o).map((k) => row(prefix + " " + k.replace(/_/g, " "), o[k])).join("");
+  return '<table>' + row("dropped malformed", p.dropped.malformed) + row("RRL dropped", p.dropped.rrl) + row("RRL slipped", p.rrlSlipped) +
+    row("RRL exempt (cookie)", p.rrlCookieExempt) + map("cookies", p.cookies) + map("TCP refused", p.tcpRefused) + map("TCP closed", p.tcpClosed) + '</table>';
+}
+
 function events(list) {
   if (!list.length) return '<p class="empty">no changes yet</p>';
   return '<ol>' + list.slice(0, 100).map((e) => '<li><time>' + esc(e.t.slice(11, 19)) + '</time><b>' + esc(e.kind) + '</b> ' + esc(e.text) + '</li>').join("") + '</ol>';
@@ -117,6 +126,7 @@ async function refresh() {
     document.getElementById("members").innerHTML = members(s.members);
     chart(s.answers);
     document.getElementById("bgp").innerHTML = bgp(s.bgp);
+    document.getElementById("protection").innerHTML = protection(s.dns && s.dns.protection);
     document.getElementById("events").innerHTML = events(s.events);
     document.body.dataset.updated = s.node.now;
     lastOk = Date.now();

@@ -6,7 +6,7 @@ export interface NodeStatus {
   bgp: BgpSessionStatus[];
   events: StatusEvent[];
   /** `io`: the UDP I/O path (`batch` recvmmsg/sendmmsg, or `dgram`). */
-  dns?: { queries: number; byRcode: Record<string, number>; byType: Record<string, number>; io?: string };
+  dns?: { queries: number; byRcode: Record<string, number>; byType: Record<string, number>; protection?: DnsProtection; io?: string };
 }
 
 /** One member of a pick as the node sees it. */
@@ -49,4 +49,16 @@ export interface StatusEvent {
   t: string;
   kind: string;
   text: string;
+}
+
+/** What the DNS server did against hostile traffic since start (counters, src/dns/counters.ts). */
+export interface DnsProtection {
+  /** UDP messages dropped: unreadable, or by response rate limiting. */
+  dropped: { malformed: number; rrl: number };
+  /** Rate-limited replies sent short (TC=1 or BADCOOKIE), and replies exempt for a valid cookie. */
+  rrlSlipped: number;
+  rrlCookieExempt: number;
+  cookies: Record<string, number>;
+  tcpRefused: Record<string, number>;
+  tcpClosed: Record<string, number>;
 }

@@ -13,6 +13,14 @@ export interface DnsCountsLike {
   repliesByRcode: Record<string, number>;
   /** UDP queries answered from the reply cache. */
   replyCacheHits?: number;
+  /** Unreadable messages dropped. */
+  dropped?: number;
+  /** TCP connections accepted. */
+  tcpConnections?: number;
+  rrl?: { dropped: number; slipped: number; exempt: number };
+  cookies?: { clientOnly: number; good: number; bad: number; malformed: number; badcookieSent: number };
+  tcpRefused?: Record<string, number>;
+  tcpClosed?: Record<string, number>;
 }
 
 /** Options of createTelemetry. */
@@ -94,6 +102,31 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => { for (const [rcode, n] of Object.entries(dns().repliesByRcode)) r.observe(n, { rcode }); });
       meter.createObservableCounter('anypick.dns.reply_cache_hits', { description: 'UDP queries answered from the reply cache (kept replies by query bytes)' })
         .addCallback((r) => r.observe(dns().replyCacheHits ?? 0));
+      meter.createObservableCounter('anypick.dns.dropped', { description: 'DNS messages dropped without a reply: unreadable (malformed) or by response rate limiting (rrl)' })
+        .addCallback((r) => {
+          const c = dns();
+          r.observe(c.dropped ?? 0, { reason: 'malformed' });
+          r.observe(c.rrl?.dropped ?? 0, { reason: 'rrl' });
+        });
+      meter.createObservableCounter('anypick.dns.rrl_slipped', { description: 'Rate-limited UDP replies sent short with TC=1 (or BADCOOKIE)' })
+        .addCallback((r) => r.observe(dns().rrl?.slipped ?? 0));
+      meter.createObservableCounter('anypick.dns.rrl_cookie_exempt', { description: 'UDP replies not rate limited because the query had a valid server cookie' })
+        .addCallback((r) => r.observe(dns().rrl?.exempt ?? 0));
+      meter.createObservableCounter('anypick.dns.cookies', { description: 'COOKIE options received by outcome, and BADCOOKIE replies sent' })
+        .addCallback((r) => {
+          const c = dns().cookies;
+          r.observe(c?.clientOnly ?? 0, { outcome: 'client_only' });
+          r.observe(c?.good ?? 0, { outcome: 'good' });
+          r.observe(c?.bad ?? 0, { outcome: 'bad' });
+          r.observe(c?.malformed ?? 0, { outcome: 'malformed' });
+          r.observe(c?.badcookieSent ?? 0, { outcome: 'badcookie_sent' });
+        });
+      meter.createObservableCounter('anypick.dns.tcp_connections', { description: 'DNS TCP connections accepted' })
+        .addCallback((r) => r.observe(dns().tcpConnections ?? 0));
+      meter.createObservableCounter('anypick.dns.tcp_refused', { description: 'DNS TCP connections refused at accept, by limit' })
+        .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpRefused ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dns.tcp_closed', { description: 'DNS TCP connections closed by the server, by limit' })
+        .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpClosed ?? {})) r.observe(n, { reason }); });
     }
   }
 

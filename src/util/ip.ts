@@ -11,28 +11,41 @@ export class AddressError extends Error {
   readonly code = 'E_ADDRESS';
 }
 
-/** Parses dotted-quad IPv4 text to 4 bytes, or undefined: four decimal octets, no leading zeros. */
-function parseV4(text: string): Buffer | undefined {
-  const out = Buffer.alloc(4);
+/**
+ * Dotted-quad IPv4 text as a 32-bit unsigned number, or undefined: four decimal octets, no
+ * leading zeros. Allocates nothing (per-packet use, e.g. rate limiting).
+ */
+export function ipv4Number(text: string): number | undefined {
+  let n = 0;
   let part = 0;
   let digits = 0;
-  let n = 0;
+  let octet = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
       if (digits === 0 || part > 3) return undefined;
-      out[part++] = n;
+      n = n * 256 + octet;
+      part++;
       digits = 0;
-      n = 0;
+      octet = 0;
     } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 1 && n === 0) return undefined; // leading zero
-      n = n * 10 + (c - 0x30);
-      if (++digits > 3 || n > 255) return undefined;
+      if (digits === 1 && octet === 0) return undefined; // leading zero
+      octet = octet * 10 + (c - 0x30);
+      if (++digits > 3 || octet > 255) return undefined;
     } else {
       return undefined;
     }
   }
-  return part === 4 ? out : undefined;
+  return part === 4 ? n : undefined;
+}
+
+/** Parses dotted-quad IPv4 text to 4 bytes, or undefined. */
+function parseV4(text: string): Buffer | undefined {
+  const n = ipv4Number(text);
+  if (n === undefined) return undefined;
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(n, 0);
+  return out;
 }
 
 /** Parses IPv6 text (RFC 4291 §2.2, including a trailing dotted quad) to 16 bytes, or undefined. */

@@ -55,10 +55,11 @@ export function testZones(): Zone[] {
 }
 
 /** Encodes a query; `opt` adds an OPT record. */
-export function query(name: string, type: string, o: { id?: number; rd?: boolean; udp?: number; version?: number; ecs?: { family: number; sourcePrefix: number; address: string } ; noEdns?: boolean } = {}): Buffer {
+export function query(name: string, type: string, o: { id?: number; rd?: boolean; udp?: number; version?: number; ecs?: { family: number; sourcePrefix: number; address: string } ; noEdns?: boolean; options?: Array<{ code: number; data?: Buffer }> } = {}): Buffer {
   const additionals: dnsPacket.Answer[] = [];
-  if (!o.noEdns && (o.udp !== undefined || o.ecs || o.version !== undefined)) {
-    const options = o.ecs ? [{ code: 'CLIENT_SUBNET', family: o.ecs.family, sourcePrefixLength: o.ecs.sourcePrefix, scopePrefixLength: 0, ip: o.ecs.address }] : [];
+  if (!o.noEdns && (o.udp !== undefined || o.ecs || o.version !== undefined || o.options)) {
+    const options: unknown[] = o.ecs ? [{ code: 'CLIENT_SUBNET', family: o.ecs.family, sourcePrefixLength: o.ecs.sourcePrefix, scopePrefixLength: 0, ip: o.ecs.address }] : [];
+    for (const x of o.options ?? []) options.push({ code: x.code, data: x.data ?? Buffer.alloc(0) });
     additionals.push({ type: 'OPT', name: '.', udpPayloadSize: o.udp ?? 1232, extendedRcode: 0, ednsVersion: o.version ?? 0, flags: 0, options } as unknown as dnsPacket.Answer);
   }
   return dnsPacket.encode({

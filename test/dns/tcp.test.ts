@@ -57,7 +57,7 @@ describe('dns over TCP (RFC 7766)', function () {
       listen: [{ host: '127.0.0.1', port: 0 }],
       zones: [...testZones(), zone('huge.test', [rr('t.huge.test', 'TXT', huge)])],
       logger: silentLogger,
-      tcp: { idleTimeoutMs: 300, maxConnections: 3 },
+      tcp: { idleTimeoutMs: 300, minIdleTimeoutMs: 300, maxConnections: 3, messageTimeoutMs: 400 },
     });
   });
   after(async () => srv && srv.close());
@@ -111,17 +111,58 @@ describe('dns over TCP (RFC 7766)', function () {
     expect(s.destroyed).to.equal(true);
   });
 
-  it('bounds concurrent connections: the one past maxConnections is closed at once', async () => {
+  it('when full, closes the oldest idle connection to answer a new one (RFC 7766 §6.2.3)', async () => {
+    const before = srv.counters().tcpClosed.evicted_full;
     const accepted = srv.counters().tcpConnections;
     const held = await Promise.all([open(port()), open(port()), open(port())]);
+    const oldestClosed = closed(held[0]);
     // The server has taken all three before the fourth arrives.
     for (let i = 0; i < 500 && srv.counters().tcpConnections - accepted < 3; i++) await new Promise((r) => setTimeout(r, 10));
     expect(srv.counters().tcpConnections - accepted).to.equal(3);
     const extra = await open(port());
-    const gotReply = replies(extra, 1).then(() => true, () => false);
-    extra.write(frame(query('www.example.com', 'A')));
-    expect(await gotReply).to.equal(false);
+    const got = replies(extra, 1);
+    extra.write(frame(query('www.example.com', 'A', { id: 77 })));
+    expect(decode((await got)[0]).id).to.equal(77);
+    await oldestClosed;
+    expect(srv.counters().tcpClosed.evicted_full).to.be.greaterThan(before);
+    for (const h of [...held, extra]) h.destroy();
+  });
+
+  it('refuses a new connection only when every slot is in the middle of a message', async () => {
+    const before = srv.counters().tcpRefused.full;
+    const accepted = srv.counters().tcpConnections;
+    const held = await Promise.all([open(port()), open(port()), open(port())]);
+    for (let i = 0; i < 500 && srv.counters().tcpConnections - accepted < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const h of held) h.write(Buffer.from([0, 40, 1])); // a frame's first bytes
+    await new Promise((r) => setTimeout(r, 50)); // (the bytes travel; nothing to poll for on the client)
+    const extra = await open(port());
+    await closed(extra);
+    expect(srv.counters().tcpRefused.full).to.equal(before + 1);
     for (const h of held) h.destroy();
+  });
+
+  it('closes a connection whose message does not complete within the message timeout', async () => {
+    const before = srv.counters().tcpClosed.message_timeout;
+    const s = await open(port());
+    const f = frame(query('www.example.com', 'A'));
+    s.write(f.subarray(0, 5));
+    // Keep dripping (the idle timeout alone would not close it): only the message timeout can.
+    const drip = setInterval(() => s.writable && s.write(Buffer.from([0])), 100);
+    await closed(s);
+    clearInterval(drip);
+    expect(srv.counters().tcpClosed.message_timeout).to.equal(before + 1);
+  });
+
+  it('sends the idle timeout to a query asking with edns-tcp-keepalive (RFC 7828)', async () => {
+    const s = await open(port());
+    const q = query('www.example.com', 'A', { udp: 1232, options: [{ code: 11 }] });
+    s.write(frame(q));
+    const [r] = await replies(s, 1);
+    const opt = decode(r).additionals?.find((a) => a.type === 'OPT') as { options?: Array<{ code: number; data: Buffer }> } | undefined;
+    const ka = opt?.options?.find((o) => o.code === 11);
+    expect(ka, 'keepalive option').to.not.equal(undefined);
+    expect(ka!.data.readUInt16BE(0)).to.equal(3); // 300 ms in units of 100 ms
+    s.destroy();
   });
 
   it('stops answering a client that does not read, and finishes once it reads', async () => {

@@ -30,6 +30,8 @@ import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
+import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, shareCookieSecretWithWorkers } from './serve-dns-guard';
+import type { DnsGuard } from './serve-dns-guard';
 
 /** Paths served when none are given; missing defaults are skipped. */
 export const DEFAULT_PATHS = ['zones', 'bgp'];
@@ -143,13 +145,18 @@ export function parseIo(v: string | undefined): IoChoice {
  * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
  * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
  */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[] = [], nsid?: string): Promise<DnsServer> {
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
   const reusePort = cluster.isWorker;
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, io, reusePort });
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
   if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
   // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
   const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
   for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port, io: dns.io.mode, udp }, 'dns listening (udp, tcp)');
+  logger.info({
+    rrl: guard.rrl ? { ratePerSecond: guard.rrl.rate, slip: guard.rrl.slip, ipv4Prefix: guard.rrl.ipv4Prefix, ipv6Prefix: guard.rrl.ipv6Prefix } : 'off',
+    cookies: guard.cookies ? (guard.cookies.shared ? 'shared secret' : 'random secret (this process only)') : 'off',
+    tcp: guard.tcp,
+  }, 'dns protection');
   return dns;
 }
 
@@ -201,7 +208,13 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     stateVersion: signals.registry ? () => signals.registry!.digest() : undefined,
     dns: () => {
       const c = dns.counters();
-      return { queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0), byRcode: c.repliesByRcode, byType: c.queriesByType, io: dns.io.mode };
+      return {
+        queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0),
+        byRcode: c.repliesByRcode,
+        byType: c.queriesByType,
+        io: dns.io.mode,
+        protection: { dropped: { malformed: c.dropped, rrl: c.rrl.dropped }, rrlSlipped: c.rrl.slipped, rrlCookieExempt: c.rrl.exempt, cookies: c.cookies, tcpRefused: c.tcpRefused, tcpClosed: c.tcpClosed },
+      };
     },
     bgp: bgp ? () => bgp.sessions() : undefined,
     onAnswers: (service, member, n) => signals.answer(service, member, n),
@@ -231,7 +244,9 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
   const io = parseIo(stringOption(values, 'io'));
+  const guard = dnsGuardFromOptions(values);
   if (!runsServerItself(workers)) {
+    shareCookieSecretWithWorkers(values);
     // One member registry for every worker: the primary runs the receiver thread and relays state.
     const relay = await startSignalsPrimary(values, logger);
     try {
@@ -251,7 +266,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   let dns: DnsServer;
   try {
-    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid);
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard);
   } catch (err) {
     if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
     logger.error({ err }, (err as Error).message);
@@ -308,6 +323,7 @@ Options:
   --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
+${DNS_GUARD_USAGE}
 ${SIGNALS_SERVE_USAGE}
   --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
                       (node:dgram, one datagram per call) or auto (default: batch when the
@@ -324,6 +340,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     nsid: { type: 'string' },
     bgp: { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
+    ...DNS_GUARD_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
     io: { type: 'string' },

@@ -12,11 +12,13 @@ export const RCODE = {
   YXDOMAIN: 6,
   /** Extended RCODE 16: upper 8 bits live in the OPT TTL (RFC 6891 §6.1.3). */
   BADVERS: 16,
+  /** RFC 7873 §8: extended RCODE 23, a COOKIE with a fresh server cookie to retry with. */
+  BADCOOKIE: 23,
 } as const;
 
 /** Mnemonics for counters and logs. */
 export const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN', 16: 'BADVERS',
+  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN', 16: 'BADVERS', 23: 'BADCOOKIE',
 };
 
 /** Header flag bits in the 16-bit flags word (RFC 1035 §4.1.1). */
@@ -32,8 +34,8 @@ export const FLAG = {
 /** Type codes the fast path needs by number. */
 export const TYPE = { OPT: 41 } as const;
 
-/** EDNS option codes (RFC 5001 §2.3 NSID, RFC 7871 §6 ECS). */
-export const OPTION = { NSID: 3, ECS: 8 } as const;
+/** EDNS option codes (RFC 5001 §2.3 NSID, RFC 7871 §6 ECS, RFC 7873 §4 COOKIE, RFC 7828 §3.1 keepalive). */
+export const OPTION = { NSID: 3, ECS: 8, COOKIE: 10, TCP_KEEPALIVE: 11 } as const;
 
 /** Class IN. */
 export const CLASS_IN = 1;

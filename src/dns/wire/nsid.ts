@@ -3,7 +3,8 @@
  * asked with an empty NSID option — how an operator (and the anycast lab) tells which node of
  * an anycast fleet answered. Pure.
  */
-import { OPTION, TYPE } from './constants';
+import { OPTION } from './constants';
+import { appendOption } from './options';
 
 /**
  * Appends the NSID option to the OPT record of `reply`, which must be the last record with
@@ -12,18 +13,5 @@ import { OPTION, TYPE } from './constants';
  * data; a reply is never truncated for it).
  */
 export function appendNsid(reply: Buffer, optRdataLen: number, nsid: Buffer, limit: number): Buffer {
-  const rdlenAt = reply.length - optRdataLen - 2;
-  const optAt = rdlenAt - 9;
-  if (optAt < 12 || reply[optAt] !== 0 || reply.readUInt16BE(optAt + 1) !== TYPE.OPT || reply.readUInt16BE(rdlenAt) !== optRdataLen) {
-    return reply;
-  }
-  const size = reply.length + 4 + nsid.length;
-  if (size > limit) return reply;
-  const out = Buffer.allocUnsafe(size);
-  reply.copy(out, 0);
-  out.writeUInt16BE(OPTION.NSID, reply.length);
-  out.writeUInt16BE(nsid.length, reply.length + 2);
-  nsid.copy(out, reply.length + 4);
-  out.writeUInt16BE(optRdataLen + 4 + nsid.length, rdlenAt);
-  return out;
+  return appendOption(reply, optRdataLen, OPTION.NSID, nsid, limit);
 }

@@ -17,6 +17,11 @@ export interface EdnsInfo {
   ecs?: EcsOption;
   /** The query carried an NSID option (RFC 5001 §2.1). */
   nsid?: boolean;
+  /** Offset and length of the COOKIE option data (RFC 7873 §4): 8 or 16..40 bytes. */
+  cookieAt?: number;
+  cookieLen?: number;
+  /** The query carried edns-tcp-keepalive (RFC 7828 §3.2.1). */
+  keepalive?: boolean;
 }
 
 /** A readable, well-formed query. */
@@ -128,7 +133,14 @@ function readOpt(buf: Buffer, off: number, found: (edns: EdnsInfo) => void): { e
       const ecs = decodeEcs(buf, o + 4, len);
       if (typeof ecs === 'string') throw new Malformed(ecs);
       edns.ecs = ecs;
-    }
+    } else if (code === OPTION.COOKIE) {
+      // RFC 7873 §5.2.2: a client cookie of 8 bytes, then no server cookie or one of 8..32 bytes.
+      if (len < 8 || len > 40 || (len > 8 && len < 16)) throw new Malformed(`COOKIE option of ${len} bytes`);
+      if (edns.cookieAt === undefined) {
+        edns.cookieAt = o + 4;
+        edns.cookieLen = len;
+      }
+    } else if (code === OPTION.TCP_KEEPALIVE) edns.keepalive = true;
     o += 4 + len;
   }
   return { edns, end };
