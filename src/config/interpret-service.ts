@@ -90,7 +90,8 @@ function strategy(ctx: LoadContext, node: Node): Strategy | undefined {
     'when-none-ready': (n) => one(n, (t) => { s.whenNoneReady = oneOf(t, ['all', 'nearest', 'none'], 'when-none-ready') as Strategy['whenNoneReady']; }),
     sticky: (n) => one(n, (t) => { s.sticky = oneOf(t, ['client-subnet'], 'sticky') as 'client-subnet'; }),
     ttl: (n) => one(n, (t) => { s.ttl = parseTtl(t); }),
-  }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl'] });
+    'spill-over': (n) => one(n, (t) => { s.spillOver = oneOf(t, ['on', 'off'], 'spill-over') === 'on'; }),
+  }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl', 'spill-over'] });
   return s;
 }
 

@@ -178,6 +178,8 @@ export interface Strategy {
   sticky?: 'client-subnet';
   /** `ttl: N` — overrides record TTLs in answers (seconds). */
   ttl?: number;
+  /** `spill-over: on|off` — capacity spill-over of the datacenter pick (default on). */
+  spillOver?: boolean;
 }
 
 /** A `"OWNER TYPE CLASS TTL ADDR/LEN"` member target: a record template. */

@@ -82,6 +82,14 @@ export class GeoDatabase {
     return this.loaded.bytes.lookup(address);
   }
 
+  /**
+   * Whether the database holds networks of `family`: IPv6 only in an IPv6 tree (metadata
+   * ip_version 6); IPv4 in an IPv4 tree or in the ::/96 subtree of an IPv6 tree.
+   */
+  holds(family: 4 | 6): boolean {
+    return this.loaded.bytes.holds(family);
+  }
+
   /** Reads the file again now; keeps the old database (and rethrows) when the new one fails. */
   reload(): void {
     const next = load(this.file);

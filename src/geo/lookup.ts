@@ -41,17 +41,21 @@ export type GeoNetwork = Omit<GeoMatch, 'address'>;
 /** Minimal reader surface, so tests can pass any MMDB reader. */
 export interface MmdbReader {
   getWithPrefixLength(ip: string): [unknown, number];
+  /** The file's metadata; `ipVersion` 4 means an IPv4-only tree. */
+  readonly metadata?: { ipVersion: number };
 }
 
 /**
  * Looks an address up in an opened MMDB reader. IPv4 (and IPv4-mapped IPv6) addresses are
  * looked up as IPv4 and their prefix length is reported in IPv4 terms even when the database
- * is an IPv6 tree (IPv4 at ::/96). Throws AddressError for an invalid address.
+ * is an IPv6 tree (IPv4 at ::/96). An IPv6 address in an IPv4-only database is not found, in
+ * the network ::/0 (nothing there can place it). Throws AddressError for an invalid address.
  */
 export function lookupIn(reader: MmdbReader, ip: string): GeoMatch {
   const bytes = unmapV4(parseAddress(ip));
   const family = bytes.length === 4 ? 4 : 6;
   const address = formatAddress(bytes);
+  if (family === 6 && reader.metadata?.ipVersion === 4) return { address, family, prefixLength: 0, network: networkOf(bytes, 0), found: false };
   const [record, rawPrefix] = reader.getWithPrefixLength(address);
   const prefixLength = family === 4 ? ipv4PrefixFromTree(rawPrefix) : rawPrefix;
   const facts = record ? factsOf(record) : {};
@@ -111,6 +115,11 @@ export class BytesLookup {
 
   constructor(private readonly reader: MmdbReader, bytes: Buffer, meta: { nodeCount: number; recordSize: number; ipVersion: number }) {
     this.tree = new MmdbTree(bytes, meta);
+  }
+
+  /** Which address families the tree holds (see MmdbTree). */
+  holds(family: 4 | 6): boolean {
+    return family === 4 ? this.tree.holdsIPv4 : this.tree.holdsIPv6;
   }
 
   /** Looks up 4 or 16 address bytes (IPv4-mapped IPv6 as IPv4). */

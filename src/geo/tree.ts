@@ -35,6 +35,10 @@ export class MmdbTree {
    */
   private readonly index4Node = new Uint32Array(1 << INDEX_BITS);
   private readonly index4Depth = new Uint8Array(1 << INDEX_BITS);
+  /** The tree has IPv6 networks (metadata ip_version 6). An IPv4 tree is never walked with IPv6 bits. */
+  readonly holdsIPv6: boolean;
+  /** The tree has IPv4 networks: an IPv4 tree, or an IPv6 tree whose ::/96 subtree is not empty. */
+  readonly holdsIPv4: boolean;
 
   constructor(private readonly db: Uint8Array, meta: TreeMetadata) {
     if (![24, 28, 32].includes(meta.recordSize)) throw new MmdbTreeError(`unsupported MMDB record size ${meta.recordSize}`);
@@ -46,6 +50,8 @@ export class MmdbTree {
     // Spec: in an IPv6 tree, IPv4 addresses are looked up as ::a.b.c.d (96 zero bits first).
     if (meta.ipVersion === 6) for (let i = 0; i < 96 && node < this.nodeCount; i++) node = this.record(node, 0);
     this.ipv4Start = node;
+    this.holdsIPv6 = meta.ipVersion === 6;
+    this.holdsIPv4 = node !== this.nodeCount;
     this.buildIndex4();
   }
 
@@ -69,10 +75,16 @@ export class MmdbTree {
   /**
    * The record value the walk for `bytes` (4 or 16) ends in: above the node count it points
    * into the data section; equal to it means "no data". `depth` is then the prefix length,
-   * counted from the start node (IPv4 lookups: 0..32).
+   * counted from the start node (IPv4 lookups: 0..32). IPv6 bytes in an IPv4 tree find no
+   * data at depth 0 (libmaxminddb refuses such a lookup; walking it would follow IPv6 bits
+   * through IPv4 networks).
    */
   find(bytes: Uint8Array): number {
     const bits = bytes.length * 8;
+    if (bits === 128 && !this.holdsIPv6) {
+      this.depth = 0;
+      return this.nodeCount;
+    }
     let node = 0;
     let depth = 0;
     if (bytes.length === 4) {

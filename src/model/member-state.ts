@@ -30,4 +30,11 @@ export interface MemberStateSource {
   get(tier: string, service: string, member: string): MemberLiveState | undefined;
   /** Changes as an incrementing version, so callers can cache decisions per version. */
   readonly version: number;
+  /** Time left of the start-up grace, ms (0 after it; absent: no grace). */
+  graceRemainingMs?(): number;
+  /**
+   * True while starting when the member's state is not from a report since start (not heard
+   * from, or restored from a snapshot): answers relying on it get a TTL within the grace.
+   */
+  provisional?(tier: string, service: string, member: string): boolean;
 }

@@ -2,7 +2,7 @@ import type { DeliveryModel } from '../config/model';
 import { SourceError } from '../util/source-error';
 import { memberLocationWarnings } from './datacenter-responder';
 import { datacenterServices } from './datacenter-services';
-import type { GeoDatabase } from '../geo/database';
+import type { GeoSource } from './datacenter-responder';
 
 /** Warning code for a datacenter-pick member that cannot be placed on the globe. */
 export const W_NO_LOCATION = 'W_DATACENTER_NO_LOCATION';
@@ -13,7 +13,7 @@ export const W_NO_LOCATION = 'W_DATACENTER_NO_LOCATION';
  * datacenter picks (the caller opens `--geoip-db`; it may throw GeoDatabaseError); the database
  * is closed before this returns.
  */
-export function datacenterLocationWarnings(model: DeliveryModel, openGeo: () => GeoDatabase | undefined): SourceError[] {
+export function datacenterLocationWarnings(model: DeliveryModel, openGeo: () => (GeoSource & { close(): void }) | undefined): SourceError[] {
   const specs = datacenterServices(model);
   if (specs.length === 0) return [];
   const geo = openGeo();

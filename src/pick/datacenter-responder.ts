@@ -7,7 +7,7 @@ import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic
 import type { ZoneRecord } from '../zone/types';
 import { maskBytes, networkOf, parseAddress, unmapV4 } from '../util/ip';
 import type { GeoMatch, GeoNetwork } from '../geo/lookup';
-import { pickDatacenter, planDatacenter } from './datacenter-strategy';
+import { landingGroup, pickDatacenter, planDatacenter, spillHash } from './datacenter-strategy';
 import { DatacenterSelection } from './datacenter-selection';
 import type { SelectionHost } from './datacenter-selection';
 import type { DatacenterCandidate, DatacenterPick, DatacenterPickOptions, DatacenterPlan } from './datacenter-strategy';
@@ -37,6 +37,9 @@ export interface ResponderDeps {
 
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
 export const STICKY_PREFIX = { 4: 24, 6: 56 } as const;
+
+/** Longest TTL of an answer that relies on a member not heard from since start (during the grace). */
+export const GRACE_TTL_MAX = 10;
 
 /** Bound of the per-responder caches (plans, records). */
 const CACHE_LIMIT = 65536;
@@ -84,6 +87,34 @@ function inside(address: string, network: string): boolean {
     const a = parseAddress(address);
     const n = parseAddress(net);
     return a.length === n.length && maskBytes(a, Number(len)).equals(maskBytes(n, Number(len)));
+  } catch {
+    return false;
+  }
+}
+
+/** Where a client was placed (see DatacenterResponder.locate). */
+interface Located {
+  address: string;
+  useEcs: boolean;
+  /** ECS source prefix 0: no client information. */
+  noClient: boolean;
+  /** An IPv4-mapped IPv6 address in an ECS option of FAMILY 2 (placed as IPv4). */
+  v4in6: boolean;
+  geo?: GeoNetwork;
+  /** The subnet stickiness hashes and its length, in the placed family's terms. */
+  subnet: string;
+  subnetLen: number;
+}
+
+/** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d (bytes of an ECS option, zero-padded past their end). */
+function isMapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if ((bytes[i] ?? 0) !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+function isMappedText(address: string): boolean {
+  try {
+    return parseAddress(address).length === 16 && unmapV4(parseAddress(address)).length === 4;
   } catch {
     return false;
   }
@@ -174,7 +205,7 @@ export class DatacenterResponder implements DynamicResponder {
    * Where the client is. RFC 7871 §7.1.2: an ECS SOURCE PREFIX-LENGTH of 0 asks for an answer
    * independent of the client: location unknown, scope 0, and stickiness hashes ::/0.
    */
-  private locate(client: ClientInfo, needSubnet: boolean): { address: string; useEcs: boolean; noClient: boolean; geo?: GeoNetwork; subnet: string; subnetLen: number } {
+  private locate(client: ClientInfo, needSubnet: boolean): Located {
     // Cached lookups and plans hold for one geo database generation and member state version.
     const stateVersion = this.deps.state?.version ?? 0;
     const geoGeneration = this.deps.geo?.generation ?? 0;
@@ -189,14 +220,16 @@ export class DatacenterResponder implements DynamicResponder {
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
     const address = useEcs ? ecs.address : client.address;
+    // An IPv4-mapped address in a FAMILY 2 option is placed as IPv4; its scope goes back to IPv6 bits.
+    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(address));
     if (!needSubnet) {
       // The query path: an ECS address is looked up from its bytes when the database can.
       const geo = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) ?? this.lookup(address) : this.lookup(address);
-      return { address, useEcs, noClient, geo, subnet: '', subnetLen: 0 };
+      return { address, useEcs, noClient, v4in6, geo, subnet: '', subnetLen: 0 };
     }
     const geo = noClient ? undefined : this.lookup(address);
     const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
-    return { address, useEcs, noClient, geo, subnet, subnetLen };
+    return { address, useEcs, noClient, v4in6, geo, subnet, subnetLen };
   }
 
   /**
@@ -212,8 +245,11 @@ export class DatacenterResponder implements DynamicResponder {
     let hit = byAddress.get(address);
     if (!hit) {
       if (byAddress.size >= CACHE_LIMIT) byAddress.clear();
-      const bytes = unmapV4(parseAddress(address));
-      const subnetLen = prefix < 0 ? STICKY_PREFIX[bytes.length === 4 ? 4 : 6] : Math.min(prefix, bytes.length * 8);
+      const raw = parseAddress(address);
+      const bytes = unmapV4(raw);
+      // A prefix of an IPv4-mapped address counts IPv6 bits: 96 of them are the mapping.
+      const own = prefix >= 0 && bytes.length < raw.length ? Math.max(0, prefix - 96) : prefix;
+      const subnetLen = own < 0 ? STICKY_PREFIX[bytes.length === 4 ? 4 : 6] : Math.min(own, bytes.length * 8);
       hit = { subnet: networkOf(bytes, subnetLen), subnetLen };
       byAddress.set(address, hit);
     }
@@ -240,34 +276,61 @@ export class DatacenterResponder implements DynamicResponder {
    * ECS scope: the decision depended on the matched geo network (all of it places the client
    * alike) and, when sticky, on the hashed subnet too; without a geo database on nothing else.
    */
-  private scope(loc: { noClient: boolean; geo?: GeoNetwork; subnetLen: number }): number {
+  private scope(loc: Located, hashed: boolean): number {
     if (loc.noClient) return 0;
     const g = loc.geo ? loc.geo.prefixLength : 0;
-    return this.spec.sticky ? Math.max(g, loc.subnetLen) : g;
+    const v4 = hashed ? Math.max(g, loc.subnetLen) : g;
+    // RFC 7871 §6: SCOPE PREFIX-LENGTH counts bits of the option's FAMILY. A mapped address was
+    // placed in IPv4 terms; in IPv6 bits its network is ::ffff:0:0/96 plus those bits. Without
+    // a database (and not hashed) nothing depended on the client: 0.
+    if (loc.v4in6 && (loc.geo || hashed)) return 96 + v4;
+    return v4;
+  }
+
+  /** `loc` with the subnet stickiness and spill-over hash (computed on demand: most queries need neither). */
+  private withSubnet(loc: Located, client: ClientInfo): Located {
+    if (loc.subnet !== '') return loc;
+    const ecs = client.ecs;
+    const { subnet, subnetLen } = this.subnetOf(loc.address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
+    return { ...loc, subnet, subnetLen };
   }
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
     const records: ZoneRecord[] = [];
+    const graceTtl = this.graceTtl();
     for (const m of picked) {
       const reported = m.live?.address;
-      for (const t of m.targets) records.push(this.targetRecord(qtype, t, reported));
+      // During the start-up grace an answer relying on a member not heard from since start
+      // (judged statically, or restored from a snapshot) must not outlive the grace in caches.
+      const cap = graceTtl >= 0 && this.deps.state?.provisional?.('datacenter', this.spec.service, m.name) ? graceTtl : -1;
+      for (const t of m.targets) records.push(this.targetRecord(qtype, t, reported, cap));
     }
     return records;
   }
 
-  /** The record a target answers with: its address, or the member's reported one inside its block. */
-  private targetRecord(qtype: string, t: DcTarget, reported: string | undefined): ZoneRecord {
+  /**
+   * The TTL cap of answers relying on provisional members: the grace left in whole seconds, at
+   * most GRACE_TTL_MAX; -1 once the grace is over (or without a state source).
+   */
+  private graceTtl(): number {
+    const left = this.deps.state?.graceRemainingMs?.() ?? 0;
+    return left > 0 ? Math.min(GRACE_TTL_MAX, Math.floor(left / 1000)) : -1;
+  }
+
+  /** The record a target answers with: its address, or the member's reported one inside its block; TTL at most `cap` (≥ 0). */
+  private targetRecord(qtype: string, t: DcTarget, reported: string | undefined, cap = -1): ZoneRecord {
     let byReported = this.targetRecords.get(t);
     if (!byReported) {
       byReported = new Map();
       this.targetRecords.set(t, byReported);
     }
-    const k = reported ?? '';
+    const k = cap < 0 ? reported ?? '' : `${reported ?? ''}|${cap}`;
     let r = byReported.get(k);
     if (!r) {
       if (byReported.size >= CACHE_LIMIT) byReported.clear();
       const data = reported && inside(reported, t.network) ? reported : t.address;
-      r = this.record(qtype, data, this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL, t);
+      const ttl = this.spec.ttl ?? t.ttl ?? DEFAULT_DATACENTER_TTL;
+      r = this.record(qtype, data, cap >= 0 ? Math.min(ttl, cap) : ttl, t);
       byReported.set(k, r);
     }
     return r;
@@ -281,10 +344,11 @@ export class DatacenterResponder implements DynamicResponder {
     const loc = this.locate(client, true);
     const opts: DatacenterPickOptions = { ...this.spec.options };
     if (this.spec.sticky) opts.sticky = { key: loc.subnet };
-    const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random);
+    const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random, spillHash(loc.subnet));
     const records = this.records(qtype, pick.picked);
     const geo = loc.noClient ? undefined : this.lookup(loc.address);
-    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix: this.scope(loc) };
+    const scopePrefix = this.scope(loc, this.spec.sticky || pick.spill !== undefined);
+    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix };
   }
 
   /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
@@ -295,28 +359,32 @@ export class DatacenterResponder implements DynamicResponder {
   /** DynamicResponder: the client's decision context (placement, plan and scope), drawing per query. */
   select(qtype: string, client: ClientInfo): DatacenterSelection | undefined {
     if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
-    const loc = this.locate(client, this.spec.sticky);
+    let loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
-    const scope = this.scope(loc);
-    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, loc.subnet);
-    // Without stickiness every client of a plan with the same scope shares one selection.
+    // Capacity spill-over: when a group is partly spilled, the client subnet's hash picks the group.
+    if (plan.spills) loc = this.withSubnet(loc, client);
+    const landing = plan.spills ? landingGroup(plan, spillHash(loc.subnet)) : -1;
+    const scope = this.scope(loc, this.spec.sticky || plan.spills);
+    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, landing, loc.subnet);
+    // Without stickiness every client of a plan with the same scope (and landing group) shares one selection.
     let byScope = this.selections.get(plan);
     if (!byScope) {
       byScope = new Map();
       this.selections.set(plan, byScope);
     }
-    let sel = byScope.get(scope);
+    const key = (landing + 1) * 256 + scope;
+    let sel = byScope.get(key);
     if (!sel) {
-      sel = this.newSelection(qtype, plan, scope);
-      byScope.set(scope, sel);
+      sel = this.newSelection(qtype, plan, scope, landing);
+      byScope.set(key, sel);
     }
     return sel;
   }
 
-  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, stickyKey?: string): DatacenterSelection {
-    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration };
-    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey);
+  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string): DatacenterSelection {
+    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration, graceTtl: this.graceTtl() };
+    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing);
   }
 
   /** What selections of a query type use of this responder. */
@@ -328,6 +396,7 @@ export class DatacenterResponder implements DynamicResponder {
         count: (members) => this.count(members),
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
+        graceTtl: () => this.graceTtl(),
       };
       this.hosts[qtype] = h;
     }

@@ -21,6 +21,8 @@ export interface SelectionHost {
   stateVersion(): number;
   /** The geo database generation now. */
   geoGeneration(): number;
+  /** The TTL cap of answers relying on provisional members now (-1: none, the grace is over). */
+  graceTtl(): number;
 }
 
 interface Outcome {
@@ -42,23 +44,28 @@ export class DatacenterSelection implements DynamicSelection {
     private readonly plan: DatacenterPlan<DcTarget>,
     private readonly scopePrefix: number,
     private readonly rand: Rand,
-    /** The member-state version and geo generation the plan was made from. */
-    private readonly made: { stateVersion: number; geoGeneration: number },
+    /** The member-state version, geo generation and grace TTL cap the plan and answers were made with. */
+    private readonly made: { stateVersion: number; geoGeneration: number; graceTtl: number },
     /** Set when sticky: the subnet rendezvous hashing keys on. */
     stickyKey?: string,
+    /** The group capacity spill-over placed the client in (-1: the first group with capacity). */
+    private readonly landing = -1,
   ) {
-    const first = firstPool(plan);
+    const first = landing >= 0 ? plan.pools[landing] : firstPool(plan);
     const single = plan.options.answers === 1;
     // Sticky decisions depend only on the plan and the key: the same for every query.
     if (stickyKey !== undefined || first === undefined || (single && first.length === 1)) {
-      this.fixed = this.outcome(drawDatacenter(plan, rand, stickyKey));
+      this.fixed = this.outcome(drawDatacenter(plan, rand, stickyKey, landing));
     } else if (single) {
       this.pool = first;
     }
   }
 
   current(): boolean {
-    return this.host.stateVersion() === this.made.stateVersion && this.host.geoGeneration() === this.made.geoGeneration;
+    if (this.host.stateVersion() !== this.made.stateVersion || this.host.geoGeneration() !== this.made.geoGeneration) return false;
+    // During the start-up grace the TTL cap shrinks each second; after it (-1) nothing to check
+    // (the grace's end changes the state version).
+    return this.made.graceTtl < 0 || this.host.graceTtl() === this.made.graceTtl;
   }
 
   draw(): DynamicAnswer {
@@ -68,7 +75,7 @@ export class DatacenterSelection implements DynamicSelection {
         const i = weightedChoice(this.pool, this.plan.ranked, this.rand);
         o = this.byIndex[i] ?? (this.byIndex[i] = this.outcome([i]));
       } else {
-        const idx = drawDatacenter(this.plan, this.rand);
+        const idx = drawDatacenter(this.plan, this.rand, undefined, this.landing);
         const k = idx.join(',');
         o = this.byCombination.get(k);
         if (!o) this.byCombination.set(k, (o = this.outcome(idx)));

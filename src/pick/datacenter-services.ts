@@ -62,6 +62,7 @@ function options(s: Service): Pick<DcServiceSpec, 'options' | 'sticky' | 'ttl'> 
   if (st?.toleranceKm !== undefined) o.toleranceKm = st.toleranceKm;
   if (st?.answers !== undefined) o.answers = st.answers;
   if (st?.whenNoneReady !== undefined) o.whenNoneReady = st.whenNoneReady;
+  if (st?.spillOver !== undefined) o.spillOver = st.spillOver;
   return { options: o, sticky: st?.sticky === 'client-subnet', ttl: st?.ttl };
 }
 

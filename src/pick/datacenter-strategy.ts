@@ -4,7 +4,7 @@
  */
 import { distanceKm } from './geo-distance';
 import type { Rand } from './random';
-import { rendezvousScore } from './rendezvous';
+import { rendezvousScore, unitHash } from './rendezvous';
 import type { GeoPoint, MemberLiveState } from './types';
 
 /** The strategy's name in delivery files. */
@@ -23,10 +23,16 @@ export interface DatacenterPickOptions {
   whenNoneReady?: WhenNoneReady;
   /** Choose inside a group by weighted rendezvous hashing of `key` instead of at random. */
   sticky?: { key: string };
+  /**
+   * Capacity spill-over (default true): a group whose ready capacity is below its static
+   * capacity keeps that share of its clients and spills the rest, by client hash, to the next
+   * group. Off: a group keeps all its clients while it has any ready capacity.
+   */
+  spillOver?: boolean;
 }
 
 /** Defaults of {@link DatacenterPickOptions}. */
-export const DEFAULT_DATACENTER_OPTIONS = { toleranceKm: 500, answers: 1, whenNoneReady: 'all' } as const;
+export const DEFAULT_DATACENTER_OPTIONS = { toleranceKm: 500, answers: 1, whenNoneReady: 'all', spillOver: true } as const;
 
 /** One member the strategy may pick; `T` is whatever the caller answers with. */
 export interface DatacenterCandidate<T = unknown> {
@@ -56,7 +62,10 @@ export interface RankedMember {
   factor: number;
   /** staticWeight × factor. */
   weight: number;
-  /** 1-based group in spill order; absent for members that are not ready. */
+  /**
+   * 1-based group in spill order. Without spill-over, absent for members that are not ready;
+   * with it, every located member has one (not-ready members reduce their group's capacity).
+   */
   group?: number;
   picked: boolean;
   /** Rendezvous score when sticky (lower wins). */
@@ -70,9 +79,23 @@ export interface DatacenterPick<T = unknown> {
   group?: number;
   /** Set when the answer is the last resort. */
   lastResort?: WhenNoneReady;
+  /** Capacity spill-over of this client's groups, when any group is below its static capacity. */
+  spill?: SpillExplanation;
   reason: string;
   /** Every member: groups in spill order, then members that are not ready. */
   ranking: RankedMember[];
+}
+
+/** How capacity spill-over placed a client (for `anypick explain`). */
+export interface SpillExplanation {
+  /** Ready capacity per group (1-based index − 1), 0..1: Σ factor × weight / Σ static weight. */
+  capacity: number[];
+  /** The client's hash in [0, 1) that chose among groups. */
+  hash: number;
+  /** 1-based group the client landed in. */
+  landed: number;
+  /** Share of the client's own (nearest) group's clients that spill to later groups, 0..1. */
+  spilled: number;
 }
 
 /** Thrown for invalid options or candidates; callers validate at load time. */
@@ -84,6 +107,7 @@ export class DatacenterPickError extends TypeError {
 /** Validates options and fills defaults; throws DatacenterPickError on a bad value. */
 export function resolveDatacenterOptions(o: DatacenterPickOptions = {}): Required<Omit<DatacenterPickOptions, 'sticky'>> & Pick<DatacenterPickOptions, 'sticky'> {
   const r = { ...DEFAULT_DATACENTER_OPTIONS, ...o };
+  if (typeof r.spillOver !== 'boolean') throw new DatacenterPickError(`spillOver must be true or false, got ${o.spillOver}`);
   if (!(Number.isFinite(r.toleranceKm) && r.toleranceKm >= 0)) throw new DatacenterPickError(`toleranceKm must be a number ≥ 0, got ${o.toleranceKm}`);
   if (!(Number.isInteger(r.answers) && r.answers >= 1)) throw new DatacenterPickError(`answers must be an integer ≥ 1, got ${o.answers}`);
   if (!['all', 'nearest', 'none'].includes(r.whenNoneReady)) throw new DatacenterPickError(`whenNoneReady must be all, nearest or none, got ${o.whenNoneReady}`);
@@ -111,9 +135,12 @@ function byDistance(a: [RankedMember, number], b: [RankedMember, number]): numbe
   return da === db ? a[1] - b[1] : da - db;
 }
 
-/** Forms the spill-ordered groups of ready members (indexes into the candidates). */
-function formGroups(ranked: RankedMember[], client: GeoPoint | undefined, toleranceKm: number): number[][] {
-  const ready = ranked.map((m, i) => [m, i] as [RankedMember, number]).filter(([m]) => m.ready);
+/**
+ * Forms the spill-ordered groups (indexes into the candidates): of ready members, or with
+ * `all` of every member (spill-over: a not-ready member still anchors and sizes its group).
+ */
+function formGroups(ranked: RankedMember[], client: GeoPoint | undefined, toleranceKm: number, all: boolean): number[][] {
+  const ready = ranked.map((m, i) => [m, i] as [RankedMember, number]).filter(([m]) => all || m.ready);
   if (!client) return ready.length ? [ready.map(([, i]) => i)] : [];
   const located = ready.filter(([m]) => m.hasLocation).sort(byDistance);
   const groups: number[][] = [];
@@ -159,6 +186,28 @@ export function firstPool(plan: DatacenterPlan): number[] | undefined {
   return undefined;
 }
 
+/** The stable client hash capacity spill-over places a client subnet by, in (0, 1). */
+export function spillHash(subnet: string): number {
+  return unitHash(subnet, 'spill-over');
+}
+
+/**
+ * The group (index into `plan.pools`) a client with hash `u` ∈ [0, 1) lands in: group g keeps
+ * the clients with u < capacity_g and spills the others, u rescaled to [0, 1), to the next
+ * group; the last group with capacity keeps every client left. Stable: a growing capacity
+ * only adds clients (those with the next-lowest hashes). -1 when no group has capacity.
+ */
+export function landingGroup(plan: DatacenterPlan, u: number): number {
+  const { capacity, lastWithCapacity } = plan;
+  for (let g = 0; g < lastWithCapacity; g++) {
+    const c = capacity[g];
+    if (c <= 0) continue;
+    if (u < c) return g;
+    u = (u - c) / (1 - c);
+  }
+  return lastWithCapacity;
+}
+
 /**
  * The part of a decision that does not depend on the draw: the judged members and their
  * groups. Plans can be cached while the client's geo network, the member states and the
@@ -172,8 +221,17 @@ export interface DatacenterPlan<T = unknown> {
   ranked: RankedMember[];
   /** Candidate indexes per group, in spill order. */
   groups: number[][];
-  /** The groups' members with weight > 0. */
+  /** The groups' ready members with weight > 0. */
   pools: number[][];
+  /**
+   * Ready capacity per group, 0..1: Σ effective weight of its ready members / Σ static weight
+   * of all its members (1 without spill-over for a group with a pool, else 0).
+   */
+  capacity: number[];
+  /** Index of the last group with capacity (-1: none). */
+  lastWithCapacity: number;
+  /** True when the landing group depends on the client hash (a group before the last with capacity is partly spilled). */
+  spills: boolean;
   /** Every candidate, nearest first (unlocated last): the last-resort order. */
   byDistance: number[];
 }
@@ -182,23 +240,41 @@ export interface DatacenterPlan<T = unknown> {
 export function planDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions): DatacenterPlan<T> {
   const o = resolveDatacenterOptions(options);
   const ranked = candidates.map((c) => judge(c, client));
-  const groups = formGroups(ranked, client, o.toleranceKm);
+  const groups = formGroups(ranked, client, o.toleranceKm, o.spillOver);
   groups.forEach((g, n) => g.forEach((i) => (ranked[i].group = n + 1)));
-  const pools = groups.map((g) => g.filter((i) => ranked[i].weight > 0));
+  const pools = groups.map((g) => g.filter((i) => ranked[i].ready && ranked[i].weight > 0));
+  const capacity = groups.map((g, n) => {
+    if (pools[n].length === 0) return 0;
+    if (!o.spillOver) return 1;
+    let ready = 0;
+    let statics = 0;
+    for (const i of g) {
+      statics += ranked[i].staticWeight;
+      if (ranked[i].ready) ready += ranked[i].weight;
+    }
+    return statics > 0 ? Math.min(1, ready / statics) : 0;
+  });
+  let lastWithCapacity = -1;
+  for (let n = 0; n < pools.length; n++) if (pools[n].length > 0) lastWithCapacity = n;
+  const spills = capacity.some((c, n) => n < lastWithCapacity && c > 0 && c < 1);
   const byDist = ranked.map((m, i) => [m, i] as [RankedMember, number]).sort(byDistance).map(([, i]) => i);
-  return { candidates, client, options: o, ranked, groups, pools, byDistance: byDist };
+  return { candidates, client, options: o, ranked, groups, pools, capacity, lastWithCapacity, spills, byDistance: byDist };
 }
 
 /**
- * Draws the answer of a plan (steps 3 and 4): candidate indexes in answer order. `stickyKey`
- * replaces the random draw by weighted rendezvous hashing of that key.
+ * Draws the answer of a plan (steps 3 and 4): candidate indexes in answer order, starting in
+ * group `landing` (from {@link landingGroup}; default the first group with capacity), then the
+ * other groups in spill order. `stickyKey` replaces the random draw by weighted rendezvous
+ * hashing of that key.
  */
-export function drawDatacenter(plan: DatacenterPlan, rand: Rand, stickyKey?: string): number[] {
+export function drawDatacenter(plan: DatacenterPlan, rand: Rand, stickyKey?: string, landing = -1): number[] {
   const { answers, whenNoneReady } = plan.options;
   const picked: number[] = [];
   const pools = plan.pools;
   // Fast path: one answer from a first non-empty pool of one member.
-  for (let n = 0; n < pools.length && picked.length < answers; n++) {
+  for (let k = landing >= 0 ? -1 : 0; k < pools.length && picked.length < answers; k++) {
+    const n = k < 0 ? landing : k;
+    if (k >= 0 && n === landing) continue;
     if (pools[n].length === 0) continue;
     if (answers === 1 && pools[n].length === 1) return [pools[n][0]];
     if (answers === 1 && stickyKey === undefined) return [weightedChoice(pools[n], plan.ranked, rand)];
@@ -223,19 +299,23 @@ export function drawDatacenter(plan: DatacenterPlan, rand: Rand, stickyKey?: str
  * ready. `client` undefined means the client's location is unknown. Returns the pick with the
  * full ranking and the reason (for `anypick explain`).
  */
-export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions, rand: Rand): DatacenterPick<T> {
+export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions, rand: Rand, clientHash?: number): DatacenterPick<T> {
   const plan = planDatacenter(candidates, client, options);
-  return explainPlan(plan, drawDatacenter(plan, rand, options.sticky?.key));
+  if (!plan.spills) return explainPlan(plan, drawDatacenter(plan, rand, options.sticky?.key));
+  // Capacity spill-over: a stable client hash (callers pass one of the client subnet) picks the group.
+  const hash = clientHash ?? rand();
+  const landing = landingGroup(plan, hash);
+  return explainPlan(plan, drawDatacenter(plan, rand, options.sticky?.key, landing), { hash, landing });
 }
 
-/** Describes a drawn plan: ranking (copies), reason, group, last resort. */
-export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[]): DatacenterPick<T> {
+/** Describes a drawn plan: ranking (copies), reason, group, last resort, spill-over. */
+export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[], spill?: { hash: number; landing: number }): DatacenterPick<T> {
   const { candidates, client, groups, pools } = plan;
   const o = plan.options;
   const ranked = plan.ranked.map((m) => ({ ...m }));
   if (o.sticky) for (const m of ranked) m.stickyScore = rendezvousScore(o.sticky.key, m.name, m.weight);
   const order = ranked.map((m, i) => [m, i] as [RankedMember, number]);
-  const rankingOrder = [...groups.flat(), ...order.filter(([m]) => !m.ready).sort(byDistance).map(([, i]) => i)];
+  const rankingOrder = [...groups.flat(), ...order.filter(([m]) => !m.ready && m.group === undefined).sort(byDistance).map(([, i]) => i)];
   const finish = (idx: number[], reason: string, extra: Partial<DatacenterPick<T>>): DatacenterPick<T> => {
     for (const i of idx) ranked[i].picked = true;
     return { picked: idx.map((i) => candidates[i]), reason, ranking: rankingOrder.map((i) => ranked[i]), ...extra };
@@ -252,21 +332,37 @@ export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[]): Da
   }
 
   const parts: string[] = [];
-  const g1 = firstPool + 1;
-  const skipped = groups.slice(0, firstPool).map((_, n) => n + 1);
+  const landing = spill ? spill.landing : firstPool;
+  const g1 = landing + 1;
+  const skipped = groups.slice(0, landing).map((_, n) => n + 1).filter((n) => !spill || plan.capacity[n - 1] <= 0);
   const how = o.sticky ? `weighted rendezvous hash of '${o.sticky.key}'` : 'weight';
   if (!client) parts.push(`client location unknown: all ${groups.flat().length} ready members form one group`);
   else {
     const anchor = ranked[groups[g1 - 1][0]];
     const where = anchor.hasLocation ? `nearest ${anchor.name} at ${km(anchor.distanceKm)}, tolerance ${o.toleranceKm} km` : 'members without location';
-    if (skipped.length) parts.push(`group ${skipped.join(', ')} has no ready capacity; spilled to group ${g1} (${where})`);
+    if (spill) {
+      const first = 0; // the client's own region: the group of its nearest member
+      const names = (n: number): string => groups[n].filter((i) => ranked[i].ready && ranked[i].weight > 0).map((i) => ranked[i].name).join(', ');
+      const next = plan.capacity.findIndex((c, n) => n > first && c > 0);
+      const spilled = 1 - plan.capacity[first];
+      parts.push(`group ${first + 1} has ${pct(plan.capacity[first])} of its static capacity ready: ${pct(spilled)} of this region spilled to ${next >= 0 ? `group ${next + 1} (${names(next)})` : 'later groups'}`);
+      parts.push(landing === first ? `this client (hash ${spill.hash.toFixed(3)}) stays in group ${g1} (${where})` : `this client (hash ${spill.hash.toFixed(3)}) spilled to group ${g1} (${where})`);
+    } else if (skipped.length) parts.push(`group ${skipped.join(', ')} has no ready capacity; spilled to group ${g1} (${where})`);
     else parts.push(`nearest group ${g1} (${where})`);
   }
   const total = groups[g1 - 1].reduce((s, i) => s + ranked[i].weight, 0);
   const first = ranked[pickedIdx[0]];
   parts.push(`picked ${first.name} by ${how} (weight ${round(first.weight)} of ${round(total)} in group ${g1})`);
   if (pickedIdx.length > 1) parts.push(`then ${pickedIdx.slice(1).map((i) => `${ranked[i].name} (group ${ranked[i].group})`).join(', ')} to fill ${o.answers} answers`);
-  return finish(pickedIdx, parts.join('; '), { group: g1 });
+  const extra: Partial<DatacenterPick<T>> = { group: g1 };
+  if (spill) {
+    extra.spill = { capacity: plan.capacity.map(round), hash: spill.hash, landed: g1, spilled: round(1 - plan.capacity[0]) };
+  }
+  return finish(pickedIdx, parts.join('; '), extra);
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)} %`;
 }
 
 function round(x: number): number {

@@ -11,7 +11,9 @@ export interface ExplainJson {
   service: string;
   name: string;
   qtype: string;
-  options: { toleranceKm: number; answers: number; whenNoneReady: string; sticky: boolean; ttl?: number };
+  options: { toleranceKm: number; answers: number; whenNoneReady: string; spillOver: boolean; sticky: boolean; ttl?: number };
+  /** Where member state came from: static config (offline) or a running serve's live state. */
+  state: 'static' | 'live';
   client: { address: string; source: 'ecs' | 'query'; subnet: string; network?: string; prefixLength?: number; found: boolean; location?: { lat: number; lon: number }; country?: string; continent?: string; label?: string };
   members: {
     name: string; location?: { lat: number; lon: number }; locationSource: string; geoNetwork?: string; distanceKm?: number;
@@ -21,19 +23,22 @@ export interface ExplainJson {
   picked: string[];
   group?: number;
   lastResort?: string;
+  /** Capacity spill-over: ready capacity per group, the client's hash, its group, the share of its region spilled. */
+  spill?: { capacity: number[]; hash: number; landed: number; spilled: number };
   reason: string;
   answer: { name: string; type: string; ttl: number; data: string }[];
   ecsScope: number;
 }
 
 /** Builds the JSON form. */
-export function explainJson(spec: DcServiceSpec, d: DatacenterDecision): ExplainJson {
+export function explainJson(spec: DcServiceSpec, d: DatacenterDecision, state: 'static' | 'live' = 'static'): ExplainJson {
   const g = d.client.geo;
   const placed = new Map(d.members.map((p) => [p.spec.name, p]));
   return {
     service: spec.service,
     name: spec.name,
     qtype: d.qtype,
+    state,
     options: { ...DEFAULT_DATACENTER_OPTIONS, ...spec.options, sticky: spec.sticky, ...(spec.ttl !== undefined ? { ttl: spec.ttl } : {}) },
     client: {
       address: d.client.address, source: d.client.source, subnet: d.client.subnet, found: g?.found ?? false,
@@ -52,6 +57,7 @@ export function explainJson(spec: DcServiceSpec, d: DatacenterDecision): Explain
     picked: d.pick.picked.map((m) => m.name),
     group: d.pick.group,
     lastResort: d.pick.lastResort,
+    ...(d.pick.spill ? { spill: d.pick.spill } : {}),
     reason: d.pick.reason,
     answer: d.records.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, data: String(r.data) })),
     ecsScope: d.scopePrefix,
@@ -73,8 +79,8 @@ export function explainText(j: ExplainJson): string {
     : c.network ? `${c.network}: not in the geo database (location unknown)` : 'no geo database (location unknown)';
   const o = j.options;
   const lines = [
-    `${j.name} ${j.qtype} (service ${j.service}, internet-location-then-dynamic-weight)`,
-    `options: tolerance ${o.toleranceKm} km, answers ${o.answers}, when-none-ready ${o.whenNoneReady}${o.sticky ? ', sticky client-subnet' : ''}${o.ttl !== undefined ? `, ttl ${o.ttl}` : ''}`,
+    `${j.name} ${j.qtype} (service ${j.service}, internet-location-then-dynamic-weight${j.state === 'live' ? ', live state' : ''})`,
+    `options: tolerance ${o.toleranceKm} km, answers ${o.answers}, when-none-ready ${o.whenNoneReady}, spill-over ${o.spillOver ? 'on' : 'off'}${o.sticky ? ', sticky client-subnet' : ''}${o.ttl !== undefined ? `, ttl ${o.ttl}` : ''}`,
     `client:  ${c.address} (${c.source === 'ecs' ? 'EDNS Client Subnet' : 'querying address'}), subnet ${c.subnet}`,
     `geo:     ${where}`,
     '',
@@ -88,6 +94,7 @@ export function explainText(j: ExplainJson): string {
       ]),
     ]),
     '',
+    ...(j.spill ? [`spill:   ready capacity by group ${j.spill.capacity.map((c, n) => `${n + 1}: ${Math.round(c * 100)} %`).join(', ')}; client hash ${j.spill.hash.toFixed(3)} → group ${j.spill.landed}`] : []),
     `reason:  ${j.reason}`,
     `answer:  ${j.answer.length ? j.answer.map((a) => `${a.name} ${a.ttl} IN ${a.type} ${a.data}`).join('\n         ') : '(empty: NODATA)'}`,
     `ECS scope: /${j.ecsScope}`,

@@ -23,6 +23,7 @@ import { publishState } from './state';
 import type { PublishedState } from './state';
 import type { TlsFiles } from './tls';
 import { TokenStore } from './tokens';
+import { startSnapshots } from './snapshot';
 import type { WeightParams } from './weight';
 
 /** The registry settings and member blocks of a loaded delivery, in a form that clones over IPC. */
@@ -55,6 +56,7 @@ interface ThreadData {
   limits?: Partial<IngestLimits>;
   maxSkewMs?: number;
   config?: ThreadConfig;
+  stateFile?: string;
 }
 
 type ToThread = { type: 'configure'; config: ThreadConfig } | { type: 'reload' } | { type: 'close' };
@@ -79,6 +81,8 @@ export interface ReceiverThreadOptions {
   maxSkewMs?: number;
   /** The first configuration (more with `configure`). */
   config?: ThreadConfig;
+  /** Member state snapshot file (restored at start when younger than one lease; written every second and on close). */
+  stateFile?: string;
   /** Called with every published registry state, in order. */
   onState(state: PublishedState): void;
   observer?: IngestObserver;
@@ -108,6 +112,7 @@ export function startReceiverThread(opts: ReceiverThreadOptions): Promise<Receiv
     limits: opts.limits,
     maxSkewMs: opts.maxSkewMs,
     config: opts.config,
+    stateFile: opts.stateFile,
   };
   const worker = new Worker(__filename, { workerData: data });
   let closing = false;
@@ -234,6 +239,8 @@ async function runThread(data: ThreadData): Promise<void> {
     post({ type: 'failed', message: `signals receiver on ${data.listen}: ${(err as Error).message}` });
     return;
   }
+  // Restored before the first state is published (and before 'listening'): answers never see the gap.
+  const snapshots = data.stateFile ? startSnapshots(data.stateFile, registry, logger) : undefined;
   const watcher = data.tokens.file ? watchFile(data.tokens.file, logger, () => reloadTokens('file change')) : undefined;
   port.on('message', (m: ToThread) => {
     if (m.type === 'configure') {
@@ -250,6 +257,7 @@ async function runThread(data: ThreadData): Promise<void> {
       }
     } else if (m.type === 'close') {
       watcher?.close();
+      snapshots?.stop();
       registry.close();
       void receiver.close().then(() => {
         post({ type: 'closed' });

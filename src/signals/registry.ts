@@ -36,6 +36,8 @@ interface Entry {
   errors?: Sample;
   rampFrom?: number;
   lastSeen: number;
+  /** Restored from a state snapshot and not reported since start. */
+  restored?: boolean;
   state: MemberLiveState;
   /** After `leaving`: its record time (else receive time) and receive time, fencing replays. */
   left?: { sentAt: number; at: number };
@@ -52,6 +54,22 @@ export const REJOIN_FENCE_MS = 60_000;
 export interface ApplyResult {
   refused: number;
   reason?: string;
+}
+
+/**
+ * One member's inputs as a snapshot keeps them (src/signals/snapshot.ts): times relative to
+ * the moment of the dump, so that they can be restored on another clock.
+ */
+export interface DumpedMember extends MemberId {
+  /** Lease time left (0: no lease). */
+  leaseRemainingMs: number;
+  readiness: number;
+  address?: string;
+  port?: number;
+  utilization?: { value: number; ageMs: number };
+  errors?: { value: number; ageMs: number };
+  /** Time since the slow-start ramp began, when one runs. */
+  rampElapsedMs?: number;
 }
 
 const ABSENT: MemberLiveState = Object.freeze({ present: false, ready: false, factor: 0 });
@@ -93,6 +111,63 @@ export class MemberRegistry implements MemberStateSource {
   /** True until one grace period after start. */
   get starting(): boolean {
     return this.now() < this.graceUntil;
+  }
+
+  /** Time left of the start-up grace, ms (0 once it ended). */
+  graceRemainingMs(): number {
+    return this.inGrace ? Math.max(0, this.graceUntil - this.now()) : 0;
+  }
+
+  /**
+   * True while starting for a member whose state does not come from a report since start: not
+   * heard from (judged statically) or restored from a snapshot. Answers relying on it are
+   * given short TTLs.
+   */
+  provisional(tier: string, service: string, member: string): boolean {
+    if (this.graceRemainingMs() <= 0) return false;
+    const e = this.entries.get(`${tier}/${service}/${member}`);
+    return e === undefined || e.restored === true;
+  }
+
+  /** Every member's inputs, relative to now (for a state snapshot). */
+  dump(): DumpedMember[] {
+    const now = this.now();
+    return [...this.entries.values()].map((e) => {
+      const d: DumpedMember = { ...e.id, leaseRemainingMs: Math.max(0, e.leaseUntil - now), readiness: e.readiness };
+      if (e.address !== undefined) d.address = e.address;
+      if (e.port !== undefined) d.port = e.port;
+      if (e.utilization) d.utilization = { value: e.utilization.value, ageMs: now - e.utilization.at };
+      if (e.errors) d.errors = { value: e.errors.value, ageMs: now - e.errors.at };
+      if (e.rampFrom !== undefined) d.rampElapsedMs = now - e.rampFrom;
+      return d;
+    });
+  }
+
+  /**
+   * Restores dumped members taken `ageMs` ago (at start, before any report): leases keep what
+   * was left of them minus the age (a member whose lease ran out meanwhile is absent, not
+   * judged statically), readiness, address, utilization, errors and ramp carry over. Members
+   * already known are left alone. Restored members count as provisional until they report.
+   */
+  restore(members: readonly DumpedMember[], ageMs: number): number {
+    const now = this.now();
+    let n = 0;
+    for (const d of members) {
+      const id: MemberId = { tier: d.tier, service: d.service, member: d.member };
+      const key = memberKey(id);
+      if (this.entries.has(key)) continue;
+      const leaseUntil = d.leaseRemainingMs - ageMs > 0 ? now + d.leaseRemainingMs - ageMs : 0;
+      const e: Entry = { id, leaseUntil, readiness: d.readiness, lastSeen: now - ageMs, restored: true, state: ABSENT };
+      if (d.address !== undefined) e.address = d.address;
+      if (d.port !== undefined) e.port = d.port;
+      if (d.utilization) e.utilization = { value: d.utilization.value, at: now - ageMs - d.utilization.ageMs };
+      if (d.errors) e.errors = { value: d.errors.value, at: now - ageMs - d.errors.ageMs };
+      if (d.rampElapsedMs !== undefined) e.rampFrom = now - ageMs - d.rampElapsedMs;
+      this.entries.set(key, e);
+      n++;
+    }
+    this.evaluate(now);
+    return n;
   }
 
   /** Live state of one member; undefined = judge from static config (grace, never reported). */
@@ -173,6 +248,7 @@ export class MemberRegistry implements MemberStateSource {
         e.left = undefined;
       }
       e.lastSeen = now;
+      e.restored = false;
       switch (s.kind) {
         case 'presence':
           if (s.state === 'leaving') {

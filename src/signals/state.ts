@@ -9,7 +9,7 @@ import type { MemberRegistry } from './registry';
 import type { MemberId } from './signal';
 
 /** One member in a published state: its live state, lease end (ms since epoch), utilization. */
-export type PublishedMember = MemberId & MemberLiveState & { leaseUntil: number; utilization?: number };
+export type PublishedMember = MemberId & MemberLiveState & { leaseUntil: number; utilization?: number; provisional?: true };
 
 /** The registry's state as published after every change (structured-clone and JSON safe). */
 export interface PublishedState {
@@ -19,6 +19,8 @@ export interface PublishedState {
   digest: string;
   expiries: number;
   lease: number;
+  /** End of the start-up grace, ms since epoch (absent once it is over). */
+  graceUntil?: number;
   members: PublishedMember[];
 }
 
@@ -33,17 +35,21 @@ export interface MemberStateView extends MemberStateSource {
 
 /** Captures a registry's state for publishing. */
 export function publishState(reg: MemberRegistry, now = Date.now()): PublishedState {
+  const grace = reg.graceRemainingMs();
   return {
     version: reg.version,
     starting: reg.starting,
     digest: reg.digest(),
     expiries: reg.expiries,
     lease: reg.lease,
+    ...(grace > 0 ? { graceUntil: now + grace } : {}),
     members: reg.snapshot().map(({ leaseRemainingMs, utilization, ...m }) => ({
       ...m,
       leaseUntil: leaseRemainingMs > 0 ? now + leaseRemainingMs : 0,
       // No undefined keys: the state must read the same after JSON (cluster IPC).
       ...(utilization === undefined ? {} : { utilization }),
+      // Restored from a snapshot and not reported since start (answers relying on it get short TTLs).
+      ...(reg.provisional(m.tier, m.service, m.member) ? { provisional: true as const } : {}),
     })),
   };
 }
@@ -65,6 +71,7 @@ function liveState(m: PublishedMember): MemberLiveState {
 export class MemberStateMirror implements MemberStateView {
   private state: PublishedState = { version: 0, starting: true, digest: '', expiries: 0, lease: 3000, members: [] };
   private readonly byKey = new Map<string, MemberLiveState>();
+  private readonly provisionalKeys = new Set<string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -73,8 +80,26 @@ export class MemberStateMirror implements MemberStateView {
     if (next.version < this.state.version) return false;
     this.state = next;
     this.byKey.clear();
-    for (const m of next.members) this.byKey.set(`${m.tier}/${m.service}/${m.member}`, liveState(m));
+    this.provisionalKeys.clear();
+    for (const m of next.members) {
+      const key = `${m.tier}/${m.service}/${m.member}`;
+      this.byKey.set(key, liveState(m));
+      if (m.provisional) this.provisionalKeys.add(key);
+    }
     return true;
+  }
+
+  /** Time left of the registry's start-up grace, ms (0 once over). */
+  graceRemainingMs(): number {
+    const until = this.state.graceUntil;
+    return this.state.starting && until !== undefined ? Math.max(0, until - this.now()) : 0;
+  }
+
+  /** While starting: a member not heard from since start (unknown, or restored from a snapshot). */
+  provisional(tier: string, service: string, member: string): boolean {
+    if (this.graceRemainingMs() <= 0) return false;
+    const key = `${tier}/${service}/${member}`;
+    return !this.byKey.has(key) || this.provisionalKeys.has(key);
   }
 
   get version(): number {

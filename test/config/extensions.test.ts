@@ -156,6 +156,8 @@ describe('config: optional extensions', () => {
       ["a.delivery:6:35: OTLP endpoint must be http:// or https://, got 'grpc://127.0.0.1:4317'"]],
     ['unknown when-none-ready', 'list l:\n  e:\n    weight: 1\nservice s:\n  next-hop: list.l\n  next-hop-strategy:\n    priority-then-weight\n    when-none-ready: any\n',
       ["a.delivery:8:22: bad when-none-ready 'any' (expected one of: all, nearest, none)"]],
+    ['unknown spill-over', 'service s:\n  listen "https://example.com"\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n    spill-over: maybe\n  next-hop-members:\n    a 1 dyn 2001:db8::/64\n',
+      ["a.delivery:5:17: bad spill-over 'maybe' (expected one of: on, off)"]],
     ['unknown check kind', 'process p:\n  c:\n    check: icmp\n',
       ["a.delivery:3:12: unknown check 'icmp' (expected one of: dns, http URL, tcp ADDR:PORT, exec \"COMMAND\")"]],
     ['tcp check without brackets', 'process p:\n  c:\n    check: tcp ::1:53\n',

@@ -82,14 +82,29 @@ describe('dns reply cache: repeated queries keep their own draw', () => {
     expect(engine.stats().replyCacheHits).to.be.within(19_990, 19_998);
   });
 
-  it('a member state change is seen by the very next identical query', () => {
-    const { engine, state } = setup();
+  it('a member state change is seen by the very next identical query (spill-over off)', () => {
+    const { engine, state } = setup({ options: { spillOver: false } });
     const msg = ecsQuery('10.1.0.0');
     for (let i = 0; i < 10; i++) expect(data(engine.handle(msg, udp('192.0.2.1')))).to.match(/^2001:db8:[ab]::$/);
     state.set('west-a', { present: true, ready: false, factor: 0 });
     for (let i = 0; i < 10; i++) expect(data(engine.handle(msg, udp('192.0.2.1')))).to.equal('2001:db8:b::');
     state.set('west-b', { present: false, ready: false, factor: 0 });
     expect(data(engine.handle(msg, udp('192.0.2.1')))).to.equal('2001:db8:c001:e400::');
+  });
+
+  it('capacity spill-over through the cache: each subnet keeps its landing group, and follows the next state change', () => {
+    const { engine, state } = setup();
+    // west-a (30 of 40) not ready: us-west keeps 25 % of its subnets (on west-b), the rest go to asia.
+    state.set('west-a', { present: true, ready: false, factor: 0 });
+    const subnets = Array.from({ length: 40 }, (_, i) => `10.1.${i}.0`);
+    const first = subnets.map((s) => data(engine.handle(ecsQuery(s), udp('192.0.2.1'))));
+    expect(new Set(first)).to.deep.equal(new Set(['2001:db8:b::', '2001:db8:c001:e400::']));
+    for (let round = 0; round < 3; round++) expect(subnets.map((s) => data(engine.handle(ecsQuery(s), udp('192.0.2.1'))))).to.deep.equal(first);
+    // Scope: the decision depended on the /24 (hashed), not only on the /16 geo network.
+    const reply = decode(engine.handle(ecsQuery(subnets[0]), udp('192.0.2.1'))!);
+    expect(JSON.stringify(reply.additionals)).to.contain('"scopePrefixLength":24');
+    state.set('west-a', { present: true, ready: true, factor: 1 });
+    expect(subnets.every((s) => /^2001:db8:[ab]::$/.test(data(engine.handle(ecsQuery(s), udp('192.0.2.1')))))).to.equal(true);
   });
 
   it('without ECS the querying address places the client, even for identical bytes', () => {

@@ -36,6 +36,8 @@ describe('gslb: anypick serve answers datacenter picks (dig, sample geo database
     ['europe IPv6', '2001:db8:2:ab00::/56', DC2, '2001:db8:2:ab00::/56/48'],
     ['asia IPv6', '2001:db8:3::/48', DC3, '2001:db8:3::/48/48'],
     ['europe, a datacenter block itself', '198.51.100.0/24', DC2, '198.51.100.0/24/24'],
+    // FAMILY 2 with an IPv4-mapped address: placed as 10.3.0.0 (asia, a /16), scope in IPv6 bits 96 + 16.
+    ['asia, IPv4-mapped in FAMILY 2', '::ffff:10.3.0.0/120', DC3, '::ffff:10.3.0.0/120/112'],
   ];
   for (const [region, subnet, want, ecs] of bySubnet) {
     it(`example.com AAAA +subnet=${subnet} (${region}) → ${want}, scope in reply ${ecs}`, async () => {

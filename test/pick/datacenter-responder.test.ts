@@ -7,6 +7,7 @@ import type { DcMemberSpec, DcServiceSpec } from '../../src/pick/datacenter-serv
 import { seededRandom } from '../../src/pick/random';
 import type { MemberLiveState, MemberStateSource } from '../../src/pick/types';
 import { SAMPLE_DB } from '../geo/support';
+import { parseAddress } from '../../src/util/ip';
 
 const pos = { file: 't.delivery', line: 1, col: 1 };
 const member = (name: string, v6: string, v4?: string, extra: Partial<DcMemberSpec> = {}): DcMemberSpec => ({
@@ -43,6 +44,36 @@ describe('pick/datacenter-responder', () => {
       expect(a?.records.map((r) => r.data)).to.deep.equal([want]);
       expect(a?.scopePrefix).to.equal(scope);
     });
+  }
+
+  // Families × IPv4-mapped × scope: RFC 7871 §6 counts SCOPE in bits of the option's FAMILY.
+  const table: [string, 1 | 2, string, number, boolean, boolean, number][] = [
+    // what, FAMILY, address, source, sticky, with geo, scope
+    ['IPv4', 1, '10.3.0.0', 24, false, true, 16],
+    ['IPv4, sticky', 1, '10.3.0.0', 24, true, true, 24],
+    ['IPv6', 2, '2001:db8:3::', 48, false, true, 48],
+    ['IPv6, sticky', 2, '2001:db8:3:100::', 56, true, true, 56],
+    ['IPv4-mapped in FAMILY 2 (/16 geo network)', 2, '::ffff:10.3.0.0', 120, false, true, 112],
+    ['IPv4-mapped in FAMILY 2, sticky /120', 2, '::ffff:10.3.0.0', 120, true, true, 120],
+    // 10.0.0.0 lies in an empty /16 of the sample database (between 10.0/16 neighbours' rows).
+    ['IPv4-mapped in FAMILY 2, sticky /104 (shorter than the geo network)', 2, '::ffff:10.0.0.0', 104, true, true, 96 + 16],
+    // 172.16.0.0 lies in the empty 128.0.0.0/2 of the sample database.
+    ['IPv4-mapped in FAMILY 2, not in the database', 2, '::ffff:172.16.0.0', 120, false, true, 96 + 2],
+    ['IPv4-compatible ::a.b.c.d is IPv6 (the ::/96 subtree, IPv6 bits)', 2, '::10.3.0.0', 120, false, true, 112],
+    ['IPv4-mapped in FAMILY 2 without a database', 2, '::ffff:10.3.0.0', 120, false, false, 0],
+    ['IPv4-mapped in FAMILY 2 without a database, sticky', 2, '::ffff:10.3.0.0', 120, true, false, 120],
+  ];
+  for (const [what, family, address, source, sticky, withGeo, scope] of table) {
+    for (const bytes of [false, true]) {
+      it(`scope table: ${what}, ECS ${address}/${source}${bytes ? ' (option bytes)' : ''} → /${scope}`, () => {
+        const raw = parseAddress(address);
+        const ecsBytes = bytes ? (family === 1 ? raw : raw.length === 4 ? Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), raw]) : raw).subarray(0, Math.ceil(source / 8)) : undefined;
+        const client = { address: '127.0.0.1', family: 4 as const, ecs: { family, sourcePrefix: source, address, bytes: ecsBytes } };
+        const r = new DatacenterResponder(spec({ sticky }), { geo: withGeo ? geo : undefined, rand: seededRandom(1) });
+        expect(r.answer('AAAA', client)?.scopePrefix).to.equal(scope);
+        expect(r.decide('AAAA', client)?.scopePrefix).to.equal(scope);
+      });
+    }
   }
 
   it('ECS source prefix 0: location unknown, scope 0', () => {

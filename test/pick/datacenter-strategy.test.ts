@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { GeoDatabase } from '../../src/geo/database';
-import { DatacenterPickError, pickDatacenter } from '../../src/pick/datacenter-strategy';
+import { DatacenterPickError, landingGroup, pickDatacenter, planDatacenter } from '../../src/pick/datacenter-strategy';
+import { unitHash } from '../../src/pick/rendezvous';
 import type { DatacenterCandidate, DatacenterPickOptions } from '../../src/pick/datacenter-strategy';
 import { seededRandom } from '../../src/pick/random';
 import type { GeoPoint, MemberLiveState } from '../../src/pick/types';
@@ -107,7 +108,11 @@ describe('pick/datacenter-strategy: internet-location-then-dynamic-weight', () =
       const r = pickDatacenter([dc('w', W, 10, { live: live(false) }), dc('e', E), dc('a', A)], W, {}, seededRandom(1));
       expect(r.picked.map((m) => m.name)).to.deep.equal(['a']);
       expect(r.ranking.find((m) => m.name === 'w')).to.include({ ready: false, notReady: 'not-ready', picked: false });
-      expect(r.ranking.find((m) => m.name === 'w')?.group).to.equal(undefined);
+      // With spill-over (default) a not-ready member still anchors its group (capacity 0); without, it has none.
+      expect(r.ranking.find((m) => m.name === 'w')?.group).to.equal(1);
+      const off = pickDatacenter([dc('w', W, 10, { live: live(false) }), dc('e', E), dc('a', A)], W, { spillOver: false }, seededRandom(1));
+      expect(off.picked.map((m) => m.name)).to.deep.equal(['a']);
+      expect(off.ranking.find((m) => m.name === 'w')?.group).to.equal(undefined);
     });
 
     it('spills when the nearest group has no capacity (weight 0), and says so', () => {
@@ -120,11 +125,11 @@ describe('pick/datacenter-strategy: internet-location-then-dynamic-weight', () =
     it('a member whose presence lease ran out is not ready (absent)', () => {
       const r = pickDatacenter([dc('w', W, 10, { live: live(true, 1, false) }), dc('e', E)], W, {}, seededRandom(1));
       expect(r.picked[0].name).to.equal('e');
-      expect(r.ranking[1]).to.include({ name: 'w', notReady: 'absent' });
+      expect(r.ranking.find((m) => m.name === 'w')).to.include({ notReady: 'absent' });
     });
 
-    it('does not spill while the nearest group has any ready capacity', () => {
-      const got = shares([dc('w', W, 10, { live: live(true, 0.01) }), dc('e', E, 1000)], W, 1000);
+    it('spill-over off: does not spill while the nearest group has any ready capacity', () => {
+      const got = shares([dc('w', W, 10, { live: live(true, 0.01) }), dc('e', E, 1000)], W, 1000, { spillOver: false });
       expect([...got.keys()]).to.deep.equal(['w']);
     });
 
@@ -145,6 +150,72 @@ describe('pick/datacenter-strategy: internet-location-then-dynamic-weight', () =
       expect(r.reason).to.match(/to fill 3 answers/);
       const all = pickDatacenter(cands, W, { answers: 9 }, seededRandom(3));
       expect(all.picked.map((m) => m.name)).to.deep.equal(['w', 'la', 'a', 'e']);
+    });
+  });
+
+  describe('capacity spill-over (default on)', () => {
+    // Clients spread evenly over the hash range: the landing shares are then exact.
+    const landed = (cands: DatacenterCandidate<string>[], client: GeoPoint | undefined, n = 1000, opts: DatacenterPickOptions = {}): Map<string, number> => {
+      const counts = new Map<string, number>();
+      const rand = seededRandom(3);
+      for (let i = 0; i < n; i++) {
+        const name = pickDatacenter(cands, client, opts, rand, (i + 0.5) / n).picked[0].name;
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      return new Map([...counts].map(([k, v]) => [k, v / n]));
+    };
+
+    const table: [string, DatacenterCandidate<string>[], Record<string, number>][] = [
+      ['a ramping datacenter (factor 0.1) keeps 10 % of its region', [dc('w', W, 10, { live: live(true, 0.1) }), dc('e', E)], { w: 0.1, e: 0.9 }],
+      ['factor 0.5 keeps half', [dc('w', W, 10, { live: live(true, 0.5) }), dc('e', E)], { w: 0.5, e: 0.5 }],
+      ['a not-ready member halves its group', [dc('w1', W, 10), dc('w2', { lat: 37.8, lon: -122.4 }, 10, { live: live(false) }), dc('e', E)], { w1: 0.5, e: 0.5 }],
+      ['an absent member (lease ran out) counts as not ready', [dc('w1', W, 30), dc('w2', { lat: 37.8, lon: -122.4 }, 10, { live: live(true, 1, false) }), dc('e', E)], { w1: 0.75, e: 0.25 }],
+      // From W: Tokyo (a) is nearer than Frankfurt (e).
+      ['spills on down the groups', [dc('w', W, 10, { live: live(true, 0.5) }), dc('a', A, 10, { live: live(true, 0.5) }), dc('e', E)], { w: 0.5, a: 0.25, e: 0.25 }],
+      ['the last group with capacity keeps everyone left', [dc('w', W, 10, { live: live(true, 0.5) }), dc('e', E, 10, { live: live(true, 0.2) })], { w: 0.5, e: 0.5 }],
+      ['a static member is not scaled', [dc('w', W, 10, { dynamic: false, live: live(true, 0.1) }), dc('e', E)], { w: 1 }],
+    ];
+    for (const [what, cands, want] of table) {
+      it(what, () => {
+        const got = landed(cands, W);
+        expect(Object.fromEntries(got)).to.deep.equal(want);
+      });
+    }
+
+    it('client location unknown: one group, nothing to spill to', () => {
+      expect(Object.fromEntries(landed([dc('w', W, 10, { live: live(true, 0.1) }), dc('e', E)], undefined))).to.have.keys('w', 'e');
+      expect(planDatacenter([dc('w', W, 10, { live: live(true, 0.1) }), dc('e', E)], undefined, {}).spills).to.equal(false);
+    });
+
+    it('is stable: a client stays while the capacity grows; clients only join', () => {
+      const cands = (f: number) => [dc('w', W, 10, { live: live(true, f) }), dc('e', E)];
+      const subnets = Array.from({ length: 400 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+      let before = new Set<string>();
+      for (const f of [0.1, 0.2, 0.5, 0.8, 1]) {
+        const plan = planDatacenter(cands(f), W, {});
+        const inW = new Set(subnets.filter((s) => landingGroup(plan, unitHash(s, 'spill-over')) === 0));
+        for (const s of before) expect(inW.has(s), `${s} at factor ${f}`).to.equal(true);
+        expect(inW.size / subnets.length).to.be.closeTo(f, 0.08);
+        before = inW;
+      }
+    });
+
+    it('without a client hash the landing is drawn: shares by capacity over many queries', () => {
+      const got = shares([dc('w', W, 10, { live: live(true, 0.2) }), dc('e', E)], W, 100_000);
+      expect(got.get('w')!).to.be.closeTo(0.2, 0.2 * 0.02);
+    });
+
+    it('explains the spill: capacity, share of the region spilled, where this client went', () => {
+      const cands = [dc('w', W, 10, { live: live(true, 0.38) }), dc('e', E)];
+      const stay = pickDatacenter(cands, W, {}, seededRandom(1), 0.1);
+      expect(stay.picked[0].name).to.equal('w');
+      expect(stay.spill).to.deep.equal({ capacity: [0.38, 1], hash: 0.1, landed: 1, spilled: 0.62 });
+      expect(stay.reason).to.match(/^group 1 has 38 % of its static capacity ready: 62 % of this region spilled to group 2 \(e\); this client \(hash 0\.100\) stays in group 1/);
+      const moved = pickDatacenter(cands, W, {}, seededRandom(1), 0.9);
+      expect(moved.picked[0].name).to.equal('e');
+      expect(moved.group).to.equal(2);
+      expect(moved.reason).to.match(/this client \(hash 0\.900\) spilled to group 2 \(nearest e at \d+ km/);
+      expect(pickDatacenter(cands, W, { spillOver: false }, seededRandom(1), 0.9).picked[0].name).to.equal('w');
     });
   });
 

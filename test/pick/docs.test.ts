@@ -34,7 +34,7 @@ describe('docs/datacenter-pick.md examples', () => {
     const r = loadPaths([dir]);
     expect(r.errors.map((e) => e.format())).to.deep.equal([]);
     const [spec] = datacenterServices(r.model);
-    expect(spec).to.deep.include({ service: 'my-service', name: 'example.com', sticky: false, options: { toleranceKm: 500, answers: 1, whenNoneReady: 'all' } });
+    expect(spec).to.deep.include({ service: 'my-service', name: 'example.com', sticky: false, options: { toleranceKm: 500, answers: 1, whenNoneReady: 'all', spillOver: true } });
     expect(spec.members.map((m) => [m.name, m.weight, m.targets.map((t) => t.address)])).to.deep.equal([
       ['datacenter-1', 10, ['2001:db8:ae21:7700::', '192.0.2.10']],
       ['datacenter-2', 10, ['2001:db8:0478:2800::']],

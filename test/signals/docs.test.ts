@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { TokenStore } from '../../src/signals/tokens';
+import { commandByName } from '../../src/cli/main';
+import { parseCommandArgs } from '../../src/cli/command';
 
 const DOC = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'signals.md'), 'utf8');
 
@@ -35,5 +37,20 @@ describe('docs/signals.md examples', () => {
       expect(pipe.exporters).to.have.members(exporters);
     }
     expect(cfg.receivers.otlp.protocols.http).to.be.an('object');
+  });
+
+  it('the indented command lines (serve with TLS, report with --ca) parse against the real CLI', () => {
+    // Four-space indented `anypick …` lines, continued with a trailing backslash.
+    const cmds = [...DOC.matchAll(/^ {4}(?:ANYPICK_TOKEN=\S+ \\\n {4})?anypick (\w+)((?:[^\n]*\\\n)*[^\n]*)$/gm)];
+    const names = cmds.map((m) => m[1]);
+    expect(names).to.include.members(['serve', 'report']);
+    for (const m of cmds) {
+      const args = m[2]!.replace(/\\\n/g, ' ').trim().split(/\s+/).filter(Boolean);
+      const cmd = commandByName(m[1]!);
+      expect(cmd, m[0]).to.not.equal(undefined);
+      expect(() => parseCommandArgs(cmd!, args), m[0]).to.not.throw();
+    }
+    expect(DOC).to.include('--signals-tls-cert /etc/anypick/tls/signals.crt');
+    expect(DOC).to.include('--ca /etc/anypick/tls/ca.crt');
   });
 });

@@ -7,11 +7,31 @@ import { datacenterServices } from '../../pick/datacenter-services';
 import { explainJson, explainText } from '../../pick/explain-format';
 import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 import { seededRandom } from '../../pick/random';
-import { EXIT, UsageError } from '../command';
+import { memberStateFromStatus } from '../../status/live-state';
+import type { MemberStatus } from '../../status/types';
+import type { MemberStateSource } from '../../model/member-state';
+import { DEFAULT_HTTP_LISTEN as DEFAULT_HTTP } from './serve-signals';
+import { baseUrl } from './status';
+import { EXIT, stringOption, UsageError } from '../command';
 import type { Command } from '../command';
 
 /** Default paths, as `anypick check` and `serve`. */
 const DEFAULT_PATHS = ['zones', 'bgp'];
+
+/** The live member state of a running serve, from its `/status.json`. */
+async function liveState(spec: string): Promise<MemberStateSource> {
+  const url = `${baseUrl(spec)}/status.json`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  } catch (err) {
+    throw new UsageError(`--live: cannot reach anypick serve at ${url}: ${(err as Error).message} (give its --http address with --http ADDR:PORT)`);
+  }
+  if (!res.ok) throw new UsageError(`--live: ${url}: HTTP ${res.status}`);
+  const body = (await res.json()) as { members?: MemberStatus[] };
+  if (!Array.isArray(body.members)) throw new UsageError(`--live: ${url} has no members: is it anypick serve's --http address?`);
+  return memberStateFromStatus(body.members);
+}
 
 /** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
 export function parseClient(text: string): ClientInfo {
@@ -31,7 +51,7 @@ export function parseClient(text: string): ClientInfo {
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'show how a datacenter pick answers a client (location, groups, weights, reason)',
-  usage: `Usage: anypick explain NAME --client ADDR[/LEN] [--type AAAA|A] [PATH…] [--geoip-db FILE] [--json]
+  usage: `Usage: anypick explain NAME --client ADDR[/LEN] [--type AAAA|A] [PATH…] [--geoip-db FILE]... [--live [--http ADDR:PORT]] [--json]
 
 Runs the datacenter pick (internet-location-then-dynamic-weight) named NAME — the service name
 (my-service) or the DNS name it answers (example.com) — for one client and prints the decision:
@@ -42,18 +62,25 @@ reason, the answer and the ECS scope the reply would carry.
   --client ADDR        the querying address (no EDNS Client Subnet)
   --client ADDR/LEN    an EDNS Client Subnet of LEN bits
   --type A|AAAA        query type (default AAAA)
-  --geoip-db FILE      geo database (default geo-data/sample.mmdb; 'none' for no database)
+  --geoip-db FILE      geo database (repeatable, e.g. IPv4 and IPv6 files; default
+                       geo-data/sample.mmdb; 'none' for no database)
+  --live               judge members by a running anypick serve's live state (readiness,
+                       factors, reported addresses) from its /status.json
+  --http ADDR:PORT     that serve's --http address (default ${DEFAULT_HTTP})
   --json               print the decision as JSON (see docs/datacenter-pick.md)
 
-PATHs are zone and delivery files or directories (default: ${DEFAULT_PATHS.join(' ')}). Members
-are judged from static config (no live signals): all ready, factor 1. With several picks of
-equal weight the choice is random; the explanation shows one draw.
+PATHs are zone and delivery files or directories (default: ${DEFAULT_PATHS.join(' ')}); with
+--live give the serve's own PATHs and --geoip-db. Without --live members are judged from
+static config: all ready, factor 1. With several picks of equal weight the choice is random;
+the explanation shows one draw.
 Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage, 3 geo database unreadable.`,
   options: {
     client: { type: 'string' },
     type: { type: 'string' },
     ...GEOIP_DB_OPTION,
     json: { type: 'boolean' },
+    live: { type: 'boolean' },
+    http: { type: 'string' },
   },
   async run(values, positionals) {
     const [name, ...rest] = positionals;
@@ -76,14 +103,16 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
       process.stderr.write(`anypick explain: '${name}' is not a datacenter pick; known: ${known}\n`);
       return EXIT.INVALID;
     }
+    if (values.http !== undefined && values.live !== true) throw new UsageError('--http needs --live');
+    const state = values.live === true ? await liveState(stringOption(values, 'http') ?? DEFAULT_HTTP) : undefined;
     const geo = openGeoOption(values['geoip-db'], { watch: false });
     try {
-      const d = new DatacenterResponder(spec, { geo, rand: seededRandom(Date.now()) }).decide(qtype, client);
+      const d = new DatacenterResponder(spec, { geo, state, rand: seededRandom(Date.now()) }).decide(qtype, client);
       if (!d) {
         process.stderr.write(`anypick explain: ${spec.name} has no ${qtype} targets (no member has an IPv${qtype === 'A' ? 4 : 6} block); a ${qtype} query gets the zone's own data\n`);
         return EXIT.INVALID;
       }
-      const j = explainJson(spec, d);
+      const j = explainJson(spec, d, state ? 'live' : 'static');
       process.stdout.write((values.json ? JSON.stringify(j, null, 2) : explainText(j)) + '\n');
       return EXIT.OK;
     } finally {

@@ -3,7 +3,7 @@
  * the upward publisher read of it. Built at start and again on every reload (SIGHUP).
  */
 import type { DeliveryModel } from '../../config/model';
-import type { GeoDatabase } from '../../geo/database';
+import type { GeoDatabases } from '../../geo/databases';
 import { loadAdmission } from '../../l7/admission/admission';
 import type { Admission } from '../../l7/admission/admission';
 import { ClusterPickRoute } from '../../l7/cluster/route';
@@ -31,7 +31,7 @@ export interface TierDeps {
   upstreamPort: number;
   outlier: { onEject(key: string, ms: number, n: number): void };
   /** `--geoip-db` (cluster pick only). */
-  geo?: GeoDatabase;
+  geo?: GeoDatabases;
 }
 
 /** One built tier. */

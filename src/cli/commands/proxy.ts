@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
-import { GeoDatabase } from '../../geo/database';
+import { GeoDatabases } from '../../geo/databases';
 import { AdmissionLoadError } from '../../l7/admission/admission';
 import { TierNotFoundError } from '../../l7/from-model';
 import { L7Proxy } from '../../l7/proxy/server';
@@ -178,8 +178,8 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
 
   const outlier = { onEject: (key: string, ms: number, n: number) => logger.warn({ member: key, ejectedMs: ms, ejections: n }, 'passive health: member ejected') };
   const selector: TierSelector = { topService, datacenter: dcName, cluster: clusterName, member: str(values.member) };
-  const geoFile = str(values['geoip-db']);
-  const geo = geoFile && !topService && !clusterName ? GeoDatabase.open(geoFile, { log: logger }) : undefined;
+  const geoFiles = (values['geoip-db'] as string[] | undefined) ?? [];
+  const geo = geoFiles.length && !topService && !clusterName ? GeoDatabases.open(geoFiles, { log: logger }) : undefined;
   const deps = { registry, upstreamPort, outlier, geo };
   let current: ProxyTier;
   try {
@@ -368,7 +368,8 @@ Options:
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
   --upstream-port N        port of dynamic members that report an address but no port (default 80)
   --trusted-proxy CIDR     peers whose Forwarded/X-Forwarded-* are believed (repeatable; default loopback)
-  --geoip-db FILE          MMDB for client and cluster locations (cluster pick)
+  --geoip-db FILE          MMDB for client and cluster locations (cluster pick); repeatable
+                           (IPv4 and IPv6 files: each address uses the files of its family)
   --engine node|haproxy    data plane of a service pick (default node): haproxy drives a local
                            HAProxy through its Runtime API (no OpenAPI body validation)
   --log-level LEVEL        ${LOG_LEVELS.join(', ')} (default info)
@@ -391,7 +392,7 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'upstream-port': { type: 'string' },
     status: { type: 'string' },
     'trusted-proxy': { type: 'string', multiple: true },
-    'geoip-db': { type: 'string' },
+    'geoip-db': { type: 'string', multiple: true },
     'log-level': { type: 'string' },
     engine: { type: 'string' },
     'tls-cert': { type: 'string', multiple: true },

@@ -4,7 +4,7 @@
  */
 import type { DeliveryModel } from '../../config/model';
 import type { DynamicResponder } from '../../dns/dynamic';
-import type { GeoDatabase } from '../../geo/database';
+import type { GeoDatabases } from '../../geo/databases';
 import type { MemberStateSource } from '../../model/member-state';
 import { AnswerCounts } from '../../pick/answer-counts';
 import { datacenterResponders } from '../../pick/datacenter-responder';
@@ -17,20 +17,22 @@ import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
 export const DATACENTER_SERVE_OPTIONS = GEOIP_DB_OPTION;
 
 /** Usage lines for `serve --help`. */
-export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB, GeoIP2-City or flat layout) for datacenter picks; reloaded
-                      when it changes (default geo-data/sample.mmdb; 'none' for no database)`;
+export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB: GeoIP2/GeoLite2-City, DB-IP lite or flat ip-location-db
+                      layout) for datacenter picks; repeatable (e.g. an IPv4 and an IPv6 file: each
+                      address is looked up in the files of its family); each file is reloaded when
+                      it changes (default geo-data/sample.mmdb; 'none' for no database)`;
 
 /** Datacenter picks of a running server. */
 export class DatacenterPicks {
   /** Answers per member, counted by every responder this builds. */
   readonly counts = new AnswerCounts();
 
-  private constructor(readonly geo: GeoDatabase | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource) {}
+  private constructor(readonly geo: GeoDatabases | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource) {}
 
   /** Opens `--geoip-db` (throws GeoDatabaseError when a named file is missing or invalid). */
   static open(geoipDb: unknown, logger: Logger, state?: MemberStateSource): DatacenterPicks {
     const geo = openGeoOption(geoipDb, { watch: true, log: logger });
-    logger.info({ geoipDb: geo?.file ?? null }, geo ? 'geo database opened' : 'no geo database: datacenter picks see every client location as unknown');
+    logger.info({ geoipDb: geo?.files ?? null }, geo ? 'geo database opened' : 'no geo database: datacenter picks see every client location as unknown');
     return new DatacenterPicks(geo, logger, state);
   }
 

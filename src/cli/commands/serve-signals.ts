@@ -26,6 +26,7 @@ import type { PublishedState } from '../../signals/state';
 import { loadTls } from '../../signals/tls';
 import type { TlsFiles } from '../../signals/tls';
 import { TokenStore } from '../../signals/tokens';
+import { stateFilePath } from '../../signals/snapshot';
 
 /** The `serve` options this module reads. */
 export const SIGNALS_SERVE_OPTIONS = {
@@ -36,6 +37,7 @@ export const SIGNALS_SERVE_OPTIONS = {
   'signals-tls-client-ca': { type: 'string' },
   http: { type: 'string' },
   'otlp-metrics': { type: 'string' },
+  'state-file': { type: 'string' },
 } as const;
 
 /** Default listen addresses. */
@@ -54,7 +56,10 @@ export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for
                       also require client certificates signed by this CA (mTLS; tokens still needed)
   --http ADDR:PORT    dashboard (/), /metrics (Prometheus), /status.json (default ${DEFAULT_HTTP_LISTEN}; when not
                       given explicitly, a busy port is only a warning)
-  --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)`;
+  --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)
+  --state-file FILE   member state snapshot, written every second and on shutdown, restored at
+                      start when younger than one lease (default $STATE_DIRECTORY/member-state.json
+                      under systemd, else none; 'none' for none)`;
 
 /** `--signals-tls-*` as TlsFiles (undefined without them); UsageError for half a pair. */
 export function signalsTls(values: Record<string, unknown>): TlsFiles | undefined {
@@ -167,6 +172,7 @@ export class ServeSignals {
         tls: this.tls,
         logLevel: this.logger.level as LogLevel,
         config: this.config,
+        stateFile: stateFilePath(this.values['state-file']),
         onState: (state) => reg.apply(state),
         observer: this.telemetry,
         onCrash: (err) => {

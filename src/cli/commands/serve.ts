@@ -264,6 +264,8 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
     logger.error({ errors: first.errors.length }, 'cannot start: the files have errors');
     return EXIT.INVALID;
   }
+  // Signals first: a restored state snapshot must be in place before the first answer.
+  signals.configure(first.model);
   let dns: DnsServer;
   try {
     dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard);
@@ -275,7 +277,6 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
-  signals.configure(first.model);
   const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
 
   let unwatch = (): void => undefined;

@@ -98,7 +98,7 @@ export class ClusterPickRoute implements ProxyRoute {
   /** One decision with its explanation. */
   decide(client: string, exclude: ReadonlySet<string> = new Set()): DatacenterPick<Upstream> {
     const opts = this.o.toleranceKm === undefined ? {} : { toleranceKm: this.o.toleranceKm };
-    return pickDatacenter(this.candidates(exclude), this.locate(client), { ...opts, answers: 1, whenNoneReady: 'none' }, this.random);
+    return pickDatacenter(this.candidates(exclude), this.locate(client), { ...opts, answers: 1, whenNoneReady: 'none', spillOver: false }, this.random);
   }
 
   /** Picks a cluster; a string says why none is available. */

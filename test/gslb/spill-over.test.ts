@@ -1,0 +1,138 @@
+/**
+ * Capacity spill-over through a real `anypick serve` with live reports: a datacenter that turns
+ * ready again ramps (slow start, factor 0.1 → 1 over 10 s) and keeps about its factor's share
+ * of its own region's client subnets; the rest spill to the next-nearest datacenter.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireTools } from '../support/tools';
+import { MAIN, serveWithPorts } from '../support/anypick';
+import type { AnypickProcess } from '../support/anypick';
+import { SAMPLE_DB } from '../geo/support';
+import { spillHash } from '../../src/pick/datacenter-strategy';
+
+const ZONE = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster ( 1 2h 30m 2w 5m )\n  NS ns1\nns1 A 127.0.0.1\n';
+const DELIVERY = `delivery global
+  publish:
+    presence @availability as otel.event
+    readiness @availability as otel.event
+  subscribe:
+    presence @availability to membership
+    readiness @availability to dynamic-weight
+  lease: 3s
+  report-interval: 250ms
+
+service my-service:
+  listen "https://example.com"
+  next-hop-strategy:
+    dynamic: internet-location-then-dynamic-weight
+  next-hop-members:
+    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56" location 37.4,-122.1
+    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:478:2800::/56" location 50.1,8.7
+`;
+const TOKEN1 = 'spill-token-datacenter-1-0123456789';
+const TOKEN2 = 'spill-token-datacenter-2-0123456789';
+const DC1 = '2001:db8:ae21:7700::';
+// 40 client subnets of us-west (10.1.0.0/16 in the sample database): datacenter-1's region.
+const SUBNETS = Array.from({ length: 40 }, (_, i) => `10.1.${i * 5}.0/24`);
+
+function report(signals: number, member: string, token: string, extra: string[]): ChildProcess {
+  return spawn(process.execPath, [MAIN, 'report', '--tier', 'datacenter', '--service', 'my-service', '--member', member, '--endpoint', `http://127.0.0.1:${signals}`, '--token', token, '--interval', '250ms', ...extra], { stdio: 'ignore' });
+}
+
+/** One dig run with a query per subnet: the first answer of each, in order. */
+function digAll(port: number): Promise<string[]> {
+  const args = ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=2', '+short'];
+  for (const s of SUBNETS) args.push('example.com', 'AAAA', `+subnet=${s}`);
+  return new Promise((resolve, reject) => execFile('dig', args, (err, out) => {
+    if (err) return reject(new Error(`dig failed: ${err.message}`, { cause: err }));
+    const lines = out.split('\n').filter(Boolean);
+    if (lines.length !== SUBNETS.length) return reject(new Error(`expected ${SUBNETS.length} answers, got:\n${out}`));
+    resolve(lines);
+  }));
+}
+
+async function members(http: number): Promise<Array<{ member: string; factor: number; present: boolean; ready: boolean; source: string }>> {
+  return ((await (await fetch(`http://127.0.0.1:${http}/status.json`)).json()) as { members: Array<{ member: string; factor: number; present: boolean; ready: boolean; source: string }> }).members;
+}
+
+async function factor(http: number): Promise<number> {
+  const m = (await members(http)).find((x) => x.member === 'datacenter-1')!;
+  return m.ready && m.source === 'signals' ? m.factor : 0;
+}
+
+/** Subnets a capacity of `f` keeps in datacenter-1's group (the strategy's stable hash). */
+const kept = (f: number): number => SUBNETS.filter((s) => spillHash(s) < f).length;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('gslb: capacity spill-over while a datacenter ramps (serve + report + dig)', function () {
+  this.timeout(60_000);
+  let dir = '';
+  let proc: AnypickProcess | undefined;
+  const reporters: ChildProcess[] = [];
+  before(function () {
+    requireTools(this, 'dig');
+    dir = mkdtempSync(join(tmpdir(), 'anypick-spill-'));
+    writeFileSync(join(dir, 'example.com.zone'), ZONE);
+    writeFileSync(join(dir, 'my-service.delivery'), DELIVERY);
+    writeFileSync(join(dir, 'tokens'), `${TOKEN1} datacenter my-service datacenter-1\n${TOKEN2} datacenter my-service datacenter-2\n`);
+  });
+  after(async () => {
+    for (const r of reporters) r.kill('SIGKILL');
+    await proc?.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a datacenter that turns ready again keeps about its factor\'s share of its region, growing with the ramp', async () => {
+    const srv = await serveWithPorts([dir, '--signals', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--geoip-db', SAMPLE_DB]);
+    proc = srv.proc;
+    reporters.push(report(srv.signals!, 'datacenter-2', TOKEN2, []));
+    const notReady = report(srv.signals!, 'datacenter-1', TOKEN1, ['--ready', '0']);
+    reporters.push(notReady);
+    // Both reporting (datacenter-1 not ready): its whole region goes to datacenter-2.
+    const t0 = Date.now();
+    while (!(await members(srv.http)).every((m) => m.present && m.source === 'signals')) {
+      if (Date.now() - t0 > 15_000) throw new Error('reporters did not register');
+      await sleep(100);
+    }
+    while ((await digAll(srv.dns)).some((a) => a === DC1)) {
+      if (Date.now() - t0 > 15_000) throw new Error('datacenter-1 still answered while not ready');
+      await sleep(200);
+    }
+    // After the start-up grace (members seen during it do not ramp)…
+    while (((await (await fetch(`http://127.0.0.1:${srv.http}/status.json`)).json()) as { signals: { starting: boolean } }).signals.starting) await sleep(100);
+    // …it turns ready again (same lease): slow start from factor 0.1.
+    reporters.push(report(srv.signals!, 'datacenter-1', TOKEN1, []));
+    while ((await factor(srv.http)) === 0) await sleep(20);
+    notReady.kill('SIGKILL');
+
+    const samples: { before: number; after: number; share: number }[] = [];
+    for (let n = 0; n < 40; n++) {
+      const before = await factor(srv.http);
+      const answers = await digAll(srv.dns);
+      const after = await factor(srv.http);
+      const share = answers.filter((a) => a === DC1).length;
+      // Exactly the subnets the stable hash keeps at the factor of the moment (the ramp moved in between).
+      expect(share, `factor ${before}..${after}`).to.be.within(kept(before), kept(after));
+      samples.push({ before, after, share: share / SUBNETS.length });
+      if (after >= 1) break;
+      await sleep(200);
+    }
+    const early = samples[0];
+    // About its factor's share: at the start of the ramp (factor ≈ 0.1..0.3) a small share.
+    expect(early.before).to.be.below(0.4);
+    expect(early.share).to.be.at.most(early.after + 0.15);
+    // The share grows with the ramp, to the whole region at factor 1.
+    const shares = samples.map((s) => s.share);
+    for (let i = 1; i < shares.length; i++) expect(shares[i]).to.be.at.least(shares[i - 1]);
+    expect(samples[samples.length - 1].after).to.equal(1);
+    expect(shares[shares.length - 1]).to.equal(1);
+    expect(new Set(shares).size).to.be.greaterThan(3);
+  });
+});
