@@ -2,10 +2,11 @@
  * `npm run bench:gslb`: dnsperf against anypick's datacenter pick, gdnsd's geoip plugin and a
  * raw Node responder, same query mix (example.com AAAA with ECS from 8 regions), same core.
  * Servers run on CPU 1 (`taskset -c 1`), dnsperf on CPU 0; then anypick with 1 and 2 worker
- * processes on both CPUs. Prints QPS, p99 latency and the ratios. See bench/gslb/README.md.
+ * processes on both CPUs. anypick runs on its batched UDP path (`--io batch`, recvmmsg/sendmmsg
+ * through the native addon) and on the `--io dgram` fallback. Prints QPS, p99 latency, RSS of
+ * anypick after each run, and the ratios. See bench/gslb/README.md.
  * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds,
- * BENCH_OUTSTANDING (default 200) dnsperf -q, BENCH_ONLY (a regular expression: only the targets
- * whose label matches).
+ * BENCH_OUTSTANDING (default 200) dnsperf -q.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -25,20 +26,18 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** Replies per second per bucket for the `--rrl` run: above what one dnsperf reaches. */
 const RRL_UNREACHED = 1_000_000;
-const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 /** dnsperf -q: outstanding queries per run (as in the peers facts). */
 const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 200);
 
-interface Result { label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number; cpuUs: number }
-
-/** CPU time (user + system) of process `pid` in microseconds, from /proc (clock ticks of 10 ms). */
-function cpuUs(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000;
-  } catch { return NaN; }
+interface Result {
+  label: string; qps: number; p99ms: number; avgms: number; lost: number; sent: number;
+  rssBefore?: number; rssAfter?: number;
+  /** CPU time of the server (all its threads and worker processes) per query sent, µs: user and kernel. */
+  userUs?: number; sysUs?: number;
 }
 
+/** USER_HZ of /proc/PID/stat (100 on Linux). */
+const CLOCK_TICKS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -90,23 +89,50 @@ function dnsperf(label: string, p: number, queries: string): Result {
     avgms: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     lost: num(/Queries lost:\s+(\d+)/),
     sent: num(/Queries sent:\s+(\d+)/),
-    cpuUs: NaN,
   };
 }
 
+/** Resident set size of `pid` and its children (the workers), MiB; NaN when unreadable. */
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const out = execFileSync('ps', ['-o', 'rss=', '--ppid', String(pid), '-p', String(pid)], { encoding: 'utf8' });
+    return out.split('\n').map(Number).filter((n) => Number.isFinite(n)).reduce((a, b) => a + b, 0) / 1024;
+  } catch { return NaN; }
+}
+
+/** User and system CPU seconds of `pid` and its child processes so far (/proc/PID/stat). */
+function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
+  const out = { user: 0, sys: 0 };
+  if (pid === undefined) return out;
+  let pids = [pid];
+  try {
+    pids = pids.concat(execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0));
+  } catch { /* no children */ }
+  for (const p of pids) {
+    try {
+      // Fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5)).
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.user += Number(f[11]) / CLOCK_TICKS;
+      out.sys += Number(f[12]) / CLOCK_TICKS;
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 async function measure(label: string, cpus: string, cmd: string[], p: number, queries: string, check: boolean): Promise<Result> {
+  // exec: taskset replaces itself with the server, so the pid is the server's.
   const proc = spawn('taskset', ['-c', cpus, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
   try {
     await ready(p, label, check);
     process.stderr.write(`bench: ${label} …\n`);
-    // The server's own CPU time per answered query: less sensitive to other load than QPS
-    // (taskset execs the server, so its pid is the server's; with workers, the primary's only).
-    const before = cpuUs(proc.pid);
+    const rssBefore = rssMiB(proc.pid);
+    const cpu0 = cpuSeconds(proc.pid);
     const r = dnsperf(label, p, queries);
-    r.cpuUs = (cpuUs(proc.pid) - before) / Math.max(1, r.sent - r.lost);
-    return r;
+    const cpu1 = cpuSeconds(proc.pid);
+    return { ...r, rssBefore, rssAfter: rssMiB(proc.pid), userUs: ((cpu1.user - cpu0.user) / r.sent) * 1e6, sysUs: ((cpu1.sys - cpu0.sys) / r.sent) * 1e6 };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${err}`, { cause: e });
   } finally {
@@ -135,59 +161,76 @@ async function main(): Promise<number> {
     mkdirSync(join(gd, 'zones'), { recursive: true });
     writeFileSync(join(gd, 'zones', 'example.com'), GDNSD_ZONE);
 
-    const anypick = (p: number, workers: number, ...more: string[]): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--log-level', 'warn', '--workers', String(workers), ...more];
+    const anypick = (p: number, workers: number, io: 'batch' | 'dgram' = 'batch'): string[] => [process.execPath, MAIN, 'serve', ap, '--geoip-db', SAMPLE_DB, '--dns', `127.0.0.1:${p}`, '--http', '127.0.0.1:0', '--log-level', 'warn', '--workers', String(workers), '--io', io];
     const raw = (p: number): string[] => [process.execPath, RAW, String(p)];
     const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
-    const all: { label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
-      { label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
-      { label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
-      { label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
-      { label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true, queries },
-      { label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true, queries },
+    // anypick rows run `--io batch` (recvmmsg/sendmmsg through the addon; the run fails when
+    // it is not built) unless marked `--io dgram`, the one-datagram-per-call fallback.
+    const targets: { key: string; label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
+      { key: 'raw', label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
+      { key: 'anypick', label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { key: 'gdnsd', label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
+      { key: 'dgram', label: 'anypick --io dgram', cpus: '1', cmd: (p) => anypick(p, 1, 'dgram'), check: true, queries },
+      { key: 'w1', label: 'anypick --workers 1 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 1), check: true, queries },
+      { key: 'w2', label: 'anypick --workers 2 (CPUs 0-1)', cpus: '0,1', cmd: (p) => anypick(p, 2), check: true, queries },
       // Client spread: the same servers with many distinct client subnets.
-      { label: 'raw Node responder, 2,560 subnets', cpus: '1', cmd: raw, check: false, queries: spread },
-      { label: 'anypick, 2,560 subnets', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: spread },
-      { label: 'gdnsd, 2,560 subnets', cpus: '1', cmd: gdnsd, check: true, queries: spread },
-      { label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
-      { label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
-      { label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
-      // Response rate limiting on, at a rate the bench (one client address) never reaches:
-      // what the bucket check costs on every reply.
-      { label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => anypick(p, 1, '--rrl', String(RRL_UNREACHED)), check: true, queries },
+      { key: 'raw-spread', label: 'raw Node responder, 2,560 subnets', cpus: '1', cmd: raw, check: false, queries: spread },
+      { key: 'anypick-spread', label: 'anypick, 2,560 subnets', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: spread },
+      { key: 'gdnsd-spread', label: 'gdnsd, 2,560 subnets', cpus: '1', cmd: gdnsd, check: true, queries: spread },
+      { key: 'raw-cold', label: 'raw Node responder, 100,000 /32s', cpus: '1', cmd: raw, check: false, queries: cold },
+      { key: 'anypick-cold', label: 'anypick, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries: cold },
+      { key: 'dgram-cold', label: 'anypick --io dgram, 100,000 /32s', cpus: '1', cmd: (p) => anypick(p, 1, 'dgram'), check: true, queries: cold },
+      { key: 'gdnsd-cold', label: 'gdnsd, 100,000 /32s', cpus: '1', cmd: gdnsd, check: true, queries: cold },
+      // Response rate limiting on at a rate dnsperf never reaches: what the check costs.
+      { key: 'rrl', label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => [...anypick(p, 1), '--rrl', String(RRL_UNREACHED)], check: true, queries },
     ];
-    // BENCH_ONLY=REGEX runs the targets whose label matches (ratios of absent targets print n/a).
-    const targets = ONLY ? all.filter((t) => ONLY.test(t.label)) : all;
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
     const runs: Result[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
-        const p = await freePort(); // kernel-chosen (gdnsd cannot report a port it picked itself)
-        runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
+        // Kernel-chosen TCP port (gdnsd cannot report a port it picked itself); its UDP twin
+        // can still be taken by another process, or the port between check and bind: retry.
+        for (let attempt = 1; ; attempt++) {
+          const p = await freePort();
+          try {
+            runs[i].push(await measure(t.label, t.cpus, t.cmd(p), p, t.queries, t.check));
+            break;
+          } catch (err) {
+            if (attempt === 3) throw err;
+            process.stderr.write(`bench: ${t.label}: ${(err as Error).message.split('\n')[0]}; retrying on another port\n`);
+          }
+        }
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
-    const qps = new Map(results.map((r) => [r.label, r.qps]));
-    const ratio = (a: string, b: string): string => (qps.has(a) && qps.has(b) ? fmt(qps.get(a)! / qps.get(b)!, 2) : 'n/a');
-    // Best (lowest) CPU time per query of each target over its rounds.
-    const cpu = new Map(runs.map((rs) => [rs[0].label, Math.min(...rs.map((x) => x.cpuUs))]));
-    const cpuRatio = (a: string, b: string): string => (cpu.has(a) && cpu.has(b) ? fmt(cpu.get(b)! / cpu.get(a)!, 2) : 'n/a');
-    const [RAW_L, AP_L, GD_L, W1_L, W2_L, RAW_S, AP_S, GD_S, RAW_C, AP_C, GD_C, RRL_L] = all.map((t) => t.label);
+    const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)];
+    const q = (a: string, b: string): string => fmt(by(a).qps / by(b).qps, 2);
+    const mem = (r: Result): string => (r.rssBefore === undefined ? '' : `  RSS ${fmt(r.rssBefore)}→${fmt(r.rssAfter ?? NaN)} MiB`);
+    const cpuOf = (r: Result): number => (r.userUs ?? NaN) + (r.sysUs ?? NaN);
+    const cpuRatio = (a: string, b: string): string => fmt(cpuOf(by(a)) / cpuOf(by(b)), 2);
+    const cpu = (r: Result): string => `  CPU ${fmt(r.userUs ?? NaN, 2)}+${fmt(r.sysUs ?? NaN, 2)} µs/q`;
 
     const w = Math.max(...results.map((r) => r.label.length));
     const lines = [
       `GSLB benchmark: example.com AAAA, ECS from ${REGION_MIX.length} regions, ${SECONDS}s per run, best of ${ROUNDS} rounds, dnsperf -c 8 -q ${OUTSTANDING} on CPU 0`,
-      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  ${'CPU µs/q'.padStart(8)}  all rounds QPS`,
-      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${fmt(cpu.get(r.label)!, 2).padStart(8)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}`),
+      `${'server'.padEnd(w)}  ${'QPS'.padStart(8)}  ${'p99 ms'.padStart(7)}  ${'avg ms'.padStart(7)}  ${'lost'.padStart(12)}  all rounds QPS, then the best round's server CPU per query (user+kernel) and RSS before→after`,
+      ...results.map((r, i) => `${r.label.padEnd(w)}  ${fmt(r.qps).padStart(8)}  ${fmt(r.p99ms, 3).padStart(7)}  ${fmt(r.avgms, 3).padStart(7)}  ${`${r.lost}/${r.sent}`.padStart(12)}  ${runs[i].map((x) => fmt(x.qps)).join(' ')}${cpu(r)}${/^(raw|gdnsd)/.test(targets[i].key) ? '' : mem(r)}`),
       '',
-      `anypick / raw Node responder: ${ratio(AP_L, RAW_L)} (target ≥ 0.9)`,
-      `anypick / gdnsd:              ${ratio(AP_L, GD_L)} (aim ≥ 0.45)`,
-      `workers 2 / workers 1:        ${ratio(W2_L, W1_L)} (2 CPUs shared with dnsperf)`,
-      `anypick --rrl / anypick:      ${ratio(RRL_L, AP_L)} by QPS, ${cpuRatio(RRL_L, AP_L)} by server CPU per query (target ≥ 0.95; every reply checked, none limited)`,
+      `anypick / raw Node responder: ${q('anypick', 'raw')} (target ≥ 0.9)`,
+      `anypick / gdnsd:              ${q('anypick', 'gdnsd')} (target ≥ 1.0)`,
+      `p99 anypick / gdnsd:          ${fmt(by('anypick').p99ms / by('gdnsd').p99ms, 2)} (target ≤ 2)`,
+      `workers 2 / workers 1:        ${q('w2', 'w1')} (2 CPUs shared with dnsperf)`,
+      `anypick --rrl / anypick:      ${q('rrl', 'anypick')} by QPS, ${cpuRatio('anypick', 'rrl')} by server CPU per query (target ≥ 0.95; every reply checked, none limited)`,
+      '',
+      'Batched I/O (anypick --io batch, the default where the addon is built, against the --io dgram fallback):',
+      `8-region mix:  batch / dgram ${q('anypick', 'dgram')}, dgram / raw ${q('dgram', 'raw')}, dgram / gdnsd ${q('dgram', 'gdnsd')}`,
+      `100,000 /32s:  batch / dgram ${q('anypick-cold', 'dgram-cold')}, dgram / raw ${q('dgram-cold', 'raw-cold')}, dgram / gdnsd ${q('dgram-cold', 'gdnsd-cold')}`,
+      `server CPU per query, gdnsd / anypick (1 = as cheap as gdnsd; steadier than QPS on a loaded machine): 8-region mix ${cpuRatio('gdnsd', 'anypick')}, 100,000 /32s ${cpuRatio('gdnsd-cold', 'anypick-cold')}`,
       '',
       'Client spread (same servers, more distinct ECS subnets):',
-      `2,560 /24 and /56 subnets:   anypick / raw ${ratio(AP_S, RAW_S)}, anypick / gdnsd ${ratio(AP_S, GD_S)}`,
-      `100,000 /32s (every query a new client): anypick / raw ${ratio(AP_C, RAW_C)}, anypick / gdnsd ${ratio(AP_C, GD_C)}`,
+      `2,560 /24 and /56 subnets:   anypick / raw ${q('anypick-spread', 'raw-spread')}, anypick / gdnsd ${q('anypick-spread', 'gdnsd-spread')}`,
+      `100,000 /32s (every query a new client): anypick / raw ${q('anypick-cold', 'raw-cold')}, anypick / gdnsd ${q('anypick-cold', 'gdnsd-cold')} (target ≥ 0.8), p99 anypick / gdnsd ${fmt(by('anypick-cold').p99ms / by('gdnsd-cold').p99ms, 2)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -34,7 +34,7 @@ import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
 import { EDE, optRdataLength } from './wire/ede';
-import { ReplyCache, drawnBytes, withId } from './reply-cache';
+import { ReplyCache, drawnBytes, keepsEcs, withId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
 import { ReplyGuard } from './guard';
@@ -175,9 +175,10 @@ export class DnsEngine {
       if (cookie || (ctx.tcp && q.edns?.keepalive)) reply = this.withOptions(reply, q, ctx, cookie);
       const learned = this.learned as Learned | undefined;
       const token = this.guard.rrl && !ctx.tcp ? this.guard.token(this.lastRcode, q, () => this.zoneOf(msg, q)) : 0;
-      // A drawn reply of a kept selection is always kept; anything else from its second sighting.
+      // A drawn reply of a kept selection is always kept; anything else from its second sighting,
+      // unless its ECS names a single host (keepsEcs).
       // Replies with a COOKIE are not kept: the server cookie is made for this client and this time.
-      if (key !== undefined && learned && !cookie && (redraw || replies!.admit(msg))) {
+      if (key !== undefined && learned && !cookie && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg)))) {
         if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated, token);
         else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry, token);
       }

@@ -16,6 +16,39 @@ export const ADDRESS_LIMIT = 1024;
 /** Longest query kept (bigger ones are unusual: cookies, padding). */
 export const MAX_KEYED_QUERY = 512;
 
+/**
+ * Longest ECS source prefixes whose replies are kept: RFC 7871 §11.1 has resolvers send at most
+ * /24 (IPv4) and /56 (IPv6). A longer prefix names a host (a stub, or a flood of made-up
+ * clients); its reply bytes carry that host's address, so keeping them would only churn the
+ * cache: such queries are answered in full every time (per-network plans make that cheap).
+ */
+export const KEPT_ECS_PREFIX = { 1: 24, 2: 56 } as const;
+
+/** True when a query with this ECS option (or none) may be kept. */
+export function keepsEcs(ecs: { family: 1 | 2; sourcePrefix: number } | undefined): boolean {
+  return ecs === undefined || ecs.sourcePrefix <= KEPT_ECS_PREFIX[ecs.family];
+}
+
+/**
+ * True when `msg` ends with an ECS option (RFC 7871 §6: code 8, length, FAMILY, SOURCE, SCOPE,
+ * ADDRESS of ceil(SOURCE / 8) bytes) whose source prefix names one host. Such a query is never
+ * kept (`keepsEcs`), so looking it up would only cost a key string and a miss. A look at the
+ * last bytes only: any other layout is looked up as usual, and a wrong guess costs a miss, never
+ * a wrong reply.
+ */
+export function endsWithHostEcs(msg: Buffer): boolean {
+  const n = msg.length;
+  for (let len = 4; len <= 16; len++) {
+    const o = n - 8 - len;
+    if (o < 12 || msg[o] !== 0 || msg[o + 1] !== 8 || msg[o + 2] !== 0 || msg[o + 3] !== 4 + len || msg[o + 4] !== 0) continue;
+    const family = msg[o + 5];
+    const source = msg[o + 6];
+    if ((family !== 1 && family !== 2) || Math.ceil(source / 8) !== len || source > (family === 1 ? 32 : 128)) continue;
+    if (source > KEPT_ECS_PREFIX[family]) return true;
+  }
+  return false;
+}
+
 /** A reply that does not depend on the client. */
 export interface FixedReply {
   kind: 'fixed';
@@ -115,7 +148,8 @@ export class ReplyCache {
 
   /** The key of a query: its bytes after the ID, or undefined when it is not kept. */
   key(msg: Buffer): string | undefined {
-    return msg.length > 12 && msg.length <= MAX_KEYED_QUERY ? (msg as LatinSlicer).latin1Slice(2, msg.length) : undefined;
+    if (msg.length <= 12 || msg.length > MAX_KEYED_QUERY || endsWithHostEcs(msg)) return undefined;
+    return (msg as LatinSlicer).latin1Slice(2, msg.length);
   }
 
   /** The entry for a query from `address`. */

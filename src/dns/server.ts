@@ -16,6 +16,8 @@ import type { TcpLimits } from './tcp-limits';
 import { ThrottledWarnings } from '../util/throttled-log';
 import type { ServerCookies } from './cookies';
 import type { ResponseRateLimiter } from './rrl';
+import { MAX_UDP_QUERY, bindBatchUdp, udpIo } from './udp-batch';
+import type { IoChoice, IoDecision } from './udp-batch';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
 export interface ListenAddress {
@@ -41,6 +43,17 @@ export interface DnsServerOptions {
   rrl?: ResponseRateLimiter;
   /** Server cookies (cookies.ts); off when absent. */
   cookies?: ServerCookies;
+  /**
+   * UDP I/O: `batch` reads and writes datagrams in batches through the native addon
+   * (recvmmsg/sendmmsg), `dgram` one by one through node:dgram, `auto` (default) batch when
+   * the addon is built, else dgram.
+   */
+  io?: IoChoice;
+  /**
+   * Batch path only: bind each UDP address with SO_REUSEPORT, so every worker process has a
+   * socket of its own (the TCP port is bound first and its port reused for UDP).
+   */
+  reusePort?: boolean;
 }
 
 /** A running server. */
@@ -53,6 +66,8 @@ export interface DnsServer {
   addresses(): ListenAddress[];
   /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
   counters(): DnsCountersSnapshot;
+  /** The UDP I/O path in use and, when `auto` fell back to dgram, why. */
+  readonly io: IoDecision;
 }
 
 /** Thrown when a listen address cannot be bound. */
@@ -61,17 +76,29 @@ export class DnsListenError extends Error {
   readonly code = 'E_DNS_LISTEN';
 }
 
+/** A bound UDP socket of either I/O path. */
+interface UdpEndpoint {
+  port: number;
+  close(): Promise<void>;
+}
+
 interface Listener {
-  udp: dgram.Socket;
+  udp: UdpEndpoint;
   tcp: net.Server;
   address: ListenAddress;
 }
 
-function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.Socket> {
+function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
   // One context object reused per datagram: handle() is synchronous and does not keep it.
   const ctx: QueryContext = { tcp: false, address: '', family: 4 };
   sock.on('message', (msg, rinfo) => {
+    if (msg.length > MAX_UDP_QUERY) {
+      // As on the batch path, whose receive slots hold no more.
+      engine.counters.udp++;
+      engine.counters.dropped++;
+      return;
+    }
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
     const reply = engine.handle(msg, ctx);
@@ -82,9 +109,25 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<dgram.S
     sock.bind(port, host, () => {
       sock.off('error', reject);
       sock.on('error', () => undefined);
-      resolveP(sock);
+      resolveP({ port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) });
     });
   });
+}
+
+/**
+ * The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. Its
+ * counters are logged when it closes (datagrams per recvmmsg show how well batching works).
+ */
+async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger): Promise<UdpEndpoint> {
+  const s = bindBatchUdp(engine, host, port, reusePort);
+  return {
+    port: s.port,
+    close: async () => {
+      const [wakeups, batches, datagrams, sent, sendErrors, oversized] = s.stats();
+      logger.info({ host, port: s.port, wakeups, batches, datagrams, perBatch: batches ? Math.round((datagrams / batches) * 10) / 10 : 0, sent, sendErrors, oversized }, 'udp batch io closed');
+      s.close();
+    },
+  };
 }
 
 function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable): Promise<net.Server> {
@@ -100,20 +143,48 @@ function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnec
   });
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable): Promise<Listener> {
-  for (let attempt = 0; ; attempt++) {
-    let udp: dgram.Socket;
+/** How UDP sockets are made: the I/O path and, for batch, whether to share the port. */
+interface UdpBinder {
+  bind(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint>;
+  /** Bind TCP first and take its port (workers: node:cluster hands every worker the same TCP port). */
+  tcpFirst: boolean;
+}
+
+function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger): UdpBinder {
+  if (io.mode === 'dgram') return { bind: bindUdp, tcpFirst: false };
+  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger), tcpFirst: reusePort };
+}
+
+async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder): Promise<Listener> {
+  if (udpWay.tcpFirst) {
+    let tcp: net.Server;
     try {
-      udp = await bindUdp(engine, want.host, want.port);
+      tcp = await bindTcp(engine, want.host, want.port, table);
+    } catch (err) {
+      throw new DnsListenError(`cannot bind TCP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const port = (tcp.address() as net.AddressInfo).port;
+    try {
+      const udp = await udpWay.bind(engine, want.host, port);
+      return { udp, tcp, address: { host: want.host, port } };
+    } catch (err) {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      throw new DnsListenError(`cannot bind UDP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  for (let attempt = 0; ; attempt++) {
+    let udp: UdpEndpoint;
+    try {
+      udp = await udpWay.bind(engine, want.host, want.port);
     } catch (err) {
       throw new DnsListenError(`cannot bind UDP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
     }
-    const port = udp.address().port;
+    const port = udp.port;
     try {
       const tcp = await bindTcp(engine, want.host, port, table);
       return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
-      udp.close();
+      await udp.close();
       // With port 0 the kernel chose a UDP port whose TCP twin is taken: try another.
       if (want.port === 0 && attempt < 20) continue;
       throw new DnsListenError(`cannot bind TCP ${want.host}:${port}: ${(err as Error).message}`, { cause: err });
@@ -121,8 +192,13 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnec
   }
 }
 
-/** Starts the server on every listen address; rejects with DnsListenError or DataSetError. */
+/**
+ * Starts the server on every listen address; rejects with DnsListenError, DataSetError, or
+ * IoUnavailableError for `io: 'batch'` without the addon.
+ */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const io = udpIo(opts.io ?? 'auto');
+  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
   const warnings = new ThrottledWarnings(opts.logger);
   const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
   const limits = tcpLimits(opts.tcp);
@@ -143,7 +219,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   sweep.unref();
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay));
   } catch (err) {
     clearInterval(sweep);
     await closeAll(listeners, table);
@@ -159,13 +235,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     },
     addresses: () => listeners.map((l) => ({ ...l.address })),
     counters: () => engine.stats(),
+    io,
   };
 }
 
 async function closeAll(listeners: Listener[], table: TcpConnectionTable): Promise<void> {
   await Promise.all(
     listeners.map(async (l) => {
-      await new Promise<void>((r) => l.udp.close(() => r()));
+      await l.udp.close();
       await new Promise<void>((r) => {
         l.tcp.close(() => r());
         // Open connections would hold close() until they idle out: end them now.

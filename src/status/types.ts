@@ -5,7 +5,8 @@ export interface NodeStatus {
   answers: AnswerSeries;
   bgp: BgpSessionStatus[];
   events: StatusEvent[];
-  dns?: { queries: number; byRcode: Record<string, number>; byType: Record<string, number>; protection?: DnsProtection };
+  /** `io`: the UDP I/O path (`batch` recvmmsg/sendmmsg, or `dgram`). */
+  dns?: { queries: number; byRcode: Record<string, number>; byType: Record<string, number>; protection?: DnsProtection; io?: string };
 }
 
 /** One member of a pick as the node sees it. */

@@ -7,16 +7,19 @@ import { existsSync, readdirSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
+import cluster from 'node:cluster';
 import { loadPaths } from '../../config/load';
 import type { Zone } from '../../zone/types';
 import { startDnsServer } from '../../dns/server';
 import type { DnsServer, ListenAddress } from '../../dns/server';
+import { IO_CHOICES } from '../../dns/udp-batch';
+import type { IoChoice } from '../../dns/udp-batch';
 import { createLogger, LOG_LEVELS } from '../../util/log';
 import type { Logger, LogLevel } from '../../util/log';
 import { DatacenterPicks, DATACENTER_SERVE_OPTIONS, DATACENTER_SERVE_USAGE } from './serve-datacenter';
 import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
-import { EXIT, UsageError } from '../command';
+import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
 import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
@@ -131,10 +134,24 @@ function nsidOption(v: unknown): string | undefined {
   return id;
 }
 
-/** Serves the DNS part: binds every `--dns` address. */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp });
-  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port }, 'dns listening (udp, tcp)');
+/** `--io auto|batch|dgram` (default auto). */
+export function parseIo(v: string | undefined): IoChoice {
+  if (v === undefined) return 'auto';
+  if (!(IO_CHOICES as readonly string[]).includes(v)) throw new UsageError(`--io ${v}: expected one of ${IO_CHOICES.join(', ')}`);
+  return v as IoChoice;
+}
+
+/**
+ * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
+ * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
+ */
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
+  const reusePort = cluster.isWorker;
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
+  if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
+  // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
+  const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
+  for (const a of dns.addresses()) logger.info({ host: a.host, port: a.port, io: dns.io.mode, udp }, 'dns listening (udp, tcp)');
   logger.info({
     rrl: guard.rrl ? { ratePerSecond: guard.rrl.rate, slip: guard.rrl.slip, ipv4Prefix: guard.rrl.ipv4Prefix, ipv6Prefix: guard.rrl.ipv6Prefix } : 'off',
     cookies: guard.cookies ? (guard.cookies.shared ? 'shared secret' : 'random secret (this process only)') : 'off',
@@ -195,6 +212,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
         queries: Object.values(c.queriesByType).reduce((a, b) => a + b, 0),
         byRcode: c.repliesByRcode,
         byType: c.queriesByType,
+        io: dns.io.mode,
         protection: { dropped: { malformed: c.dropped, rrl: c.rrl.dropped }, rrlSlipped: c.rrl.slipped, rrlCookieExempt: c.rrl.exempt, cookies: c.cookies, tcpRefused: c.tcpRefused, tcpClosed: c.tcpClosed },
       };
     },
@@ -225,6 +243,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const nsid = nsidOption(values.nsid);
   const logger = createLogger(level as LogLevel);
   const workers = parseWorkers(values.workers);
+  const io = parseIo(stringOption(values, 'io'));
   const guard = dnsGuardFromOptions(values);
   if (!runsServerItself(workers)) {
     shareCookieSecretWithWorkers(values);
@@ -247,7 +266,15 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   // Signals first: a restored state snapshot must be in place before the first answer.
   signals.configure(first.model);
-  const dns = await startDns(listen, first.zones, logger, values['query-log'] === true, first.dynamic, nsid, guard);
+  let dns: DnsServer;
+  try {
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
+    logger.error({ err }, (err as Error).message);
+    process.stderr.write(`anypick serve: ${(err as Error).message}\n`);
+    return EXIT.USAGE;
+  }
   logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
   const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
@@ -299,7 +326,11 @@ Options:
 ${DATACENTER_SERVE_USAGE}
 ${DNS_GUARD_USAGE}
 ${SIGNALS_SERVE_USAGE}
-  --workers N         run N server processes sharing the sockets (node:cluster; default 1); with
+  --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
+                      (node:dgram, one datagram per call) or auto (default: batch when the
+                      addon is built, else dgram; the start log says which and why)
+  --workers N         run N server processes (node:cluster; default 1); on the batch path each
+                      worker has its own UDP socket (SO_REUSEPORT), else they share one; with
                       signals the primary runs the receiver and relays member state to them
 
 Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 cannot bind.`,
@@ -313,6 +344,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     ...DNS_GUARD_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
+    io: { type: 'string' },
   },
   run,
 };

@@ -13,7 +13,7 @@ const DEFAULT_HTTP = '127.0.0.1:8053';
 interface ServeStatus {
   node?: { name: string; version: string; startedAt: string; stateVersion?: string };
   members?: Array<{ tier: string; service: string; member: string; present: boolean; ready: boolean; utilization?: number; factor: number; staticWeight: number; effectiveWeight: number; source: string }>;
-  dns?: { queries: number; byRcode: Record<string, number> };
+  dns?: { queries: number; byRcode: Record<string, number>; io?: string };
   bgp?: Array<{ neighbor: string; state: string; announced: string[]; unannounced?: { prefix: string; reason: string }[]; lastError?: string; lastTransition?: string }>;
 }
 
@@ -70,7 +70,7 @@ export function render(serve: ServeStatus | undefined, bgp: BgpStatus | undefine
   }
   if (serve?.dns) {
     const rc = Object.entries(serve.dns.byRcode).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`dns: ${serve.dns.queries} queries${rc ? ` (${rc})` : ''}`);
+    lines.push(`dns: ${serve.dns.queries} queries${rc ? ` (${rc})` : ''}${serve.dns.io ? `, udp io ${serve.dns.io}` : ''}`);
   }
   if (serve?.members?.length) {
     lines.push('members:');

@@ -45,28 +45,34 @@ export function encodeDynamicReply(
   ecs: EcsOption | undefined,
   scope: number,
 ): Buffer | undefined {
-  const parts: Buffer[] = [];
   const qEnd = q.qnameEnd + 4;
   let size = qEnd;
-  for (const rec of records) {
-    const b = rrBytes(rec);
+  // Sizes first, without collecting: a pick has a record or two (the first-seen client path).
+  for (let i = 0; i < records.length; i++) {
+    const b = rrBytes(records[i]);
     if (!b) return undefined;
-    parts.push(b);
     size += b.length;
   }
   const ecsLen = edns && ecs ? ecsOptionLength(ecs) : 0;
   if (edns) size += 11 + ecsLen;
   if (size > limit) return undefined;
   const out = Buffer.allocUnsafe(size);
-  msg.copy(out, 0, 0, qEnd);
-  out.writeUInt16BE(FLAG.QR | FLAG.AA | (q.flags & (FLAG.RD | FLAG.CD)), 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(parts.length, 6);
-  out.writeUInt16BE(0, 8);
-  out.writeUInt16BE(edns ? 1 : 0, 10);
+  for (let i = 0; i < qEnd; i++) out[i] = msg[i];
+  const flags = FLAG.QR | FLAG.AA | (q.flags & (FLAG.RD | FLAG.CD));
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = records.length >> 8;
+  out[7] = records.length & 0xff;
+  out[8] = 0;
+  out[9] = 0;
+  out[10] = 0;
+  out[11] = edns ? 1 : 0;
   let off = qEnd;
-  for (const b of parts) {
-    b.copy(out, off);
+  for (let i = 0; i < records.length; i++) {
+    const b = rrCache.get(records[i])!;
+    out.set(b, off);
     off += b.length;
   }
   if (edns) {

@@ -1,0 +1,173 @@
+/**
+ * The batched UDP transport: the native addon `anypick_udp` (native/udp-batch.cc) reads up to
+ * BATCH_SLOTS datagrams per wake-up with recvmmsg, this module answers each with the same
+ * `DnsEngine.handle` the `dgram` transport calls (so the reply cache and every per-query check
+ * apply alike), and the replies leave with one sendmmsg. Linux only; where the addon is not
+ * built, `udpIo` says why and the server uses `dgram`.
+ */
+import { isIPv6 } from 'node:net';
+import { loadAddon } from '../native/addon';
+import { formatAddress, parseAddress } from '../util/ip';
+import type { DnsEngine, QueryContext } from './engine';
+
+/** The addon's surface (see native/udp-batch.cc). */
+interface UdpAddon {
+  open(family: 4 | 6, address: Buffer, port: number, reusePort: boolean): number;
+  localPort(fd: number): number;
+  create(fd: number, rx: Buffer, rxMeta: Buffer, tx: Buffer, txMeta: Buffer, slots: number, slotSize: number, onBatch: (count: number) => void): object;
+  send(handle: object, replies: number): number;
+  stats(handle: object): number[];
+  close(handle: object): void;
+  closeFd(fd: number): void;
+}
+
+/** How the server reads and writes datagrams: `--io auto|batch|dgram`. */
+export type IoChoice = 'auto' | 'batch' | 'dgram';
+/** The I/O path in use. */
+export type IoMode = 'batch' | 'dgram';
+/** The accepted `--io` values. */
+export const IO_CHOICES: readonly IoChoice[] = ['auto', 'batch', 'dgram'];
+
+/** Datagrams read per recvmmsg. */
+export const BATCH_SLOTS = 64;
+/**
+ * Longest UDP query read, on both paths: a longer datagram is dropped and counted (no DNS query
+ * needs more; the batch path's receive slots are this size).
+ */
+export const MAX_UDP_QUERY = 4096;
+/** Bytes per receive slot. */
+export const BATCH_SLOT_SIZE = MAX_UDP_QUERY;
+/** Bytes of replies per sendmmsg; a batch whose replies exceed it is sent in parts. */
+const TX_BYTES = 256 * 1024;
+const META_INTS = 8;
+
+/** The I/O path chosen for a server, and why (when it is not the one asked for). */
+export interface IoDecision {
+  mode: IoMode;
+  /** Why `auto` fell back to `dgram` (the addon is missing, or not Linux). */
+  reason?: string;
+}
+
+/** Thrown for `--io batch` where the addon cannot be used. */
+export class IoUnavailableError extends Error {
+  override readonly name = 'IoUnavailableError';
+  readonly code = 'E_IO_UNAVAILABLE';
+}
+
+function addon(): { ok: true; addon: UdpAddon } | { ok: false; reason: string } {
+  if (process.platform !== 'linux') return { ok: false, reason: `recvmmsg/sendmmsg batching is Linux only (this is ${process.platform})` };
+  return loadAddon<UdpAddon>('anypick_udp');
+}
+
+/**
+ * Resolves `--io`: `auto` takes the batch path when the addon loads; `batch` without it throws
+ * IoUnavailableError. `load` is the addon loader (tests pass a missing one).
+ */
+export function udpIo(choice: IoChoice, load: () => { ok: true } | { ok: false; reason: string } = addon): IoDecision {
+  if (choice === 'dgram') return { mode: 'dgram' };
+  const a = load();
+  if (a.ok) return { mode: 'batch' };
+  if (choice === 'batch') throw new IoUnavailableError(`--io batch: ${a.reason}`);
+  return { mode: 'dgram', reason: a.reason };
+}
+
+/** A bound batched UDP socket. */
+export interface BatchSocket {
+  readonly port: number;
+  /** [wake-ups, recvmmsg batches, datagrams, replies sent, send errors, oversized datagrams]. */
+  stats(): number[];
+  close(): void;
+}
+
+/**
+ * Binds `host:port` (SO_REUSEPORT when `reusePort`, so each worker process has a socket of its
+ * own and the kernel spreads the clients) and answers through `engine`. Throws the addon's
+ * Error (code EADDRINUSE, EACCES, …) when the address cannot be bound.
+ */
+export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reusePort: boolean): BatchSocket {
+  const a = addon();
+  if (!a.ok) throw new IoUnavailableError(a.reason);
+  const udp = a.addon;
+  const v6 = isIPv6(host);
+  const fd = udp.open(v6 ? 6 : 4, parseAddress(host), port, reusePort);
+  const rx = Buffer.allocUnsafeSlow(BATCH_SLOTS * BATCH_SLOT_SIZE);
+  const rxMetaBuf = Buffer.alloc(BATCH_SLOTS * META_INTS * 4);
+  const meta = new Int32Array(rxMetaBuf.buffer, rxMetaBuf.byteOffset, BATCH_SLOTS * META_INTS);
+  const tx = Buffer.allocUnsafeSlow(TX_BYTES);
+  const txMetaBuf = Buffer.alloc(BATCH_SLOTS * 3 * 4);
+  const txMeta = new Int32Array(txMetaBuf.buffer, txMetaBuf.byteOffset, BATCH_SLOTS * 3);
+  const peer6 = new Uint8Array(16);
+  // One context reused per datagram, as on the dgram path; the last peer's text is kept, so a
+  // batch from one resolver formats its address once.
+  const ctx: QueryContext = { tcp: false, address: '', family: 4 };
+  let lastKey = -1;
+  let handle: object;
+
+  const onBatch = (count: number): void => {
+    let replies = 0;
+    let used = 0;
+    for (let i = 0; i < count; i++) {
+      const m = i * META_INTS;
+      const len = meta[m];
+      if (meta[m + 3] !== 0) {
+        // Longer than a receive slot: cut short by the kernel, so not a message we can read.
+        engine.counters.udp++;
+        engine.counters.dropped++;
+        continue;
+      }
+      const at = (m + 4) * 4;
+      if (meta[m + 1] === 4) {
+        const key = ((rxMetaBuf[at] << 24) | (rxMetaBuf[at + 1] << 16) | (rxMetaBuf[at + 2] << 8) | rxMetaBuf[at + 3]) >>> 0;
+        if (key !== lastKey || ctx.family !== 4) {
+          ctx.address = `${rxMetaBuf[at]}.${rxMetaBuf[at + 1]}.${rxMetaBuf[at + 2]}.${rxMetaBuf[at + 3]}`;
+          lastKey = key;
+        }
+        ctx.family = 4;
+      } else {
+        let same = ctx.family === 6;
+        for (let b = 0; b < 16; b++) {
+          if (peer6[b] !== rxMetaBuf[at + b]) same = false;
+          peer6[b] = rxMetaBuf[at + b];
+        }
+        if (!same) ctx.address = formatAddress(peer6);
+        ctx.family = 6;
+        lastKey = -1;
+      }
+      const start = i * BATCH_SLOT_SIZE;
+      const reply = engine.handle(rx.subarray(start, start + len), ctx);
+      if (reply === undefined) continue;
+      if (used + reply.length > TX_BYTES) {
+        udp.send(handle, replies);
+        replies = 0;
+        used = 0;
+      }
+      if (reply.length > TX_BYTES) continue; // cannot happen: replies are at most 65535 bytes
+      tx.set(reply, used);
+      const t = replies * 3;
+      txMeta[t] = used;
+      txMeta[t + 1] = reply.length;
+      txMeta[t + 2] = i;
+      used += reply.length;
+      replies++;
+    }
+    if (replies > 0) udp.send(handle, replies);
+  };
+  let bound: number;
+  try {
+    bound = udp.localPort(fd);
+    handle = udp.create(fd, rx, rxMetaBuf, tx, txMetaBuf, BATCH_SLOTS, BATCH_SLOT_SIZE, onBatch);
+  } catch (err) {
+    udp.closeFd(fd);
+    throw err;
+  }
+  let closed = false;
+  return {
+    port: bound,
+    stats: () => (closed ? [] : udp.stats(handle)),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      udp.close(handle);
+    },
+  };
+}
