@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exchangeUdp } from './client';
+import { freePort } from '../../support/ports';
 import * as dnsPacket from 'dns-packet';
 
 /** A running knotd. */
@@ -43,11 +44,11 @@ export function knotConfig(dir: string, port: number, zones: { origin: string; f
   ].join('\n');
 }
 
-/** Starts knotd on a random loopback port and waits until it answers the first zone's SOA. */
+/** Starts knotd on a kernel-chosen free loopback port (knotd cannot report a port 0 bind) and waits until it answers the first zone's SOA. */
 export async function startKnot(zones: { origin: string; file: string }[]): Promise<KnotServer> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), `anypick-knot-${process.pid}-`));
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = await freePort();
     const conf = join(dir, 'knot.conf');
     writeFileSync(conf, knotConfig(dir, port, zones));
     const child: ChildProcess = spawn(KNOTD, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
