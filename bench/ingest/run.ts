@@ -17,26 +17,10 @@ import { spawnAnypick } from '../../test/support/anypick';
 import { DnsSampler, slowBodies } from '../../test/support/ingest-load';
 import type { SampleStats } from '../../test/support/ingest-load';
 import { inflatingGzipLogs } from '../../test/signals/hostile-bodies';
+import { DELIVERY, ZONE } from '../../test/signals/two-datacenters';
 
 const TOKEN1 = 'bench-ingest-token-datacenter-1-01';
 const TOKEN2 = 'bench-ingest-token-datacenter-2-01';
-const ZONE = `$ORIGIN example.com.
-$TTL 300
-@  SOA ns1 hostmaster ( 2026112901 2h 30m 2w 5m )
-   NS  ns1
-ns1  A  127.0.0.1
-`;
-const DELIVERY = `service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-    tolerance: 20000km
-    answers: 2
-    when-none-ready: none
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56"
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:0478:2800::/56"
-`;
 const DC2_UP = JSON.stringify({ resourceLogs: [{
   resource: { attributes: [['anypick.tier', 'datacenter'], ['anypick.service', 'my-service'], ['anypick.member', 'datacenter-2']].map(([key, v]) => ({ key, value: { stringValue: v } })) },
   scopeLogs: [{ logRecords: [{ eventName: 'presence', attributes: [{ key: 'state', value: { stringValue: 'up' } }] }] }],

@@ -1,25 +1,9 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as registry from '../../src/rrtype/registry';
 import { nameToWire, svcbTarget, typeBitmap } from '../../src/rrtype/wire';
 
-const README = join(__dirname, '..', '..', '..', 'src', 'rrtype', 'README.md');
-
+// The README's example runs in test/docs/readmes.test.ts with every folder README.
 describe('rrtype registry', () => {
-  it('runs the README example: each `call(arg); // result` line gives that result', () => {
-    const block = /```ts\n([\s\S]*?)```/.exec(readFileSync(README, 'utf8'))?.[1] ?? '';
-    const calls = [...block.matchAll(/^(\w+)\(([^)]*)\);\s*\/\/ (.+)$/gm)];
-    expect(calls.length, 'example lines found').to.equal(3);
-    for (const [, fn, arg, want] of calls) {
-      const f = (registry as unknown as Record<string, (a: unknown) => unknown>)[fn as string] as (a: unknown) => unknown;
-      const got = f(JSON.parse((arg as string).replace(/'/g, '"')));
-      // The README writes results as JS literals with single quotes and bare keys.
-      const asJson = (want as string).replace(/'/g, '"').replace(/(\w+):/g, '"$1":');
-      expect(got).to.deep.equal(JSON.parse(asJson));
-    }
-  });
-
   const cases: Array<[string, number | undefined, string | undefined]> = [
     ['A', 1, 'A'], ['aaaa', 28, 'AAAA'], ['TYPE65', 65, 'HTTPS'], ['svcb', 64, 'SVCB'], ['TYPE1', 1, 'A'],
     ['TYPE65280', 65280, 'TYPE65280'], ['TYPE0', 0, 'TYPE0'], ['TYPE65536', undefined, undefined], ['NOTATYPE', undefined, undefined],

@@ -8,32 +8,13 @@ import { requireTools } from '../support/tools';
 import { docExamples } from './helpers';
 import { serveWithPorts } from '../support/anypick';
 import { digShort } from '../support/dig';
+import { DC1, DC2, DELIVERY, ZONE } from './two-datacenters';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
-const DC1 = '2001:db8:ae21:7700::';
 const DC1_REPORTED = '2001:db8:ae21:7700::1';
-const DC2 = '2001:db8:478:2800::';
 const TOKEN1 = 'e2e-token-datacenter-1-0123456789';
 const TOKEN2 = 'e2e-token-datacenter-2-0123456789';
 
-const ZONE = `$ORIGIN example.com.
-$TTL 300
-@  SOA ns1 hostmaster ( 2026112501 2h 30m 2w 5m )
-   NS  ns1
-ns1  A  127.0.0.1
-`;
-// Both datacenters in one group (tolerance covers the globe), two answers, nothing when none is ready.
-const DELIVERY = `service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-    tolerance: 20000km
-    answers: 2
-    when-none-ready: none
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56"
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:0478:2800::/56"
-`;
 
 // Seed example 5's publish/subscribe blocks with a short lease; members come from presence only.
 const DELIVERY_5 = `delivery global

@@ -13,27 +13,10 @@ import type { AnypickProcess } from '../support/anypick';
 import { DnsSampler, slowBodies } from '../support/ingest-load';
 import { inflatingGzipLogs } from './hostile-bodies';
 import { docExamples } from './helpers';
+import { DC2, DELIVERY, ZONE } from './two-datacenters';
 
-const DC2 = '2001:db8:478:2800::';
 const TOKEN1 = 'hostile-token-datacenter-1-012345';
 const TOKEN2 = 'hostile-token-datacenter-2-012345';
-const ZONE = `$ORIGIN example.com.
-$TTL 300
-@  SOA ns1 hostmaster ( 2026112901 2h 30m 2w 5m )
-   NS  ns1
-ns1  A  127.0.0.1
-`;
-const DELIVERY = `service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-    tolerance: 20000km
-    answers: 2
-    when-none-ready: none
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56"
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:0478:2800::/56"
-`;
 const DC2_UP = docExamples().get('presence-up')!.body.replace('"datacenter-1"', '"datacenter-2"').replace(/,\s*\{ "key": "anypick.address"[^\n]*\}/, '');
 
 describe('signals under a hostile token holder (real anypick serve)', function () {

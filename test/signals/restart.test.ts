@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { requireTools } from '../support/tools';
 import { MAIN, serveWithPorts } from '../support/anypick';
 import type { AnypickProcess } from '../support/anypick';
+import { DC1, DC2 } from './two-datacenters';
 
 const ZONE = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster ( 1 2h 30m 2w 5m )\n  NS ns1\nns1 A 127.0.0.1\n';
 const DELIVERY = `delivery global
@@ -37,8 +38,6 @@ service my-service:
 `;
 const TOKEN1 = 'restart-token-datacenter-1-0123456789';
 const TOKEN2 = 'restart-token-datacenter-2-0123456789';
-const DC1 = '2001:db8:ae21:7700::';
-const DC2 = '2001:db8:478:2800::';
 
 function report(signals: number, member: string, token: string, extra: string[]): ChildProcess {
   return spawn(process.execPath, [MAIN, 'report', '--tier', 'datacenter', '--service', 'my-service', '--member', member, '--endpoint', `http://127.0.0.1:${signals}`, '--token', token, '--interval', '250ms', ...extra], { stdio: 'ignore' });

@@ -15,30 +15,12 @@ import { requireTools } from '../support/tools';
 import { makeTestCerts } from '../support/tls';
 import type { TestCerts } from '../support/tls';
 import { docExamples } from './helpers';
+import { DC1, DC2, DELIVERY, ZONE } from './two-datacenters';
 
-const DC1 = '2001:db8:ae21:7700::';
-const DC2 = '2001:db8:478:2800::';
 const TOKEN1 = 'tls-token-datacenter-1-0123456789';
 const TOKEN2 = 'tls-token-datacenter-2-0123456789';
 const TOKEN1_NEW = 'tls-token-datacenter-1-rotated-0001';
 
-const ZONE = `$ORIGIN example.com.
-$TTL 300
-@  SOA ns1 hostmaster ( 2026112901 2h 30m 2w 5m )
-   NS  ns1
-ns1  A  127.0.0.1
-`;
-const DELIVERY = `service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-    tolerance: 20000km
-    answers: 2
-    when-none-ready: none
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56"
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:0478:2800::/56"
-`;
 // A long lease: 40 dig and many curl processes on a loaded 2-core machine take seconds.
 const TIMING = `delivery global
   lease: 15s
