@@ -153,7 +153,9 @@ export class TcpConnectionTable {
     const msg = this.limits.messageTimeoutMs;
     for (const c of [...this.conns]) {
       if (c.frameStart > 0 && now - c.frameStart > msg) this.evict(c, 'message_timeout');
-      else if (now - c.lastActive > idle) this.evict(c, 'idle');
+      // A connection in the middle of a frame is governed by the message timeout alone: the idle
+      // timeout (down to 1 s near the cap) would otherwise cut a slow but legitimate frame short.
+      else if (c.frameStart === 0 && now - c.lastActive > idle) this.evict(c, 'idle');
     }
   }
 

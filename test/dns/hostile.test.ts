@@ -85,10 +85,12 @@ describe('anypick serve against hostile traffic (issue 13)', function () {
     }
     // 300 drip connections from 5 addresses: the first byte of a frame, then one byte every 4 s.
     const drip: Socket[] = [];
-    for (let a = 1; a <= 5; a++) drip.push(...(await Promise.all(Array.from({ length: 60 }, () => open(port, `127.0.2.${a}`)))));
-    const dripClosed = drip.map((s) => new Promise<void>((r) => s.once('close', () => r())));
+    // Each writes its first byte as soon as it is connected: from then on it is mid-message, so
+    // only the message timeout may close it (a drip that has not started yet is merely idle).
+    const startDrip = (s: Socket): Socket => (s.write(Buffer.from([0])), s);
+    for (let a = 1; a <= 5; a++) drip.push(...(await Promise.all(Array.from({ length: 60 }, () => open(port, `127.0.2.${a}`).then(startDrip)))));
+    const dripClosed = drip.map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r()))));
     for (const s of [...idle, ...drip]) s.on('error', () => undefined);
-    for (const s of drip) s.write(Buffer.from([0]));
     const dripper = setInterval(() => { for (const s of drip) if (s.writable) s.write(Buffer.from([0])); }, 4000);
     try {
       // Fresh TCP queries, one after another, each with a 1 s timeout in dig.

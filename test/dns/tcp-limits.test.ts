@@ -80,6 +80,20 @@ describe('TCP connection table (RFC 7766 §6.2.3)', () => {
     expect(t.size).to.equal(1);
   });
 
+  it('a connection mid-frame is closed by the message timeout only, even when the idle timeout has shrunk below it', () => {
+    // Full table: the idle timeout is at its 1 s minimum, the message timeout 2 s.
+    const { t, closed } = table({ maxConnections: 2, maxPerAddress: 10, idleTimeoutMs: 10_000, minIdleTimeoutMs: 1_000, messageTimeoutMs: 2_000 });
+    const drip = conn('192.0.2.1', 0, 0), idle = conn('192.0.2.2', 0);
+    for (const x of [drip, idle]) t.admit(x);
+    drip.frameStart = 100;
+    drip.lastActive = 100;
+    t.sweep(1_500);
+    expect(idle.closed, 'idle past the shrunk 1 s timeout').to.equal(true);
+    expect(drip.closed, 'mid-frame at 1.4 s: within the message timeout').to.equal(false);
+    t.sweep(2_200);
+    expect(closed).to.deep.equal(['idle', 'message_timeout']);
+  });
+
   it('keys clients by IPv4 address and IPv6 /64; defaults the cap to half the open-file limit', () => {
     expect(addressKey('::ffff:192.0.2.1')).to.equal('192.0.2.1');
     expect(addressKey('2001:db8:1:2:aaaa::1')).to.equal(addressKey('2001:db8:1:2:bbbb::9'));
