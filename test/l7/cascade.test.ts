@@ -45,11 +45,16 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
 
   const spAddr = (dc: number) => `127.0.2.${dc}`;
   const cpAddr = (dc: number) => `127.0.3.${dc}`;
+  // The signals receivers listen on addresses of their own, not 127.0.0.1: a port released by
+  // freePort on 127.0.0.1 can be taken meanwhile as the local port of an outgoing connection
+  // (the reporters, fetch), and the child's bind then fails with EADDRINUSE.
+  const spSigAddr = (dc: number) => `127.0.4.${dc}`;
+  const cpSigAddr = (dc: number) => `127.0.5.${dc}`;
 
   function startServicePick(dc: number): Promise<Child> {
     return anypick(
       ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--cluster', 'cluster-1', '--listen', `${spAddr(dc)}:${ports.sp}`,
-        '--signals', `127.0.0.1:${ports.spSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', `http://127.0.0.1:${ports.cpSig[dc - 1]}`,
+        '--signals', `${spSigAddr(dc)}:${ports.spSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', `http://${cpSigAddr(dc)}:${ports.cpSig[dc - 1]}`,
         // No --upstream-port: the backends report their port (anypick.port) with their address.
         '--token', TOKEN('cluster'), '--log-level', 'warn'],
       /listening/,
@@ -67,7 +72,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
       id: { tier: 'service', service, member: name },
       address: `127.0.1.${n}`,
       port: ports.backend,
-      logEndpoints: [`http://127.0.0.1:${ports.spSig[dc - 1]}`],
+      logEndpoints: [`http://${spSigAddr(dc)}:${ports.spSig[dc - 1]}`],
       metricEndpoints: [],
       token: TOKEN(name),
       intervalMs: 500,
@@ -104,11 +109,11 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   before(async function () {
     requireTools(this, 'dig');
     ports = {
-      backend: await freePort(),
-      sp: await freePort(),
-      cp: await freePort(),
-      spSig: [await freePort(), await freePort()],
-      cpSig: [await freePort(), await freePort()],
+      backend: await freePort('127.0.1.1'),
+      sp: await freePort(spAddr(1)),
+      cp: await freePort(cpAddr(1)),
+      spSig: [await freePort(spSigAddr(1)), await freePort(spSigAddr(2))],
+      cpSig: [await freePort(cpSigAddr(1)), await freePort(cpSigAddr(2))],
     };
     const lines = [
       ...['gpu-1', 'gpu-2'].map((m) => `${TOKEN(m)} service service-with-gpu ${m}`),
@@ -133,7 +138,7 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
       children.push(
         await anypick(
           ['proxy', 'test/l7/fixtures', '--datacenter', `datacenter-${dc}`, '--listen', `${cpAddr(dc)}:${ports.cp}`,
-            '--signals', `127.0.0.1:${ports.cpSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', topUrl,
+            '--signals', `${cpSigAddr(dc)}:${ports.cpSig[dc - 1]}`, '--tokens', tokensFile, '--report-to', topUrl,
             // No --upstream-port: each service pick reports its listen port upward.
             '--token', TOKEN(`dc${dc}`), '--log-level', 'warn'],
           /listening/,
