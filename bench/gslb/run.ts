@@ -14,6 +14,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/ports';
+import { cpuSeconds } from '../../test/support/proc';
 import { REGION_MIX, coldMix, queryMix, spreadMix } from './queries';
 import { gdnsdConfig, GDNSD_ZONE, ANYPICK_ZONE } from './peers';
 
@@ -36,8 +37,6 @@ interface Result {
   userUs?: number; sysUs?: number;
 }
 
-/** USER_HZ of /proc/PID/stat (100 on Linux). */
-const CLOCK_TICKS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function have(tool: string): boolean {
@@ -101,24 +100,6 @@ function rssMiB(pid: number | undefined): number {
   } catch { return NaN; }
 }
 
-/** User and system CPU seconds of `pid` and its child processes so far (/proc/PID/stat). */
-function cpuSeconds(pid: number | undefined): { user: number; sys: number } {
-  const out = { user: 0, sys: 0 };
-  if (pid === undefined) return out;
-  let pids = [pid];
-  try {
-    pids = pids.concat(execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0));
-  } catch { /* no children */ }
-  for (const p of pids) {
-    try {
-      // Fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5)).
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      out.user += Number(f[11]) / CLOCK_TICKS;
-      out.sys += Number(f[12]) / CLOCK_TICKS;
-    } catch { /* gone */ }
-  }
-  return out;
-}
 
 async function measure(label: string, cpus: string, cmd: string[], p: number, queries: string, check: boolean): Promise<Result> {
   // exec: taskset replaces itself with the server, so the pid is the server's.

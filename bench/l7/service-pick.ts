@@ -1,61 +1,40 @@
 /**
  * `npm run bench:l7`: requests/s and p99 added latency of the service pick (`anypick proxy
  * --cluster`) versus a direct connection and versus HAProxy (Debian `haproxy`) with equivalent
- * weights, all driven by the same load generator (autocannon) in one run. The service pick runs
- * on its Node engine and, when HAProxy is installed, on `--engine haproxy`; with openssl, the
- * service pick and HAProxy also run terminating TLS (a certificate generated for the run).
+ * weights, in one run. The service pick runs on its Node engine and, when HAProxy is installed,
+ * on `--engine haproxy`; with openssl, the service pick and HAProxy also run terminating TLS (a
+ * certificate generated for the run). Method and placement: bench/l7/README.md.
  *
- * Each target first runs at full load (BENCH_CONNECTIONS connections for BENCH_SECONDS s); then
- * every target runs at half of the service pick's measured maximum rate, and the added p99 is
- * that target's p99 minus the direct connection's p99 at the same rate. Only loopback is used.
+ * Placement (the same for every target): the load generator and the backend run on CPU 0
+ * (`taskset -c 0`), the target proxy on CPU 1 (`taskset -c 1`; HAProxy with one thread; the
+ * haproxy engine's HAProxy inherits the CPU of its anypick process). Loads, each a process of
+ * its own:
+ * - max load: h2load (nghttp2), closed loop, BENCH_CONNECTIONS HTTP/1.1 keep-alive connections;
+ * - half load: bench/l7/paced.js, open loop at half the service pick's maximum, requests evenly
+ *   spaced on one schedule, latency counted from when a request was due;
+ * - serial: h2load, one connection, one request at a time.
+ * The added p99 is a target's p99 minus the direct connection's p99 at the same rate. Each
+ * target's CPU time per request (/proc/PID/stat around the max-load runs; HAProxy's too for the
+ * haproxy engine) does not depend on what else runs on the machine. Only loopback is used.
  * Figures are printed, never asserted: the machine is shared and noisy.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuSeconds } from '../../test/support/proc';
 
-interface AutocannonResult {
-  requests: { average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface Tracker {
-  on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-}
-type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, r: AutocannonResult) => void) => Tracker;
-const autocannon = require('autocannon') as Autocannon;
-
-/** A run: autocannon's result plus latency percentiles from every response time (µs precision). */
+/** A run: requests/s and latency percentiles (ms, µs precision). */
 interface Run {
   rps: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function once(opts: Record<string, unknown>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const times: number[] = [];
-    // autocannon's own histogram has 1 ms resolution; response times come with µs precision.
-    const t = autocannon(opts, (err, r) => {
-      if (err) return reject(err);
-      const sorted = Float64Array.from(times).sort();
-      resolve({ rps: r.requests.average, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), non2xx: r.non2xx, errors: r.errors + r.timeouts });
-    });
-    t.on('response', (_c, status, _b, ms) => {
-      if (status >= 200 && status < 300) times.push(ms);
-    });
-  });
+  /** Requests completed in the whole run (warm-up included), for CPU per request. */
+  done?: number;
 }
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -79,8 +58,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function start(cmd: string, args: string[], ready: RegExp | undefined): Promise<ChildProcess> {
-  const p = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `cmd` on CPU `cpu` (taskset execs it: the pid is the command's); resolves once `ready` matches its output. */
+function start(cpu: number, cmd: string, args: string[], ready: RegExp | undefined): Promise<ChildProcess> {
+  const p = spawn('taskset', ['-c', String(cpu), cmd, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => (ready ? reject(new Error(`${cmd} not ready:\n${out}`)) : resolve(p)), ready ? 10_000 : 1000);
@@ -98,6 +78,47 @@ function start(cmd: string, args: string[], ready: RegExp | undefined): Promise<
       reject(new Error(`${cmd} exited ${code}:\n${out}`));
     });
   });
+}
+
+/** Runs a load generator to its end on CPU 0; resolves with its standard output. */
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('taskset', ['-c', '0', cmd, ...args], { cwd: ROOT, maxBuffer: 1 << 26, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} failed: ${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+const HOST = 'example.com';
+
+/**
+ * Closed loop with h2load: `connections` keep-alive HTTP/1.1 connections, each sending its next
+ * request when the previous answer has arrived, for `seconds` s. Latencies come from h2load's
+ * per-request log (µs).
+ */
+async function closedLoop(url: string, connections: number, seconds: number, log: string): Promise<Run> {
+  rmSync(log, { force: true }); // h2load appends to its log file
+  const out = await run('h2load', ['--h1', '-t', '1', '-c', String(connections), '-D', String(seconds), '-H', `:authority: ${HOST}`, `--log-file=${log}`, url]);
+  const finished = /finished in ([\d.]+)(m?s)/.exec(out);
+  const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  if (!finished || !req || !codes) throw new Error(`unexpected h2load output:\n${out}`);
+  const secs = Number(finished[1]) / (finished[2] === 'ms' ? 1000 : 1);
+  const times = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split('\t')[2]) / 1000);
+  const sorted = Float64Array.from(times).sort();
+  return { rps: Number(req[4]) / secs, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), non2xx: Number(codes[2]) + Number(codes[3]) + Number(codes[4]), errors: Number(req[5]) + Number(req[6]) + Number(req[7]), done: Number(req[3]) };
+}
+
+/** Open loop at `rate` requests/s, evenly paced (bench/l7/paced.ts), after a 1 s warm-up. */
+async function openLoop(url: string, rate: number, connections: number, seconds: number): Promise<Run> {
+  const out = await run(process.execPath, [join(__dirname, 'paced.js'), url, String(rate), String(connections), String(seconds), '1', HOST]);
+  return JSON.parse(out) as Run;
 }
 
 function delivery(b1: number, b2: number): string {
@@ -157,13 +178,6 @@ backend be
 `;
 }
 
-async function load(url: string, rate?: number, connections = CONNECTIONS, seconds = SECONDS, warm = true): Promise<Run> {
-  const opts: Record<string, unknown> = { url, connections, duration: seconds, headers: { host: 'example.com' } };
-  if (rate) opts.overallRate = rate;
-  if (warm) await once({ ...opts, duration: 1 }); // warm-up: connections, JIT
-  return once(opts);
-}
-
 function median(runs: Run[]): Run {
   return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
 }
@@ -179,63 +193,81 @@ function have(tool: string): boolean {
 async function main(): Promise<void> {
   const haveHaproxy = have('haproxy');
   const haveOpenssl = have('openssl');
+  const missing = ['h2load', 'taskset'].filter((t) => !have(t));
+  if (missing.length) throw new Error(`missing ${missing.join(', ')} (Debian packages nghttp2-client, util-linux)`);
   const dir = mkdtempSync(join(tmpdir(), 'anypick-bench-l7-'));
   const children: ChildProcess[] = [];
   try {
     const [b1, b2, sp, hp, ep, spTls, hpTls] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    children.push(await start(process.execPath, [join(ROOT, 'dist', 'bench', 'l7', 'backend.js'), String(b1), String(b2)], /ready/));
+    const backend = await start(0, process.execPath, [join(ROOT, 'dist', 'bench', 'l7', 'backend.js'), String(b1), String(b2)], /ready/);
+    children.push(backend);
     writeFileSync(join(dir, 'bench.delivery'), delivery(b1, b2));
     const proxy = (port: number, extra: string[] = []) =>
-      start(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'proxy', dir, '--datacenter', 'datacenter-1', '--cluster', 'cluster-1', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', ...extra], /listening/);
-    children.push(await proxy(sp));
-    /** [name, url, tls]: the first three are the original targets. */
-    const targets: [string, string][] = [
-      ['direct', `http://127.0.0.1:${b1}/api/items/1`],
-      ['service pick', `http://127.0.0.1:${sp}/api/items/1`],
-    ];
+      start(1, process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'proxy', dir, '--datacenter', 'datacenter-1', '--cluster', 'cluster-1', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', ...extra], /listening/);
+    /** [name, url, the process whose CPU time is the target's]: the first three are the original targets. */
+    const targets: [string, string, ChildProcess][] = [['direct', `http://127.0.0.1:${b1}/api/items/1`, backend]];
+    const add = (name: string, url: string, c: ChildProcess): void => {
+      children.push(c);
+      targets.push([name, url, c]);
+    };
+    add('service pick', `http://127.0.0.1:${sp}/api/items/1`, await proxy(sp));
     if (haveHaproxy) {
       writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(hp, b1, b2));
-      children.push(await start('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], undefined));
-      targets.push(['haproxy', `http://127.0.0.1:${hp}/api/items/1`]);
-      children.push(await proxy(ep, ['--engine', 'haproxy']));
-      targets.push(['sp haproxy-eng', `http://127.0.0.1:${ep}/api/items/1`]);
+      add('haproxy', `http://127.0.0.1:${hp}/api/items/1`, await start(1, 'haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], undefined));
+      add('sp haproxy-eng', `http://127.0.0.1:${ep}/api/items/1`, await proxy(ep, ['--engine', 'haproxy']));
     } else process.stdout.write('haproxy not installed (apt-get install haproxy): HAProxy column and --engine haproxy skipped\n');
     if (haveOpenssl) {
       // A certificate for this run only (never stored in the repository).
       const crt = join(dir, 'bench.crt');
       const key = join(dir, 'bench.key');
       spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=example.com', '-addext', 'subjectAltName=DNS:example.com', '-keyout', key, '-out', crt], { stdio: 'ignore' });
-      children.push(await proxy(spTls, ['--tls-cert', crt, '--tls-key', key]));
-      targets.push(['sp tls', `https://127.0.0.1:${spTls}/api/items/1`]);
+      add('sp tls', `https://127.0.0.1:${spTls}/api/items/1`, await proxy(spTls, ['--tls-cert', crt, '--tls-key', key]));
       if (haveHaproxy) {
         const pem = join(dir, 'bench.pem');
         writeFileSync(pem, Buffer.concat([readFileSync(crt), readFileSync(key)]), { mode: 0o600 });
         writeFileSync(join(dir, 'haproxy-tls.cfg'), haproxyConfig(hpTls, b1, b2, pem));
-        children.push(await start('haproxy', ['-f', join(dir, 'haproxy-tls.cfg'), '-db'], undefined));
-        targets.push(['haproxy tls', `https://127.0.0.1:${hpTls}/api/items/1`]);
+        add('haproxy tls', `https://127.0.0.1:${hpTls}/api/items/1`, await start(1, 'haproxy', ['-f', join(dir, 'haproxy-tls.cfg'), '-db'], undefined));
       }
     } else process.stdout.write('openssl not installed: TLS targets skipped\n');
 
     const load1 = loadavg()[0];
-    process.stdout.write(`L7 service pick benchmark: ${CONNECTIONS} connections, ${SECONDS} s per run (full load: median of ${ROUNDS} interleaved rounds), autocannon ${require('autocannon/package.json').version}, node ${process.version}, load average ${load1.toFixed(2)} at start\n\n`);
-    const line = (phase: string, name: string, r: Run): void =>
-      void process.stdout.write(`${phase.padEnd(10)} ${name.padEnd(15)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms  non-2xx ${r.non2xx} errors ${r.errors}\n`);
+    process.stderr.write("bench: warm-up…\n");
+    const h2loadVersion = /nghttp2\/([\d.]+)/.exec(spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
+    process.stdout.write(`L7 service pick benchmark: ${CONNECTIONS} connections, ${SECONDS} s per run (full load: median of ${ROUNDS} interleaved rounds), h2load ${h2loadVersion} (closed loop) and bench/l7/paced.js (open loop) with the backend on CPU 0, each target on CPU 1, node ${process.version}, load average ${load1.toFixed(2)} at start\n\n`);
+    const line = (phase: string, name: string, r: Run, extra = ''): void =>
+      void process.stdout.write(`${phase.padEnd(10)} ${name.padEnd(15)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms  non-2xx ${r.non2xx} errors ${r.errors}${extra}\n`);
+    const log = join(dir, 'h2load.log');
     const rounds = new Map<string, Run[]>(targets.map(([n]) => [n, []]));
+    /** CPU seconds of each target over its max-load runs, and the requests they completed. */
+    const cpu = new Map<string, { s: number; n: number }>(targets.map(([n]) => [n, { s: 0, n: 0 }]));
+    const perRound = Math.max(1, Math.round(SECONDS / ROUNDS));
     for (let i = 0; i < ROUNDS; i++) {
-      for (const [name, url] of targets) rounds.get(name)!.push(await load(url, undefined, CONNECTIONS, Math.max(1, Math.round(SECONDS / ROUNDS)), i === 0));
+      for (const [name, url, proc] of targets) {
+        process.stderr.write(`bench: max load ${name} (round ${i + 1})\n`);
+        if (i === 0) await closedLoop(url, CONNECTIONS, 1, log); // warm-up: connections, JIT
+        const c0 = cpuSeconds(proc.pid);
+        const r = await closedLoop(url, CONNECTIONS, perRound, log);
+        const c1 = cpuSeconds(proc.pid);
+        const c = cpu.get(name)!;
+        c.s += c1.user + c1.sys - c0.user - c0.sys;
+        c.n += r.done ?? 0;
+        rounds.get(name)!.push(r);
+      }
     }
     const max = new Map<string, Run>();
+    const usPerRequest = (n: string): number => (cpu.get(n)!.s / cpu.get(n)!.n) * 1e6;
     for (const [name] of targets) {
       const r = median(rounds.get(name)!);
       max.set(name, r);
-      line('max load', name, r);
+      line('max load', name, r, `  CPU ${fmt(usPerRequest(name), 1)} µs/req`);
       process.stdout.write(`           ${' '.repeat(15)} rounds: ${rounds.get(name)!.map((x) => fmt(x.rps, 0)).join(', ')} req/s\n`);
     }
     const half = Math.max(1, Math.floor(max.get('service pick')!.rps / 2));
-    process.stdout.write(`\nhalf load: ${half} req/s (half of the service pick's maximum)\n`);
+    process.stdout.write(`\nhalf load: ${half} req/s (half of the service pick's maximum), open loop, evenly paced\n`);
     const at = new Map<string, Run>();
     for (const [name, url] of targets) {
-      const r = await load(url, half);
+      process.stderr.write(`bench: half load ${name}\n`);
+      const r = await openLoop(url, half, CONNECTIONS, SECONDS);
       at.set(name, r);
       line('half load', name, r);
     }
@@ -243,7 +275,7 @@ async function main(): Promise<void> {
     process.stdout.write('\none connection, closed loop (no queueing)\n');
     const serial = new Map<string, Run>();
     for (const [name, url] of targets) {
-      const r = await load(url, undefined, 1);
+      const r = await closedLoop(url, 1, perRound, log);
       serial.set(name, r);
       line('serial', name, r);
     }
@@ -253,6 +285,7 @@ async function main(): Promise<void> {
     const has = (n: string): boolean => max.has(n);
     process.stdout.write(`\nratios (load average ${loadavg()[0].toFixed(2)} at the end; ${load1.toFixed(2)} at the start)\n`);
     process.stdout.write(`  max req/s   service pick / direct  = ${ratio('service pick', 'direct')}\n`);
+    process.stdout.write(`  CPU per request (µs, /proc/PID/stat over the max-load runs): ${targets.map(([n]) => `${n} ${fmt(usPerRequest(n), 1)}`).join(', ')}\n`);
     if (has('haproxy')) process.stdout.write(`  max req/s   service pick / haproxy = ${ratio('service pick', 'haproxy')}\n`);
     if (has('sp haproxy-eng')) process.stdout.write(`  max req/s   service pick (--engine haproxy) / haproxy = ${ratio('sp haproxy-eng', 'haproxy')}\n`);
     if (has('sp tls') && has('haproxy tls')) process.stdout.write(`  max req/s   TLS: service pick / haproxy = ${ratio('sp tls', 'haproxy tls')}\n`);
