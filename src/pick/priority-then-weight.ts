@@ -213,26 +213,50 @@ export function pickPriorityThenWeight(entries: readonly PtwEntry[], opts: PtwOp
   return pickPrepared(preparePriorityThenWeight(entries, opts.services), opts);
 }
 
+/** The choice of a pick without its explanation. */
+export interface PtwChoice {
+  entry: PtwEntry;
+  member: PtwMember;
+  priority: number;
+}
+
+/** `exclude` holds `entry/member` keys; the empty set needs no key built. */
+function excluded(exclude: ReadonlySet<string>, e: PtwEntry, m: PtwMember): boolean {
+  return exclude.size > 0 && exclude.has(`${e.name}/${m.name}`);
+}
+
+/**
+ * The decision of pickPrepared alone (no explanation built): the data-plane path, one call per
+ * request; pickPrepared is this plus the explanation.
+ */
+export function choosePrepared(prep: PtwPrepared, random: () => number, exclude: ReadonlySet<string>): PtwChoice | undefined {
+  const { ordered, byName, priorities } = prep;
+  for (const p of priorities) {
+    // Only up entries of this priority with a member not yet tried can take this request.
+    const open = ordered.filter((e) => e.priority === p && byName.get(e.name)!.up && e.members.some((m) => usable(m) && !excluded(exclude, e, m)));
+    const entry = weighted(open, (e) => byName.get(e.name)!.effectiveWeight, random);
+    if (!entry) continue;
+    const members = entry.members.filter((m) => usable(m) && !excluded(exclude, entry, m));
+    const member = weighted(members, (m) => m.weight * Math.min(1, m.factor), random)!;
+    return { entry, member, priority: p };
+  }
+  return undefined;
+}
+
 /** Picks from a prepared state (see preparePriorityThenWeight). */
 export function pickPrepared(prep: PtwPrepared, opts: Pick<PtwOptions, 'random' | 'exclude'>): PtwResult {
-  const { ordered, entryStatus, dependencies, byName, priorities, firstUp } = prep;
+  const { entryStatus, dependencies, firstUp } = prep;
   const base = { entries: entryStatus, dependencies, servingPriority: firstUp?.priority, mode: firstUp?.name };
-  const exclude = opts.exclude ?? new Set<string>();
-  for (const p of priorities) {
-    const group = ordered.filter((e) => e.priority === p && byName.get(e.name)!.up);
-    // Only entries with a member not yet tried can take this request.
-    const open = group.filter((e) => e.members.some((m) => usable(m) && !exclude.has(`${e.name}/${m.name}`)));
-    const entry = weighted(open, (e) => byName.get(e.name)!.effectiveWeight, opts.random);
-    if (!entry) continue;
-    const members = entry.members.filter((m) => usable(m) && !exclude.has(`${entry.name}/${m.name}`));
-    const member = weighted(members, (m) => m.weight * Math.min(1, m.factor), opts.random)!;
+  const c = choosePrepared(prep, opts.random, opts.exclude ?? new Set<string>());
+  if (c) {
+    const p = c.priority;
     const fellBack = p !== firstUp?.priority ? ` (priority ${firstUp?.priority} members exhausted by retries)` : '';
     const skipped = entryStatus.filter((s) => (s.priority ?? 0) < p);
     const why = skipped.length ? `; skipped ${skipped.map((s) => `${s.name}: ${s.reason}${s.brokenBy ? ` (${s.brokenBy})` : ''}`).join(', ')}` : '';
     return {
       ...base,
-      pick: { entry: entry.name, member: member.name, priority: p },
-      reason: `priority ${p}: ${entry.name}/${member.name}${fellBack}${why}`,
+      pick: { entry: c.entry.name, member: c.member.name, priority: p },
+      reason: `priority ${p}: ${c.entry.name}/${c.member.name}${fellBack}${why}`,
       servingPriority: base.servingPriority,
     };
   }

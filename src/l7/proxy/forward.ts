@@ -29,6 +29,76 @@ export function classify(err: unknown): AttemptError {
   return { outcome: 'failure', status: 502, beforeSend: false, message: `upstream error (${code || e.message || 'unknown'})` };
 }
 
+/** One forwarded exchange as an undici dispatch handler. */
+class Exchange implements Dispatcher.DispatchHandler {
+  headSeen = false;
+  private out?: Writable;
+  private ctl?: Dispatcher.DispatchController;
+  private settled = false;
+
+  constructor(
+    private readonly onHead: (status: number, headers: Record<string, string | string[] | undefined>) => Writable,
+    private readonly resolve: (r: (AttemptError & { headSeen: boolean }) | undefined) => void,
+  ) {}
+
+  private settle(r: (AttemptError & { headSeen: boolean }) | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.out?.off('close', this.onOutClose);
+    this.resolve(r);
+  }
+
+  /** The body's destination closed before the response ended: stop reading the member. */
+  private readonly onOutClose = (): void => {
+    if (!this.settled) this.ctl?.abort(new Error('response destination closed'));
+  };
+
+  private readonly onDrain = (): void => this.ctl?.resume();
+
+  onRequestStart(ctl: Dispatcher.DispatchController): void {
+    this.ctl = ctl;
+  }
+
+  onResponseStart(ctl: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx informational answers (RFC 9110 §15.2) are this hop's business.
+    if (status < 200 || this.out) return;
+    this.ctl = ctl;
+    this.headSeen = true;
+    const out = this.onHead(status, headers);
+    this.out = out;
+    // Already gone (the client left while the member was thinking): nothing to stream to.
+    if (out.destroyed) return void ctl.abort(new Error('response destination closed'));
+    out.once('close', this.onOutClose);
+    out.on('drain', this.onDrain);
+  }
+
+  onResponseData(ctl: Dispatcher.DispatchController, chunk: Buffer): void {
+    const out = this.out;
+    if (!out) return;
+    if (out.destroyed) ctl.abort(new Error('response destination closed'));
+    else if (!out.write(chunk)) ctl.pause();
+  }
+
+  onResponseEnd(): void {
+    const out = this.out;
+    if (out) {
+      out.off('drain', this.onDrain);
+      out.end();
+    }
+    this.settle(undefined);
+  }
+
+  onResponseError(_ctl: Dispatcher.DispatchController | undefined, err: Error): void {
+    const out = this.out;
+    this.settle({ ...classify(err), headSeen: this.headSeen });
+    if (out) {
+      out.off('drain', this.onDrain);
+      // The caller learns of the failure from the result; no 'error' event for a writable nobody listens to.
+      if (!out.destroyed) out.destroy();
+    }
+  }
+}
+
 /** undici pools per upstream origin, created on first use. */
 export class Pools {
   private readonly pools = new Map<string, Pool>();
@@ -52,28 +122,26 @@ export class Pools {
   }
 
   /**
-   * Sends one request with undici's stream API: `onHead` sees the response head and returns
-   * where the body goes. Resolves with undefined when the exchange completed, or an
-   * AttemptError (check `headSeen` to know whether it failed before or after the head).
+   * Sends one request through the pool's dispatcher: `onHead` sees the response head and
+   * returns where the body goes (written with backpressure; the member's response is aborted
+   * when that writable closes early, e.g. the client went away). Resolves with undefined when
+   * the exchange completed, or an AttemptError (check `headSeen` to know whether it failed
+   * before or after the head). One handler object per request and no stream plumbing: this is
+   * the proxy's per-request path.
    */
-  async stream(
+  stream(
     origin: string,
     opts: { method: string; path: string; headers: Record<string, string | string[]>; body?: Buffer | Readable | null },
     onHead: (status: number, headers: Record<string, string | string[] | undefined>) => Writable,
   ): Promise<(AttemptError & { headSeen: boolean }) | undefined> {
-    let headSeen = false;
-    try {
-      await this.get(origin).stream(
-        { method: opts.method as Dispatcher.HttpMethod, path: opts.path, headers: opts.headers, body: opts.body ?? null },
-        ({ statusCode, headers }) => {
-          headSeen = true;
-          return onHead(statusCode, headers);
-        },
-      );
-      return undefined;
-    } catch (err) {
-      return { ...classify(err), headSeen };
-    }
+    return new Promise((resolve) => {
+      const ex = new Exchange(onHead, resolve);
+      try {
+        this.get(origin).dispatch({ method: opts.method as Dispatcher.HttpMethod, path: opts.path, headers: opts.headers, body: opts.body ?? null }, ex);
+      } catch (err) {
+        ex.onResponseError(undefined, err as Error);
+      }
+    });
   }
 
   /** Closes every pool. */

@@ -70,10 +70,13 @@ function first(v: string | string[] | undefined): string | undefined {
 /**
  * The client address: the peer, or — when the peer is a trusted proxy — the rightmost address
  * of `X-Forwarded-For` that is not itself trusted (RFC 7239 §5.2 reasoning applied to XFF).
+ * `peerTrusted`: the caller's cached judgement of the peer (it does not change on a connection).
  */
-export function clientAddress(peer: string, headers: IncomingHttpHeaders, trusted: TrustedProxies): string {
+export function clientAddress(peer: string, headers: IncomingHttpHeaders, trusted: TrustedProxies, peerTrusted?: boolean): string {
   const p = unmapV4Text(peer);
-  if (!trusted.has(p)) return p;
+  if (!(peerTrusted ?? trusted.has(p))) return p;
+  // Nothing forwarded: the peer itself (a tier of this machine calling directly).
+  if (headers['x-forwarded-for'] === undefined) return p;
   const xff = (Array.isArray(headers['x-forwarded-for']) ? headers['x-forwarded-for'].join(',') : headers['x-forwarded-for'] ?? '')
     .split(',')
     .map((s) => s.trim())

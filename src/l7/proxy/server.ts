@@ -227,7 +227,7 @@ export class L7Proxy {
     if (encrypted) delete headers['x-forwarded-proto'];
     if (h2) headers.host = hostText!;
     addForwarded(headers, peer, scheme, hostText, trustedPeer);
-    return { peer, method, url, route, admitted, headers, h2, h2Body, hostText: hostText!, client: clientAddress(peer, req.headers, this.trusted) };
+    return { peer, method, url, route, admitted, headers, h2, h2Body, hostText: hostText!, client: clientAddress(peer, req.headers, this.trusted, trustedPeer) };
   }
 
   private async handle(req0: AnyRequest, res0: ServerResponse | Http2ServerResponse): Promise<void> {

@@ -4,8 +4,8 @@
  * or ejections change.
  */
 import type { Admission, AdmissionRequest, Admitted } from '../admission/admission';
-import { memberShares, pickPrepared, preparePriorityThenWeight } from '../../pick/priority-then-weight';
-import type { MemberShare, PtwPrepared, PtwResult } from '../../pick/priority-then-weight';
+import { choosePrepared, memberShares, pickPrepared, preparePriorityThenWeight } from '../../pick/priority-then-weight';
+import type { MemberShare, PtwMember, PtwPrepared, PtwResult } from '../../pick/priority-then-weight';
 import type { MemberStateSource } from '../../pick/types';
 import { OutlierDetector } from '../proxy/outlier';
 import type { AttemptOutcome, OutlierOptions } from '../proxy/outlier';
@@ -34,7 +34,11 @@ export class ServicePickRoute implements ProxyRoute {
   readonly outlier: OutlierDetector;
   private view: ListView | undefined;
   private prepared: PtwPrepared | undefined;
-  private viewKey = '';
+  /** Source version and outlier epoch the view was built at. */
+  private viewVersion = -1;
+  private viewEpoch = -1;
+  /** One Upstream per member of the view, built with it (no per-request strings). */
+  private upstreams = new Map<PtwMember, Upstream>();
   private readonly random: () => number;
 
   constructor(private readonly o: ServicePickOptions) {
@@ -49,8 +53,9 @@ export class ServicePickRoute implements ProxyRoute {
 
   private current(): ListView {
     // Ejections end by time alone; the outlier epoch moves when one does.
-    const key = `${this.o.source?.version ?? 0}/${this.outlier.epoch()}`;
-    if (!this.view || key !== this.viewKey) {
+    const version = this.o.source?.version ?? 0;
+    const epoch = this.outlier.epoch();
+    if (!this.view || version !== this.viewVersion || epoch !== this.viewEpoch) {
       this.view = buildView({
         entries: this.o.entries,
         source: this.o.source,
@@ -58,7 +63,16 @@ export class ServicePickRoute implements ProxyRoute {
         ejected: (k) => this.outlier.isEjected(k),
       });
       this.prepared = preparePriorityThenWeight(this.view.entries, this.view.services);
-      this.viewKey = key;
+      this.upstreams = new Map();
+      for (const e of this.view.entries) {
+        for (const m of e.members) {
+          const key = `${e.name}/${m.name}`;
+          const ep = this.view.endpoints.get(key)!;
+          this.upstreams.set(m, { key, origin: origin(ep.host, ep.port) });
+        }
+      }
+      this.viewVersion = version;
+      this.viewEpoch = epoch;
     }
     return this.view;
   }
@@ -76,11 +90,11 @@ export class ServicePickRoute implements ProxyRoute {
 
   /** Picks a member; a string says why none is available. */
   pick(_client: string, exclude: ReadonlySet<string>): Upstream | string {
-    const r = this.decide(exclude);
-    if (!r.pick) return r.reason;
-    const key = `${r.pick.entry}/${r.pick.member}`;
-    const ep = this.current().endpoints.get(key)!;
-    return { key, origin: origin(ep.host, ep.port) };
+    this.current();
+    const c = choosePrepared(this.prepared!, this.random, exclude);
+    // No member: the explanation is built only now.
+    if (!c) return this.decide(exclude).reason;
+    return this.upstreams.get(c.member)!;
   }
 
   /** Every member with its address and share of traffic now (what a data plane such as HAProxy needs). */
