@@ -211,6 +211,9 @@ async function main(): Promise<void> {
       targets.push([name, url, c]);
     };
     add('service pick', `http://127.0.0.1:${sp}/api/items/1`, await proxy(sp));
+    // The platform's floor: node:http + undici with nothing of the service pick (bench/l7/node-floor.ts).
+    const nf = await freePort();
+    add('node floor', `http://127.0.0.1:${nf}/api/items/1`, await start(1, process.execPath, [join(ROOT, 'dist', 'bench', 'l7', 'node-floor.js'), String(nf), String(b1), String(b2)], /listening/));
     if (haveHaproxy) {
       writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(hp, b1, b2));
       add('haproxy', `http://127.0.0.1:${hp}/api/items/1`, await start(1, 'haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], undefined));
@@ -289,7 +292,13 @@ async function main(): Promise<void> {
     if (has('haproxy')) process.stdout.write(`  max req/s   service pick / haproxy = ${ratio('service pick', 'haproxy')}\n`);
     if (has('sp haproxy-eng')) process.stdout.write(`  max req/s   service pick (--engine haproxy) / haproxy = ${ratio('sp haproxy-eng', 'haproxy')}\n`);
     if (has('sp tls') && has('haproxy tls')) process.stdout.write(`  max req/s   TLS: service pick / haproxy = ${ratio('sp tls', 'haproxy tls')}\n`);
-    const others = [['sp haproxy-eng', 'service pick (--engine haproxy)'], ['haproxy', 'haproxy'], ['sp tls', 'TLS service pick'], ['haproxy tls', 'TLS haproxy']].filter(([n]) => has(n));
+    if (has('haproxy')) {
+      // Requests/s per CPU second, relative to HAProxy: the max req/s ratio a quiet machine would show when the target's CPU is the limit.
+      const per = (n: string): string => fmt(usPerRequest('haproxy') / usPerRequest(n));
+      process.stdout.write(`  per CPU     haproxy CPU/req ÷ target CPU/req: service pick ${per('service pick')}, service pick (--engine haproxy) ${per('sp haproxy-eng')}, node floor ${per('node floor')}${has('sp tls') && has('haproxy tls') ? `, TLS service pick ${fmt(usPerRequest('haproxy tls') / usPerRequest('sp tls'))}` : ''}\n`);
+    }
+    if (has('haproxy')) process.stdout.write(`  max req/s   node floor / haproxy = ${ratio('node floor', 'haproxy')} (node:http + undici and nothing else: what a Node engine can reach at best)\n`);
+    const others = [['sp haproxy-eng', 'service pick (--engine haproxy)'], ['haproxy', 'haproxy'], ['sp tls', 'TLS service pick'], ['haproxy tls', 'TLS haproxy'], ['node floor', 'node floor']].filter(([n]) => has(n));
     process.stdout.write(`  added p99 at half load: service pick ${added('service pick')} ms${others.map(([n, label]) => `, ${label} ${added(n)} ms`).join('')} (aim: service pick < 1 ms)\n`);
     const sd = serial.get('direct')!;
     const ss = serial.get('service pick')!;
