@@ -4,9 +4,11 @@
  *
  * Request i is due at start + i / RATE: one global schedule, so requests leave evenly spaced
  * (to the timer's 1 ms granularity) instead of in bursts of one request per connection. A due
- * request takes an idle keep-alive connection; when none is idle it waits, and its latency still
- * counts from the time it was due (open loop: a slow target cannot slow the load down and hide
- * its own queueing, the "coordinated omission" wrk2 corrects the same way). Requests due in the
+ * request takes an idle keep-alive connection and its latency counts from when it was sent
+ * (the timer's lateness is the generator's, not the target's); when every connection is busy
+ * with the target it waits, and its latency counts from the time it was due (open loop: a slow
+ * target cannot slow the load down and hide its own queueing, the "coordinated omission" wrk2
+ * corrects the same way). Requests due in the
  * first WARM_SECONDS are sent but not counted. Prints one JSON line: requests/s, p50, p99 (ms).
  */
 import { connect as tcpConnect } from 'node:net';
@@ -40,6 +42,7 @@ class Conn {
   private sock!: Socket;
   private buf: Buffer = Buffer.alloc(0);
   private due = -1;
+  private from = 0; // when the latency of the request under way starts
   private need = -1; // bytes of the whole response once its head is parsed
   private status = 0;
   constructor() {
@@ -57,8 +60,9 @@ class Conn {
     });
     this.sock = s;
   }
-  send(due: number): void {
+  send(due: number, from = due): void {
     this.due = due;
+    this.from = from;
     this.buf = Buffer.alloc(0);
     this.need = -1;
     outstanding++;
@@ -89,7 +93,7 @@ class Conn {
       if (!ok) errors++;
       else {
         if (this.status < 200 || this.status > 299) non2xx++;
-        times.push(performance.now() - start - due);
+        times.push(performance.now() - start - this.from);
       }
     }
     if (ok) this.free();
@@ -109,7 +113,9 @@ function tick(): void {
   while (next < total && (next * 1000) / RATE <= now) {
     const due = (next++ * 1000) / RATE;
     const c = idle.pop();
-    if (c) c.send(due);
+    // Sent at once: timed from now, since the lateness of this timer is the generator's, not the
+    // target's. Waiting for a connection (every one busy with the target): timed from when due.
+    if (c) c.send(due, now);
     else backlog.push(due);
   }
   if (next < total) setTimeout(tick, Math.max(0, (next * 1000) / RATE - now));
