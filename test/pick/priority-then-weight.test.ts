@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { evaluateServices, pickPriorityThenWeight } from '../../src/pick/priority-then-weight';
+import { choosePrepared, evaluateServices, pickPrepared, pickPriorityThenWeight, preparePriorityThenWeight } from '../../src/pick/priority-then-weight';
 import type { PtwEntry, PtwMember, PtwService } from '../../src/pick/priority-then-weight';
 import { seededRandom } from '../../src/pick/random';
 
@@ -161,6 +161,27 @@ describe('pick/priority-then-weight', () => {
     it('random() close to 1 never falls off the end', () => {
       const r = pickPriorityThenWeight(entries, { random: () => 0.9999999999 });
       expect(r.pick).to.deep.equal({ entry: 'p10', member: 'b', priority: 10 });
+    });
+  });
+
+  describe('choosePrepared (the proxy\'s per-request path)', () => {
+    it('draws what pickPrepared explains, with and without exclusions, over 10,000 seeded picks', () => {
+      const es = [entry('gpu', 10, 100, [m('g1', 3), m('g2', 1, true, 0.5), m('g3', 2, false)]), entry('cpu', 20, 50, [m('c1'), m('c2', 5)]), entry('cpu2', 20, 150, [m('d1')])];
+      const prep = preparePriorityThenWeight(es);
+      const excludes = [new Set<string>(), new Set(['gpu/g1']), new Set(['gpu/g1', 'gpu/g2']), new Set(['gpu/g1', 'gpu/g2', 'cpu2/d1']), new Set(['gpu/g1', 'gpu/g2', 'cpu/c1', 'cpu/c2', 'cpu2/d1'])];
+      const a = seeded(7);
+      const b = seeded(7);
+      const seen = new Set<string>();
+      for (let i = 0; i < 10_000; i++) {
+        const exclude = excludes[i % excludes.length];
+        const c = choosePrepared(prep, a, exclude);
+        const r = pickPrepared(prep, { random: b, exclude });
+        const got = c ? { entry: c.entry.name, member: c.member.name, priority: c.priority } : undefined;
+        expect(got).to.deep.equal(r.pick);
+        seen.add(got ? `${got.entry}/${got.member}` : 'none');
+      }
+      // Every usable member and the no-member case came up: the comparison covered them all.
+      expect([...seen].sort()).to.deep.equal(['cpu/c1', 'cpu/c2', 'cpu2/d1', 'gpu/g1', 'gpu/g2', 'none']);
     });
   });
 });
