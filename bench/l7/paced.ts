@@ -55,6 +55,9 @@ class Conn {
     s.on('data', (c: Buffer) => this.data(c));
     s.on('error', () => undefined);
     s.on('close', () => {
+      // An idle connection the target closed leaves the idle list; a reopened one rejoins it.
+      const i = idle.indexOf(this);
+      if (i >= 0) idle.splice(i, 1);
       if (this.due >= 0) this.done(false);
       if (next < total || backlog.length) this.open();
     });
