@@ -11,11 +11,13 @@
  * its own:
  * - max load: h2load (nghttp2), closed loop, BENCH_CONNECTIONS HTTP/1.1 keep-alive connections;
  * - half load: bench/l7/paced.js, open loop at half the service pick's maximum, requests evenly
- *   spaced on one schedule, latency counted from when a request was due;
+ *   spaced on one schedule, latency counted from the send (from when it was due if it had to
+ *   wait for a connection);
  * - serial: h2load, one connection, one request at a time.
+ * Every phase runs in BENCH_ROUNDS interleaved rounds (median kept); every process at nice -10.
  * The added p99 is a target's p99 minus the direct connection's p99 at the same rate. Each
  * target's CPU time per request (/proc/PID/stat around the max-load runs; HAProxy's too for the
- * haproxy engine) does not depend on what else runs on the machine. Only loopback is used.
+ * haproxy engine) depends far less than requests/s on what else runs. Only loopback is used.
  * Figures are printed, never asserted: the machine is shared and noisy.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
