@@ -94,6 +94,7 @@ function inside(address: string, network: string): boolean {
 
 /** Where a client was placed (see DatacenterResponder.locate). */
 interface Located {
+  /** '' on the query path when the ECS bytes placed the client (made by withSubnet when needed). */
   address: string;
   useEcs: boolean;
   /** ECS source prefix 0: no client information. */
@@ -219,14 +220,18 @@ export class DatacenterResponder implements DynamicResponder {
     const ecs = client.ecs;
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
-    const address = useEcs ? ecs.address : client.address;
     // An IPv4-mapped address in a FAMILY 2 option is placed as IPv4; its scope goes back to IPv6 bits.
-    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(address));
+    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(ecs.address));
     if (!needSubnet) {
-      // The query path: an ECS address is looked up from its bytes when the database can.
-      const geo = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) ?? this.lookup(address) : this.lookup(address);
-      return { address, useEcs, noClient, v4in6, geo, subnet: '', subnetLen: 0 };
+      // The query path: an ECS address is looked up from its bytes when the database can, and
+      // its text is left unmade ('': withSubnet makes it when a spill-over needs the subnet).
+      if (noClient) return { address: client.address, useEcs, noClient, v4in6, geo: undefined, subnet: '', subnetLen: 0 };
+      const byBytes = useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) : undefined;
+      if (byBytes) return { address: '', useEcs, noClient, v4in6, geo: byBytes, subnet: '', subnetLen: 0 };
+      const address = useEcs ? ecs.address : client.address;
+      return { address, useEcs, noClient, v4in6, geo: this.lookup(address), subnet: '', subnetLen: 0 };
     }
+    const address = useEcs ? ecs.address : client.address;
     const geo = noClient ? undefined : this.lookup(address);
     const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
     return { address, useEcs, noClient, v4in6, geo, subnet, subnetLen };
@@ -291,8 +296,9 @@ export class DatacenterResponder implements DynamicResponder {
   private withSubnet(loc: Located, client: ClientInfo): Located {
     if (loc.subnet !== '') return loc;
     const ecs = client.ecs;
-    const { subnet, subnetLen } = this.subnetOf(loc.address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
-    return { ...loc, subnet, subnetLen };
+    const address = loc.address !== '' ? loc.address : loc.useEcs && ecs ? ecs.address : client.address;
+    const { subnet, subnetLen } = this.subnetOf(address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
+    return { ...loc, address, subnet, subnetLen };
   }
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
