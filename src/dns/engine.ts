@@ -22,7 +22,7 @@ import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
 import { resolve } from './resolve';
 import type { ReplyPlan } from './resolve';
-import type { DataSet } from './store';
+import type { DataSet, DynamicName } from './store';
 import { CLASS_IN, OPTION, RCODE, RCODE_NAMES } from './wire/constants';
 import { RESPONSE_CLASS, tokenOf } from './rrl';
 import { ecsOptionLength, formatAddress } from './wire/ecs';
@@ -97,8 +97,9 @@ class EcsView {
     const n = (source + 7) >> 3;
     this.family = family;
     this.sourcePrefix = source;
-    this.store.fill(0);
-    for (let i = 0; i < n; i++) this.store[i] = buf[at + i];
+    const store = this.store;
+    for (let i = 0; i < n; i++) store[i] = buf[at + i];
+    for (let i = n; i < 16; i++) store[i] = 0;
     this.bytes = this.views[n];
     this.text = undefined;
   }
@@ -149,6 +150,8 @@ export class DnsEngine {
   /** The client of a query on the allocation-free dynamic path (responders do not keep it). */
   private readonly fastClient: ClientInfo = { address: '', family: 4 };
   private readonly fastEcs = new EcsView();
+  /** The dynamic name last answered by dynamicAt, and the data set it belongs to. */
+  private lastDynamic: { set: DataSet; name: DynamicName } | undefined;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
@@ -260,9 +263,15 @@ export class DnsEngine {
     }
     const qnameEnd = i + 1;
     if (qnameEnd + 4 > end) return -1;
-    const dn = this.data.dynamicByHash.get(foldedNameHash(buf, start + 12, qnameEnd));
-    if (dn === undefined || !sameFoldedName(buf, start + 12, qnameEnd, dn.wire)) return -1;
-    const responder = dn.responder;
+    // The name of the last such query first (a flood asks one name), else by hash.
+    let dn = this.lastDynamic;
+    if (dn === undefined || dn.set !== this.data || !sameFoldedName(buf, start + 12, qnameEnd, dn.name.wire)) {
+      const found = this.data.dynamicByHash.get(foldedNameHash(buf, start + 12, qnameEnd));
+      if (found === undefined || !sameFoldedName(buf, start + 12, qnameEnd, found.wire)) return -1;
+      dn = this.lastDynamic = { set: this.data, name: found };
+    }
+    const name = dn.name;
+    const responder = name.responder;
     const qtype = (buf[qnameEnd] << 8) | buf[qnameEnd + 1];
     if ((qtype !== 1 && qtype !== 28) || buf[qnameEnd + 2] !== 0 || buf[qnameEnd + 3] !== CLASS_IN || !responder.select) return -1;
     let o = qnameEnd + 4;
@@ -315,7 +324,7 @@ export class DnsEngine {
     }
     this.lastRcode = RCODE.NOERROR;
     this.counters.reply(qtype, RCODE.NOERROR);
-    const token = this.guard.rrl ? tokenOf(RESPONSE_CLASS.ANSWER, dn.key, qtype) : 0;
+    const token = this.guard.rrl ? tokenOf(RESPONSE_CLASS.ANSWER, name.key, qtype) : 0;
     // Kept from its second sighting, unless its ECS names a single host (as the general path).
     if (key >= 0 && (source < 0 || source <= KEPT_ECS_PREFIX[family as 1 | 2]) && this.replies!.admit(buf, key)) {
       this.replies!.setDrawn(key, buf.subarray(start, end), ctx.address, source <= 0, selection, answer, out.subarray(at, at + n), qtype, undefined, token);

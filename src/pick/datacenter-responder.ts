@@ -15,7 +15,7 @@ import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
 import type { Rand } from './random';
 import type { GeoPoint, MemberLiveState, MemberStateSource } from './types';
-import type { AnswerCounts } from './answer-counts';
+import type { AnswerCount, AnswerCounts } from './answer-counts';
 
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {
@@ -197,8 +197,10 @@ export class DatacenterResponder implements DynamicResponder {
     const geo = this.deps.geo;
     if (!geo?.lookupBytes) return undefined;
     const full = family === 1 ? this.pad4 : this.pad16;
-    full.fill(0);
-    full.set(bytes.subarray(0, full.length));
+    // Byte loops: fill/set/subarray are runtime calls or a view per query.
+    const n = Math.min(bytes.length, full.length);
+    for (let i = 0; i < n; i++) full[i] = bytes[i];
+    for (let i = n; i < full.length; i++) full[i] = 0;
     return geo.lookupBytes(full);
   }
 
@@ -399,7 +401,7 @@ export class DatacenterResponder implements DynamicResponder {
     if (!h) {
       h = {
         records: (picked) => this.records(qtype, picked),
-        count: (members) => this.count(members),
+        counters: (members) => this.counters(members),
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
         graceTtl: () => this.graceTtl(),
@@ -409,9 +411,9 @@ export class DatacenterResponder implements DynamicResponder {
     return h;
   }
 
-  private count(members: readonly string[]): void {
+  private counters(members: readonly string[]): AnswerCount[] {
     const counts = this.deps.counts;
-    if (counts) for (let i = 0; i < members.length; i++) counts.add(this.spec.service, members[i]);
+    return counts ? members.map((m) => counts.counter(this.spec.service, m)) : [];
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {

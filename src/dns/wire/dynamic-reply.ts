@@ -1,7 +1,7 @@
 /**
  * The fast path for dynamic answers: a reply assembled from per-record pre-encoded bytes
  * (owner as a pointer to the question, TYPE, CLASS, TTL, RDATA), so a pick costs a few copies.
- * Records are treated as immutable: their bytes are cached per record object.
+ * Records and records lists are treated as immutable: their bytes are cached per object.
  * Pure: no networking, no configuration.
  */
 import type { ZoneRecord } from '../../zone/types';
@@ -31,6 +31,27 @@ function rrBytes(rec: ZoneRecord): Buffer | undefined {
   return b;
 }
 
+/** The answer section of each records list: its RRs' bytes one after the other, null for SLOW_TYPES. */
+const listCache = new WeakMap<ZoneRecord[], Uint8Array | null>();
+
+/** The encoded answer section of `records` (lists are treated as immutable, as their records). */
+function answerSection(records: ZoneRecord[]): Uint8Array | null {
+  let b = listCache.get(records);
+  if (b !== undefined) return b;
+  const parts: Buffer[] = [];
+  for (const r of records) {
+    const rr = rrBytes(r);
+    if (!rr) {
+      listCache.set(records, null);
+      return null;
+    }
+    parts.push(rr);
+  }
+  b = Buffer.concat(parts);
+  listCache.set(records, b);
+  return b;
+}
+
 /**
  * Writes into `out` at `at` an AA NOERROR reply to the query at `msg[start, …)` whose header and
  * question end at `start + qEnd`: `records` (all owned by the question name) in the answer
@@ -56,13 +77,9 @@ export function writeDynamicReply(
   ecsAt: number,
   scope: number,
 ): number {
-  let size = qEnd;
-  // Sizes first, without collecting: a pick has a record or two (the first-seen client path).
-  for (let i = 0; i < records.length; i++) {
-    const b = rrBytes(records[i]);
-    if (!b) return -1;
-    size += b.length;
-  }
+  const section = answerSection(records);
+  if (section === null) return -1;
+  let size = qEnd + section.length;
   const ecsBytes = ednsSize >= 0 && ecsSource >= 0 ? (ecsSource + 7) >> 3 : -1;
   if (ednsSize >= 0) size += 11 + (ecsBytes >= 0 ? 8 + ecsBytes : 0);
   if (size > limit || at + size > out.length) return -1;
@@ -79,11 +96,8 @@ export function writeDynamicReply(
   out[at + 10] = 0;
   out[at + 11] = ednsSize >= 0 ? 1 : 0;
   let off = at + qEnd;
-  for (let i = 0; i < records.length; i++) {
-    const b = rrCache.get(records[i])!;
-    out.set(b, off);
-    off += b.length;
-  }
+  for (let i = 0; i < section.length; i++) out[off + i] = section[i];
+  off += section.length;
   if (ednsSize >= 0) {
     // RFC 6891 §6.1.2: root owner, TYPE 41, CLASS = our UDP size, TTL = ext-rcode/version/DO.
     const rdlen = ecsBytes >= 0 ? 8 + ecsBytes : 0;
