@@ -136,6 +136,8 @@ export class DatacenterResponder implements DynamicResponder {
   /** Selections per plan and ECS scope (not sticky): shared by every client they fit. */
   private readonly selections = new WeakMap<DatacenterPlan<DcTarget>, Map<number, DatacenterSelection>>();
   private readonly pad4 = new Uint8Array(4);
+  /** What locate returns on the query path (see there). */
+  private readonly queryLoc: Located = { address: '', useEcs: false, noClient: false, v4in6: false, geo: undefined, subnet: '', subnetLen: 0 };
   private readonly pad16 = new Uint8Array(16);
   private planStateVersion = -1;
   private planGeoGeneration = -1;
@@ -227,11 +229,18 @@ export class DatacenterResponder implements DynamicResponder {
     if (!needSubnet) {
       // The query path: an ECS address is looked up from its bytes when the database can, and
       // its text is left unmade ('': withSubnet makes it when a spill-over needs the subnet).
-      if (noClient) return { address: client.address, useEcs, noClient, v4in6, geo: undefined, subnet: '', subnetLen: 0 };
-      const byBytes = useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) : undefined;
-      if (byBytes) return { address: '', useEcs, noClient, v4in6, geo: byBytes, subnet: '', subnetLen: 0 };
-      const address = useEcs ? ecs.address : client.address;
-      return { address, useEcs, noClient, v4in6, geo: this.lookup(address), subnet: '', subnetLen: 0 };
+      // One object reused per query (select keeps nothing of it; withSubnet copies): no allocation.
+      const loc = this.queryLoc;
+      loc.useEcs = useEcs;
+      loc.noClient = noClient;
+      loc.v4in6 = v4in6;
+      loc.subnet = '';
+      loc.subnetLen = 0;
+      const byBytes = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) : undefined;
+      loc.address = byBytes || useEcs ? '' : client.address;
+      if (useEcs && !byBytes) loc.address = ecs.address;
+      loc.geo = noClient ? undefined : byBytes ?? this.lookup(loc.address);
+      return loc;
     }
     const address = useEcs ? ecs.address : client.address;
     const geo = noClient ? undefined : this.lookup(address);
