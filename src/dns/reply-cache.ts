@@ -36,9 +36,11 @@ export function keepsEcs(ecs: { family: 1 | 2; sourcePrefix: number } | undefine
  * costs a miss, never a wrong reply.
  */
 export function endsWithHostEcs(msg: Uint8Array, start = 0, end = msg.length): boolean {
-  for (let len = 4; len <= 16; len++) {
+  // ADDRESS lengths of host prefixes only: 4 (IPv4 /25–/32) and 8–16 (IPv6 /57–/128); the
+  // option code's low byte right after the bounds check, the test that fails at once for most other layouts.
+  for (let len = 4; len <= 16; len = len === 4 ? 8 : len + 1) {
     const o = end - 8 - len;
-    if (o < start + 12 || msg[o] !== 0 || msg[o + 1] !== 8 || msg[o + 2] !== 0 || msg[o + 3] !== 4 + len || msg[o + 4] !== 0) continue;
+    if (o < start + 12 || msg[o + 1] !== 8 || msg[o + 3] !== 4 + len || msg[o] !== 0 || msg[o + 2] !== 0 || msg[o + 4] !== 0) continue;
     const family = msg[o + 5];
     const source = msg[o + 6];
     if ((family !== 1 && family !== 2) || (source + 7) >> 3 !== len || source > (family === 1 ? 32 : 128)) continue;
