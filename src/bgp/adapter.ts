@@ -106,7 +106,7 @@ export function bgpConfigsFromModel(model: DeliveryModel, zones: Zone[]): BgpCon
       neighbors: p.neighbors.map((n) => neighbor({
         address: formatIp(parseIp(n.address)), port: n.port, localAddress: n.localAddress && formatIp(parseIp(n.localAddress)),
         localAsn: n.localAsn, peerAsn: n.peerAsn, holdTime: n.holdTime, passive: n.passive, routerId: n.routerId,
-        communities: n.communities.map(([a, b]) => ((a << 16) | b) >>> 0), med: n.med,
+        communities: [...n.communities], med: n.med,
         md5Key: n.password && resolveSecret(n.password), ttlSecurity: n.ttlSecurity, bfd: n.bfd,
       })),
       drainMs: p.drainMs ?? DEFAULTS.drainMs,

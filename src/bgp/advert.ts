@@ -33,11 +33,6 @@ export function advertKey(a: Advertisement): string {
   return `${Prefix.parse(a.prefix).toString()}|${c}|${a.med ?? ''}|${a.localPref ?? ''}|${a.prepend ?? 0}`;
 }
 
-/** Formats a 32-bit community as `A:B`. */
-export function formatCommunity(v: number): string {
-  return `${v >>> 16}:${v & 0xffff}`;
-}
-
 /**
  * Builds the UPDATE announcing one advertisement: ORIGIN IGP, AS_PATH (4-octet, or 2-octet with
  * AS_TRANS plus AS4_PATH), NEXT_HOP for IPv4 or MP_REACH_NLRI for IPv6, MED, LOCAL_PREF (iBGP),

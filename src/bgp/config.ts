@@ -112,9 +112,3 @@ export function neighbor(n: Partial<NeighborConfig> & Pick<NeighborConfig, 'addr
   return out;
 }
 
-/** Parses `A:B` into a 32-bit community value. */
-export function parseCommunity(text: string): number {
-  const m = /^(\d+):(\d+)$/.exec(text.trim());
-  if (!m || Number(m[1]) > 65535 || Number(m[2]) > 65535) throw new BgpConfigError(`invalid community ${text} (A:B with 0..65535)`);
-  return ((Number(m[1]) << 16) | Number(m[2])) >>> 0;
-}

@@ -2,6 +2,7 @@
  * Interprets `process NAME:` blocks: `run`, `listen`, named check blocks, `routes neighbor`,
  * `bgp: PROCESS.CHECK`, `prefix:` and `drain:`.
  */
+import { parseCommunity } from '../util/community';
 import { splitHostPort } from '../util/host-port';
 import type { Node, Word } from './lexer';
 import { charPos } from './lexer';
@@ -138,9 +139,11 @@ function neighbor(ctx: LoadContext, node: Node): Neighbor | undefined {
     }, (v) => { nb.routerId = v; }),
     // RFC 1997: a community is two 16-bit halves, AS:VALUE.
     community: (n) => one(ctx, n, (t) => {
-      const m = /^(\d+):(\d+)$/.exec(t);
-      if (!m) throw new ValueError(`bad community '${t}' (expected A:B, each 0..65535)`);
-      return [parseIntIn(m[1], 0, 65535, 'community'), parseIntIn(m[2], 0, 65535, 'community')] as [number, number];
+      try {
+        return parseCommunity(t);
+      } catch (err) {
+        throw new ValueError((err as Error).message);
+      }
     }, (v) => { nb.communities.push(v); }),
     med: (n) => one(ctx, n, (t) => parseIntIn(t, 0, 4294967295, 'med'), (v) => { nb.med = v; }),
     password: (n) => {

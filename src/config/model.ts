@@ -265,8 +265,8 @@ export interface Neighbor {
   holdTime: number;
   passive: boolean;
   routerId?: string;
-  /** RFC 1997 communities `A:B`. */
-  communities: [number, number][];
+  /** RFC 1997 communities, written `A:B` (util/community), as 32-bit values. */
+  communities: number[];
   med?: number;
   /** TCP-MD5 (RFC 2385) key: where to read it at start (never the secret itself). */
   password?: SecretRef;

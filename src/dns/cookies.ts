@@ -59,13 +59,25 @@ export class ServerCookies {
 
   /** True when the base secret was given (shared by a fleet), false when random. */
   readonly shared: boolean;
-  private readonly base: Buffer;
+  private base: Buffer;
 
   /** `base`: the shared secret (random per process when absent); `rotationS`: secret period. */
   constructor(base?: Buffer, private readonly rotationS = DEFAULT_ROTATION_S) {
     this.shared = base !== undefined;
     this.base = base ?? randomBytes(16);
     if (!(rotationS >= COOKIE_LIFETIME_S)) throw new CookieSecretError(`cookie secret rotation ${rotationS} s is shorter than the cookie lifetime ${COOKIE_LIFETIME_S} s`);
+  }
+
+  /**
+   * Replaces the shared secret (SIGHUP after the secret file changed). Cookies made under the
+   * old one are then "not valid here" (RFC 7873 §5.2.4): answered normally with a fresh cookie.
+   * Returns false when `base` is the secret already in use.
+   */
+  rekey(base: Buffer): boolean {
+    if (base.equals(this.base)) return false;
+    this.base = Buffer.from(base);
+    this.period = NaN;
+    return true;
   }
 
   /** The secrets of periods k (current, first), k-1 and k+1 at `nowS`. */

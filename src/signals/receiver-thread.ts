@@ -21,7 +21,7 @@ import { MemberRegistry } from './registry';
 import type { SignalKind } from './signal';
 import { publishState } from './state';
 import type { PublishedState } from './state';
-import type { TlsFiles } from './tls';
+import type { TlsFiles } from '../util/tls';
 import { TokenStore } from './tokens';
 import { startSnapshots } from './snapshot';
 import type { WeightParams } from './weight';

@@ -13,8 +13,8 @@ import type { IngestLimits } from './limits';
 import type { ApplyResult } from './registry';
 import { memberKey } from './signal';
 import type { Signal } from './signal';
-import { loadTls } from './tls';
-import type { TlsFiles } from './tls';
+import { TlsCertificates } from '../util/tls';
+import type { TlsFiles } from '../util/tls';
 import { bearerToken } from './tokens';
 import type { TokenStore } from './tokens';
 import { decodeLogsJson, decodeMetricsJson } from './wire/otlp-json';
@@ -63,7 +63,7 @@ export interface SignalsReceiver {
   address(): AddressInfo;
   /** True when it serves HTTPS. */
   readonly secure: boolean;
-  /** Re-reads the TLS files; throws TlsFilesError and keeps the old ones when they are bad. */
+  /** Re-reads the TLS files; throws TlsLoadError and keeps the old ones when they are bad. */
   reloadTls(): void;
   close(): Promise<void>;
 }
@@ -264,9 +264,9 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
   const tlsFiles = opts.tls;
-  const server: Server | HttpsServer = tlsFiles
-    ? createHttpsServer({ ...serverOptions, handshakeTimeout: limits.headersTimeoutMs, ...loadTls(tlsFiles), requestCert: tlsFiles.clientCa !== undefined, rejectUnauthorized: tlsFiles.clientCa !== undefined }, listener)
-    : createServer(serverOptions, listener);
+  const tls = tlsFiles ? TlsCertificates.load([tlsFiles], { clientCa: tlsFiles.clientCa, flag: '--signals-tls' }) : undefined;
+  const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, handshakeTimeout: limits.headersTimeoutMs, ...tls.serverOptions() }, listener) : createServer(serverOptions, listener);
+  if (tls) tls.attach(server as HttpsServer);
   server.keepAliveTimeout = limits.keepAliveMs;
   server.maxConnections = limits.maxConnections;
   const { host, port } = parseHostPort(opts.listen ?? '127.0.0.1:4318', { listen: true, names: true });
@@ -282,8 +282,8 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
     address: () => server.address() as AddressInfo,
     secure: tlsFiles !== undefined,
     reloadTls: () => {
-      if (!tlsFiles) return;
-      (server as HttpsServer).setSecureContext(loadTls(tlsFiles));
+      if (!tls || !tlsFiles) return;
+      tls.reload();
       opts.logger?.info({ cert: tlsFiles.cert }, 'signals receiver TLS files reloaded');
     },
     close: () => new Promise<void>((resolve) => {

@@ -5,7 +5,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { ExportResult } from '@opentelemetry/core';
 import type { Logger as OtelLogger } from '@opentelemetry/api-logs';
 import type { Logger } from '../util/log';
 import { ATTR, UTILIZATION_METRIC } from './extract';
@@ -35,6 +34,9 @@ export interface ReporterOptions {
   errors?: () => Promise<{ count: number; total: number } | { ratio: number } | undefined>;
   logger?: Logger;
 }
+
+/** The export outcome, typed through sdk-logs (its home, @opentelemetry/core, is not a dependency of ours). */
+type ExportResult = Parameters<Parameters<LogRecordExporter['export']>[1]>[0];
 
 /** Wraps an exporter to remember each export's outcome, so a round can tell failures. */
 class RecordingLogExporter implements LogRecordExporter {

@@ -5,7 +5,8 @@
  * set when a file is missing or a key does not match its certificate. Any TLS server of the
  * project (the L7 tiers, the signals receivers) can use it: `serverOptions()` for
  * `tls.createServer`/`https.createServer`, `attach(server)` so a reload also replaces the
- * default certificate of clients that send no SNI.
+ * default certificate of clients that send no SNI. With a client CA (`clientCa`), clients must
+ * present a certificate it signed (mutual TLS); the CA file is re-read with the pairs.
  */
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -16,6 +17,22 @@ import type { SecureContext, Server as TlsServer, TlsOptions } from 'node:tls';
 export interface CertKeyFiles {
   cert: string;
   key: string;
+}
+
+/**
+ * The files of one TLS listener with an optional client CA, as plain data (it crosses into the
+ * signals receiver's worker thread, which loads it there with `TlsCertificates.load`).
+ */
+export interface TlsFiles extends CertKeyFiles {
+  clientCa?: string;
+}
+
+/** How a set is loaded: an optional client CA, and the option names errors cite. */
+export interface TlsLoadOptions {
+  /** PEM CA file: clients must present a certificate signed by it (mutual TLS). */
+  clientCa?: string;
+  /** Option prefix in error messages: `--tls` (default) → `--tls-cert F --tls-key F`, `--tls-client-ca F`. */
+  flag?: string;
 }
 
 /** Thrown when a pair cannot be loaded; `message` names the files. */
@@ -50,23 +67,43 @@ export function certificateNames(x: X509Certificate): string[] {
   return cn ? [cn[1].trim().toLowerCase()] : [];
 }
 
-function loadPair(files: CertKeyFiles): LoadedCert {
+function loadPair(files: CertKeyFiles, ca: Buffer | undefined, flag: string): LoadedCert {
+  const what = `${flag}-cert ${files.cert} ${flag}-key ${files.key}`;
   let cert: Buffer;
   let key: Buffer;
   try {
     cert = readFileSync(files.cert);
     key = readFileSync(files.key);
   } catch (err) {
-    throw new TlsLoadError(`--tls-cert ${files.cert} --tls-key ${files.key}: ${(err as Error).message}`, { cause: err });
+    throw new TlsLoadError(`${what}: ${(err as Error).message}`, { cause: err });
   }
   try {
     const x = new X509Certificate(cert);
     // createSecureContext checks that the key belongs to the certificate ("key values mismatch").
-    const context = createSecureContext({ cert, key });
+    // The client CA goes into every context: the one SNI picks is the one that verifies the client.
+    const context = createSecureContext(ca ? { cert, key, ca } : { cert, key });
     return { files, names: certificateNames(x), validTo: x.validTo, cert, key, context };
   } catch (err) {
-    throw new TlsLoadError(`--tls-cert ${files.cert} --tls-key ${files.key}: ${(err as Error).message}`, { cause: err });
+    throw new TlsLoadError(`${what}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function loadCa(file: string, flag: string): Buffer {
+  let ca: Buffer;
+  try {
+    ca = readFileSync(file);
+  } catch (err) {
+    throw new TlsLoadError(`${flag}-client-ca ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // createSecureContext ignores text that is no certificate: a CA file must hold at least one.
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in the file');
+    new X509Certificate(ca);
+    createSecureContext({ ca });
+  } catch (err) {
+    throw new TlsLoadError(`${flag}-client-ca ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return ca;
 }
 
 /**
@@ -76,24 +113,36 @@ function loadPair(files: CertKeyFiles): LoadedCert {
  */
 export class TlsCertificates {
   private certs: LoadedCert[];
+  private ca: Buffer | undefined;
   private byName = new Map<string, LoadedCert>();
   private readonly servers = new Set<TlsServer>();
+  private readonly flag: string;
 
-  private constructor(private readonly files: CertKeyFiles[]) {
+  private constructor(private readonly files: CertKeyFiles[], private readonly opts: TlsLoadOptions) {
     this.certs = [];
-    this.install(files.map(loadPair));
+    this.flag = opts.flag ?? '--tls';
+    this.loadAll();
   }
 
-  /** Loads every pair; throws TlsLoadError (naming the files) when one fails. */
-  static load(files: CertKeyFiles[]): TlsCertificates {
-    if (files.length === 0) throw new TlsLoadError('no certificate given (--tls-cert FILE --tls-key FILE)');
-    return new TlsCertificates(files);
+  /** Loads every pair (and the client CA); throws TlsLoadError (naming the files) when one fails. */
+  static load(files: CertKeyFiles[], opts: TlsLoadOptions = {}): TlsCertificates {
+    const flag = opts.flag ?? '--tls';
+    if (files.length === 0) throw new TlsLoadError(`no certificate given (${flag}-cert FILE ${flag}-key FILE)`);
+    return new TlsCertificates(files, opts);
   }
 
-  private install(certs: LoadedCert[]): void {
+  /** Whether clients must present a certificate (a client CA is set). */
+  get mutual(): boolean {
+    return this.opts.clientCa !== undefined;
+  }
+
+  private loadAll(): void {
+    const ca = this.opts.clientCa === undefined ? undefined : loadCa(this.opts.clientCa, this.flag);
+    const certs = this.files.map((f) => loadPair(f, ca, this.flag));
     const byName = new Map<string, LoadedCert>();
     for (const c of certs) for (const n of c.names) if (!byName.has(n)) byName.set(n, c);
     this.certs = certs;
+    this.ca = ca;
     this.byName = byName;
     for (const s of this.servers) s.setSecureContext(this.defaultOptions());
   }
@@ -123,14 +172,16 @@ export class TlsCertificates {
     return this.certs[0];
   }
 
-  private defaultOptions(): { cert: Buffer; key: Buffer } {
-    return { cert: this.certs[0].cert, key: this.certs[0].key };
+  private defaultOptions(): { cert: Buffer; key: Buffer; ca?: Buffer } {
+    const d = { cert: this.certs[0].cert, key: this.certs[0].key };
+    return this.ca ? { ...d, ca: this.ca } : d;
   }
 
   /** Options for `tls.createServer` / `https.createServer` / `http2.createSecureServer`. */
   serverOptions(): TlsOptions {
     return {
       ...this.defaultOptions(),
+      ...(this.mutual ? { requestCert: true, rejectUnauthorized: true } : {}),
       SNICallback: (servername, cb) => cb(null, this.select(servername).context),
     };
   }
@@ -147,6 +198,6 @@ export class TlsCertificates {
    * connections already open keep theirs.
    */
   reload(): void {
-    this.install(this.files.map(loadPair));
+    this.loadAll();
   }
 }

@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBgpConfigs } from '../../src/bgp/load';
-import { parseCommunity } from '../../src/bgp/config';
 import { seedExample } from '../support/seed';
 
 /** Seed example 4 as the repository keeps it (examples/seed/). */
@@ -76,7 +75,7 @@ process announce-routes:
       const c = r.configs[0]!;
       expect(c.prefixes).to.deep.equal(['192.0.2.0/24', '2001:db8:53::/48']);
       expect(c.check).to.deep.equal({ target: { kind: 'dns', address: '192.0.2.53', port: 53, name: 'www.example.com', qtype: 'AAAA', tcp: true }, intervalMs: 200, timeoutMs: 100, rise: 3, fall: 1 });
-      expect(c.neighbors[0]).to.deep.include({ port: 1179, holdTime: 9, passive: true, routerId: '192.0.2.53', communities: [parseCommunity('64511:100')], med: 50 });
+      expect(c.neighbors[0]).to.deep.include({ port: 1179, holdTime: 9, passive: true, routerId: '192.0.2.53', communities: [64511 * 65536 + 100], med: 50 });
       expect(c.drainMs).to.equal(2000);
     });
   });
@@ -103,9 +102,11 @@ process announce-routes:
     });
   });
 
-  it('communities parse as A:B and reject out-of-range parts', () => {
-    expect(parseCommunity('65535:0')).to.equal(0xffff0000);
-    expect(() => parseCommunity('65536:0')).to.throw(/invalid community/);
-    expect(() => parseCommunity('1')).to.throw(/invalid community/);
+  it("a community that is not A:B is a config error at its column", () => {
+    withFile('process dns:\n  listen: 2001:db8::53\nprocess a:\n  dns:\n    check: dns\n  routes neighbor 2001:db8::1\n    local-asn 1;\n    peer-asn 2;\n    community 65536:0;\n  bgp: a.dns\n', (path) => {
+      const r = loadBgpConfigs([path]);
+      expect(r.configs).to.deep.equal([]);
+      expect(r.errors.join('\n')).to.match(/:9:15: .*bad community '65536:0' \(expected A:B, each 0\.\.65535\)/);
+    });
   });
 });

@@ -114,7 +114,7 @@ describe('config: optional extensions', () => {
     expect(p.checks.map((c) => [c.name, c.kind, c.target ?? null])).to.deep.equal([
       ['web', 'http', 'http://127.0.0.1:8080/healthz'], ['port', 'tcp', '[::1]:53'], ['script', 'exec', '/usr/local/bin/ok --quiet'], ['dns', 'dns', null]]);
     expect(p.checks[3]).to.deep.include({ tcp: true, query: { name: 'example.com', type: 'AAAA', pos: p.checks[3].query?.pos } });
-    expect(p.neighbors[0]).to.deep.include({ localAsn: 4200000000, peerAsn: 65000, port: 1179, holdTime: 0, passive: true, routerId: '192.0.2.53', communities: [[65000, 1], [65000, 2]], med: 100 });
+    expect(p.neighbors[0]).to.deep.include({ localAsn: 4200000000, peerAsn: 65000, port: 1179, holdTime: 0, passive: true, routerId: '192.0.2.53', communities: [65000 * 65536 + 1, 65000 * 65536 + 2], med: 100 });
     expect(p.prefixes.map((x) => x.network)).to.deep.equal(['192.0.2.0/24', '2001:db8::/32']);
   });
 
@@ -163,7 +163,7 @@ describe('config: optional extensions', () => {
     ['tcp check without brackets', 'process p:\n  c:\n    check: tcp ::1:53\n',
       ["a.delivery:3:16: bad tcp check target '::1:53' (expected ADDR:PORT or [IPv6]:PORT)"]],
     ['bad community', 'process p:\n  routes neighbor 192.0.2.1\n    local-asn 1;\n    peer-asn 2;\n    community 70000:1;\n',
-      ['a.delivery:5:15: community 70000 out of range 0..65535']],
+      ["a.delivery:5:15: bad community '70000:1' (expected A:B, each 0..65535)"]],
     ['router id not IPv4', 'process p:\n  routes neighbor 192.0.2.1\n    local-asn 1;\n    peer-asn 2;\n    router-id 2001:db8::1;\n',
       ["a.delivery:5:15: router-id must be an IPv4 address (A.B.C.D), got '2001:db8::1'"]],
     ['channel without endpoints', `${HEAD}  channel @availability:\n`,

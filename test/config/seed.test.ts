@@ -207,6 +207,6 @@ describe('config: repository examples (zones/ and bgp/)', () => {
     expect(ar?.prefixes.map((p) => p.network)).to.deep.equal(['2001:db8::/48']);
     expect(ar?.drainMs).to.equal(5000);
     expect(ar?.neighbors.map((n) => [n.address, n.peerAsn, n.holdTime, n.passive, n.communities])).to.deep.equal([
-      ['2001:db8:0478:2853::5353', 65536, 9, false, [[64511, 53]]], ['192.0.2.1', 64512, 90, true, []]]);
+      ['2001:db8:0478:2853::5353', 65536, 9, false, [64511 * 65536 + 53]], ['192.0.2.1', 64512, 90, true, []]]);
   });
 });

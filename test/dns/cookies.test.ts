@@ -60,6 +60,21 @@ describe('DNS server cookies (RFC 7873, RFC 9018)', () => {
     expect(stranger.check(client, s, ip, t)).to.equal('bad');
   });
 
+  it('rekey: a new base secret takes effect at once (same period); the same secret is no change', () => {
+    const c = new ServerCookies(hex('00112233445566778899aabbccddeeff'));
+    const client = hex('0102030405060708');
+    const ip = Buffer.from([192, 0, 2, 1]);
+    const t = 1_800_000_000;
+    const old = c.make(client, ip, t);
+    expect(c.rekey(hex('00112233445566778899aabbccddeeff')), 'same secret').to.equal(false);
+    expect(c.check(client, old, ip, t + 1)).to.equal('good');
+    expect(c.rekey(hex('ffeeddccbbaa99887766554433221100'))).to.equal(true);
+    expect(c.check(client, old, ip, t + 1), 'made under the old secret').to.equal('bad');
+    const fresh = c.make(client, ip, t + 1);
+    expect(c.check(client, fresh, ip, t + 2)).to.equal('good');
+    expect(new ServerCookies(hex('ffeeddccbbaa99887766554433221100')).check(client, fresh, ip, t + 2), 'a node with the new secret').to.equal('good');
+  });
+
   it('reads secrets as hex of 16 bytes or more', () => {
     expect(parseCookieSecret('00112233445566778899aabbccddeeff\n', 'f').length).to.equal(16);
     expect(() => parseCookieSecret('0011', 'f')).to.throw(CookieSecretError, /f: expected/);

@@ -198,4 +198,43 @@ describe('anypick serve against hostile traffic (issue 13)', function () {
       expect(c[8]).to.equal(1);
     }
   });
+  it('re-reads the cookie secret file on SIGHUP: cookies of the old secret are then bad, a bad file keeps the secret in use', async function () {
+    requireTools(this, 'dig');
+    const file = join(tmp, 'rotating.secret');
+    writeFileSync(file, '00112233445566778899aabbccddeeff\n', { mode: 0o600 });
+    const node = await serve(['--cookie-secret-file', file]);
+    const cookieOf = async (): Promise<string> => {
+      const out = await dig(node.dnsPort, 'example.com', 'SOA', '+cookie');
+      const m = /; COOKIE: ([0-9a-f]{48}) \(good\)/.exec(out);
+      expect(m, out).to.not.equal(null);
+      return m![1];
+    };
+    const old = await cookieOf();
+    const verdict = async (cookie: string): Promise<string> => {
+      const out = await dig(node.dnsPort, 'example.com', 'SOA', `+cookie=${cookie}`);
+      return /; COOKIE: [0-9a-f]{48} \(good\)/.test(out) ? 'good' : 'fresh';
+    };
+    const bad = async (): Promise<number> => metric(node.httpPort, 'anypick_dns_cookies_total', 'outcome="bad"');
+    expect(await bad()).to.equal(0);
+    await verdict(old);
+    expect(await bad(), 'the old cookie before the change').to.equal(0);
+    writeFileSync(file, 'ffeeddccbbaa99887766554433221100\n');
+    node.child.kill('SIGHUP');
+    // The old cookie turns bad once the new secret is taken (the reply carries a fresh cookie).
+    for (let i = 0; (await bad()) === 0; i++) {
+      expect(i, 'the old cookie is still accepted after SIGHUP').to.be.below(50);
+      await new Promise((r) => setTimeout(r, 100));
+      await verdict(old);
+    }
+    const current = await cookieOf();
+    expect(await bad()).to.be.at.least(1);
+    // A file that cannot be parsed: the secret in use stays, its cookies stay good.
+    writeFileSync(file, 'not hex\n');
+    node.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await bad();
+    await verdict(current);
+    expect(await bad(), 'a cookie of the secret in use after a bad file').to.equal(before);
+    expect(node.child.exitCode).to.equal(null);
+  });
 });

@@ -4,46 +4,15 @@
  * of its own region's client subnets; the rest spill to the next-nearest datacenter.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { requireTools } from '../support/tools';
-import { MAIN, serveWithPorts } from '../support/anypick';
-import type { AnypickProcess } from '../support/anypick';
+import { LiveRig } from '../support/live-rig';
 import { SAMPLE_DB } from '../geo/support';
 import { spillHash } from '../../src/pick/datacenter-strategy';
 
-const ZONE = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster ( 1 2h 30m 2w 5m )\n  NS ns1\nns1 A 127.0.0.1\n';
-const DELIVERY = `delivery global
-  publish:
-    presence @availability as otel.event
-    readiness @availability as otel.event
-  subscribe:
-    presence @availability to membership
-    readiness @availability to dynamic-weight
-  lease: 3s
-  report-interval: 250ms
-
-service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56" location 37.4,-122.1
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:478:2800::/56" location 50.1,8.7
-`;
-const TOKEN1 = 'spill-token-datacenter-1-0123456789';
-const TOKEN2 = 'spill-token-datacenter-2-0123456789';
 const DC1 = '2001:db8:ae21:7700::';
 // 40 client subnets of us-west (10.1.0.0/16 in the sample database): datacenter-1's region.
 const SUBNETS = Array.from({ length: 40 }, (_, i) => `10.1.${i * 5}.0/24`);
-
-function report(signals: number, member: string, token: string, extra: string[]): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'report', '--tier', 'datacenter', '--service', 'my-service', '--member', member, '--endpoint', `http://127.0.0.1:${signals}`, '--token', token, '--interval', '250ms', ...extra], { stdio: 'ignore' });
-}
 
 /** One dig run with a query per subnet: the first answer of each, in order. */
 function digAll(port: number): Promise<string[]> {
@@ -73,28 +42,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('gslb: capacity spill-over while a datacenter ramps (serve + report + dig)', function () {
   this.timeout(60_000);
-  let dir = '';
-  let proc: AnypickProcess | undefined;
-  const reporters: ChildProcess[] = [];
+  let rig: LiveRig;
   before(function () {
     requireTools(this, 'dig');
-    dir = mkdtempSync(join(tmpdir(), 'anypick-spill-'));
-    writeFileSync(join(dir, 'example.com.zone'), ZONE);
-    writeFileSync(join(dir, 'my-service.delivery'), DELIVERY);
-    writeFileSync(join(dir, 'tokens'), `${TOKEN1} datacenter my-service datacenter-1\n${TOKEN2} datacenter my-service datacenter-2\n`);
+    rig = new LiveRig('spill', '3s');
   });
-  after(async () => {
-    for (const r of reporters) r.kill('SIGKILL');
-    await proc?.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rig.close());
 
   it('a datacenter that turns ready again keeps about its factor\'s share of its region, growing with the ramp', async () => {
-    const srv = await serveWithPorts([dir, '--signals', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--geoip-db', SAMPLE_DB]);
-    proc = srv.proc;
-    reporters.push(report(srv.signals!, 'datacenter-2', TOKEN2, []));
-    const notReady = report(srv.signals!, 'datacenter-1', TOKEN1, ['--ready', '0']);
-    reporters.push(notReady);
+    const srv = await rig.serve(['--geoip-db', SAMPLE_DB]);
+    rig.report(srv.signals!, 'datacenter-2');
+    const notReady = rig.report(srv.signals!, 'datacenter-1', ['--ready', '0']);
     // Both reporting (datacenter-1 not ready): its whole region goes to datacenter-2.
     const t0 = Date.now();
     while (!(await members(srv.http)).every((m) => m.present && m.source === 'signals')) {
@@ -108,7 +66,7 @@ describe('gslb: capacity spill-over while a datacenter ramps (serve + report + d
     // After the start-up grace (members seen during it do not ramp)…
     while (((await (await fetch(`http://127.0.0.1:${srv.http}/status.json`)).json()) as { signals: { starting: boolean } }).signals.starting) await sleep(100);
     // …it turns ready again (same lease): slow start from factor 0.1.
-    reporters.push(report(srv.signals!, 'datacenter-1', TOKEN1, []));
+    rig.report(srv.signals!, 'datacenter-1');
     while ((await factor(srv.http)) === 0) await sleep(20);
     notReady.kill('SIGKILL');
 

@@ -4,44 +4,12 @@
  * carry a TTL within the grace (≤ 10 s).
  */
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireTools } from '../support/tools';
-import { MAIN, serveWithPorts } from '../support/anypick';
-import type { AnypickProcess } from '../support/anypick';
+import { LiveRig } from '../support/live-rig';
 import { DC1, DC2 } from './two-datacenters';
-
-const ZONE = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster ( 1 2h 30m 2w 5m )\n  NS ns1\nns1 A 127.0.0.1\n';
-const DELIVERY = `delivery global
-  publish:
-    presence @availability as otel.event
-    readiness @availability as otel.event
-  subscribe:
-    presence @availability to membership
-    readiness @availability to dynamic-weight
-  lease: 6s
-  report-interval: 250ms
-
-service my-service:
-  listen "https://example.com"
-  next-hop-strategy:
-    dynamic: internet-location-then-dynamic-weight
-    tolerance: 20000km
-    answers: 2
-    when-none-ready: none
-  next-hop-members:
-    datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56" location 37.4,-122.1
-    datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:478:2800::/56" location 50.1,8.7
-`;
-const TOKEN1 = 'restart-token-datacenter-1-0123456789';
-const TOKEN2 = 'restart-token-datacenter-2-0123456789';
-
-function report(signals: number, member: string, token: string, extra: string[]): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'report', '--tier', 'datacenter', '--service', 'my-service', '--member', member, '--endpoint', `http://127.0.0.1:${signals}`, '--token', token, '--interval', '250ms', ...extra], { stdio: 'ignore' });
-}
 
 /** The answer records of example.com AAAA: address and TTL. */
 function dig(port: number): Promise<{ address: string; ttl: number }[]> {
@@ -55,27 +23,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('signals: safe restarts (state snapshot, grace TTLs)', function () {
   this.timeout(60_000);
+  let rig: LiveRig;
   let dir = '';
-  const procs: AnypickProcess[] = [];
-  const reporters: ChildProcess[] = [];
   before(function () {
     requireTools(this, 'dig');
-    dir = mkdtempSync(join(tmpdir(), 'anypick-restart-'));
-    writeFileSync(join(dir, 'example.com.zone'), ZONE);
-    writeFileSync(join(dir, 'my-service.delivery'), DELIVERY);
-    writeFileSync(join(dir, 'tokens'), `${TOKEN1} datacenter my-service datacenter-1\n${TOKEN2} datacenter my-service datacenter-2\n`);
+    rig = new LiveRig('restart', '6s', ['tolerance: 20000km', 'answers: 2', 'when-none-ready: none']);
+    dir = rig.dir;
   });
-  after(async () => {
-    for (const r of reporters) r.kill('SIGKILL');
-    for (const p of procs) await p.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rig.close());
 
-  const serve = async (stateFile: string): Promise<Awaited<ReturnType<typeof serveWithPorts>>> => {
-    const s = await serveWithPorts([dir, '--signals', '127.0.0.1:0', '--tokens', join(dir, 'tokens'), '--geoip-db', 'none', '--state-file', stateFile]);
-    procs.push(s.proc);
-    return s;
-  };
+  const serve = (stateFile: string) => rig.serve(['--geoip-db', 'none', '--state-file', stateFile]);
 
   it('a datacenter not ready before the restart is not answered after it; answers during grace have TTL ≤ 10', async () => {
     const state = join(dir, 'state', 'member-state.json');
@@ -84,7 +41,8 @@ describe('signals: safe restarts (state snapshot, grace TTLs)', function () {
     const graceAnswer = await dig(first.dns);
     expect(graceAnswer.map((a) => a.address)).to.deep.equal([DC2, DC1]);
     for (const a of graceAnswer) expect(a.ttl).to.be.within(0, 6);
-    reporters.push(report(first.signals!, 'datacenter-1', TOKEN1, []), report(first.signals!, 'datacenter-2', TOKEN2, ['--ready', '0']));
+    rig.report(first.signals!, 'datacenter-1');
+    rig.report(first.signals!, 'datacenter-2', ['--ready', '0']);
     // Once both reported and the grace is over: datacenter-2 is not ready, datacenter-1 answers with the record TTL.
     const t0 = Date.now();
     for (;;) {
@@ -99,7 +57,7 @@ describe('signals: safe restarts (state snapshot, grace TTLs)', function () {
       if (Date.now() - t0 > 20_000) throw new Error(`never settled: ${JSON.stringify(a)}`);
       await sleep(200);
     }
-    for (const r of reporters.splice(0)) r.kill('SIGKILL');
+    rig.stopReporters();
     expect(await first.proc.stop('SIGTERM')).to.equal(0);
     expect(first.proc.logs.some((l) => l.msg === 'member state snapshot not restored' && l.skipped === 'missing')).to.equal(true);
     const snap = JSON.parse(readFileSync(state, 'utf8'));

@@ -10,6 +10,7 @@ import { COOKIE_SECRET_ENV, ServerCookies, parseCookieSecret } from '../../dns/c
 import { DEFAULT_RRL_IPV4_PREFIX, DEFAULT_RRL_IPV6_PREFIX, DEFAULT_RRL_SLIP, ResponseRateLimiter } from '../../dns/rrl';
 import { DEFAULT_TCP_LIMITS, tcpLimits } from '../../dns/tcp-limits';
 import type { TcpLimits } from '../../dns/tcp-limits';
+import type { Logger } from '../../util/log';
 import { UsageError, stringOption } from '../command';
 
 /** parseArgs options. */
@@ -35,7 +36,8 @@ export const DNS_GUARD_USAGE = `  --rrl N             response rate limiting: at
   --rrl-ipv4-prefix L / --rrl-ipv6-prefix L
                       client prefix of a bucket (default /${DEFAULT_RRL_IPV4_PREFIX} and /${DEFAULT_RRL_IPV6_PREFIX})
   --cookie-secret-file FILE
-                      DNS cookie secret shared by the fleet (hex, 16+ bytes; or $${COOKIE_SECRET_ENV});
+                      DNS cookie secret shared by the fleet (hex, 16+ bytes; re-read on SIGHUP;
+                      or $${COOKIE_SECRET_ENV});
                       default: a random secret per start. --no-cookies ignores COOKIE options
   --tcp-max-connections N   (default: half the open-file limit)
   --tcp-max-per-address N   (default ${DEFAULT_TCP_LIMITS.maxPerAddress}; IPv6 per /64)
@@ -79,6 +81,23 @@ export function cookieSecret(values: Record<string, unknown>, env: NodeJS.Proces
     throw new UsageError(`--cookie-secret-file: ${(err as Error).message}`);
   }
   return undefined;
+}
+
+/**
+ * SIGHUP: reads `--cookie-secret-file` again and takes a changed secret. A file that cannot be
+ * read or parsed keeps the secret in use (logged). The environment and a random secret stay.
+ */
+export function reloadCookieSecret(values: Record<string, unknown>, cookies: ServerCookies | undefined, logger: Logger): void {
+  const file = stringOption(values, 'cookie-secret-file');
+  if (!cookies || file === undefined) return;
+  let next: Buffer | undefined;
+  try {
+    next = cookieSecret(values);
+  } catch (err) {
+    logger.error({ file }, `cookie secret not reloaded: ${(err as Error).message}; keeping the one in use`);
+    return;
+  }
+  if (next && cookies.rekey(next)) logger.info({ file }, 'DNS cookie secret reloaded');
 }
 
 /**

@@ -23,8 +23,8 @@ import { startReceiverThread, threadConfig } from '../../signals/receiver-thread
 import type { FromThread, ReceiverThread, ThreadConfig, TokenSource } from '../../signals/receiver-thread';
 import { MemberStateMirror } from '../../signals/state';
 import type { PublishedState } from '../../signals/state';
-import { loadTls } from '../../signals/tls';
-import type { TlsFiles } from '../../signals/tls';
+import { TlsCertificates } from '../../util/tls';
+import type { TlsFiles } from '../../util/tls';
 import { TokenStore } from '../../signals/tokens';
 import { stateFilePath } from '../../signals/snapshot';
 
@@ -73,7 +73,7 @@ export function signalsTls(values: Record<string, unknown>): TlsFiles | undefine
   if (cert === undefined || key === undefined) throw new UsageError('--signals-tls-cert and --signals-tls-key go together');
   const tls: TlsFiles = { cert, key };
   if (clientCa !== undefined) tls.clientCa = clientCa;
-  loadTls(tls); // fail at start, not on the first handshake
+  TlsCertificates.load([tls], { clientCa, flag: '--signals-tls' }); // fail at start, not on the first handshake
   return tls;
 }
 

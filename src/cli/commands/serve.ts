@@ -30,7 +30,7 @@ import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
 import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
-import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, shareCookieSecretWithWorkers } from './serve-dns-guard';
+import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, reloadCookieSecret, shareCookieSecretWithWorkers } from './serve-dns-guard';
 import type { DnsGuard } from './serve-dns-guard';
 
 /** Paths served when none are given; missing defaults are skipped. */
@@ -291,6 +291,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   unwatch = watchPaths(first.watch, first.names, logger, () => doReload('file change'));
   const sig = await handleSignals(() => {
     doReload('SIGHUP');
+    reloadCookieSecret(values, guard.cookies, logger);
     signals.reload();
   });
   logger.info({ signal: sig }, 'shutting down');
