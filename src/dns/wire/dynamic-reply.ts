@@ -124,7 +124,6 @@ export function writeDynamicReply(
       out[off + 6] = ecsSource;
       out[off + 7] = Math.min(scope, ecsFamily === 1 ? 32 : 128);
       for (let i = 0; i < ecsBytes; i++) out[off + 8 + i] = ecsSrc[ecsAt + i];
-      off += 8 + ecsBytes;
     }
   }
   return size;
