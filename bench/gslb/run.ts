@@ -6,7 +6,8 @@
  * through the native addon) and on the `--io dgram` fallback. Prints QPS, p99 latency, RSS of
  * anypick after each run, and the ratios. See bench/gslb/README.md.
  * Environment: BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 2) interleaved rounds,
- * BENCH_OUTSTANDING (default 200) dnsperf -q.
+ * BENCH_OUTSTANDING (default 200) dnsperf -q, BENCH_ONLY (comma-separated target keys, e.g.
+ * `anypick,gdnsd,anypick-cold,gdnsd-cold`: only those run; the other rows and ratios say n/a).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
     const gdnsd = (p: number): string[] => { writeFileSync(join(gd, 'config'), gdnsdConfig(p, SAMPLE_DB)); return ['gdnsd', '-c', gd, '-f', 'start']; };
     // anypick rows run `--io batch` (recvmmsg/sendmmsg through the addon; the run fails when
     // it is not built) unless marked `--io dgram`, the one-datagram-per-call fallback.
-    const targets: { key: string; label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
+    const allTargets: { key: string; label: string; cpus: string; cmd: (p: number) => string[]; check: boolean; queries: string }[] = [
       { key: 'raw', label: 'raw Node responder', cpus: '1', cmd: raw, check: false, queries },
       { key: 'anypick', label: 'anypick', cpus: '1', cmd: (p) => anypick(p, 1), check: true, queries },
       { key: 'gdnsd', label: 'gdnsd (geoip, 1 UDP thread)', cpus: '1', cmd: gdnsd, check: true, queries },
@@ -165,6 +166,10 @@ async function main(): Promise<number> {
       // Response rate limiting on at a rate dnsperf never reaches: what the check costs.
       { key: 'rrl', label: `anypick --rrl ${RRL_UNREACHED}`, cpus: '1', cmd: (p) => [...anypick(p, 1), '--rrl', String(RRL_UNREACHED)], check: true, queries },
     ];
+    const only = process.env.BENCH_ONLY?.split(',').map((k) => k.trim());
+    const unknown = only?.filter((k) => !allTargets.some((t) => t.key === k)) ?? [];
+    if (unknown.length) throw new Error(`BENCH_ONLY: no target ${unknown.join(', ')} (targets: ${allTargets.map((t) => t.key).join(', ')})`);
+    const targets = only ? allTargets.filter((t) => only.includes(t.key)) : allTargets;
     // Rounds interleave the targets so load from other processes spreads over all of them;
     // each target's best round is reported.
     const runs: Result[][] = targets.map(() => []);
@@ -185,7 +190,8 @@ async function main(): Promise<number> {
       }
     }
     const results = runs.map((rs) => rs.reduce((a, b) => (b.qps > a.qps ? b : a)));
-    const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)];
+    const missing: Result = { label: '', qps: NaN, p99ms: NaN, avgms: NaN, lost: NaN, sent: NaN };
+    const by = (key: string): Result => results[targets.findIndex((t) => t.key === key)] ?? missing;
     const q = (a: string, b: string): string => fmt(by(a).qps / by(b).qps, 2);
     const mem = (r: Result): string => (r.rssBefore === undefined ? '' : `  RSS ${fmt(r.rssBefore)}→${fmt(r.rssAfter ?? NaN)} MiB`);
     const cpuOf = (r: Result): number => (r.userUs ?? NaN) + (r.sysUs ?? NaN);

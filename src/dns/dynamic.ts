@@ -20,6 +20,7 @@ export interface ClientInfo {
 
 /** A dynamic answer: the records to put in the answer section and the ECS scope to reply with. */
 export interface DynamicAnswer {
+  /** Not changed once returned (the DNS writer keeps its encoding per list and per record). */
   records: ZoneRecord[];
   /** ECS scope prefix for the reply */
   scopePrefix: number;

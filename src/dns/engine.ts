@@ -16,25 +16,27 @@
  * drawing from it gives 0.95–0.99× (bench/gslb/README.md).
  */
 import type { Logger } from '../util/log';
+import { formatAddress as formatIpAddress } from '../util/ip';
 import { rrTypeMetricLabel, rrTypeName } from '../rrtype/registry';
 import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
 import { resolve } from './resolve';
 import type { ReplyPlan } from './resolve';
-import type { DataSet } from './store';
-import { CLASS_IN, RCODE, RCODE_NAMES } from './wire/constants';
+import type { DataSet, DynamicName } from './store';
+import { CLASS_IN, OPTION, RCODE, RCODE_NAMES } from './wire/constants';
+import { RESPONSE_CLASS, tokenOf } from './rrl';
 import { ecsOptionLength, formatAddress } from './wire/ecs';
-import { wireNameToText } from './wire/name';
+import { foldedNameHash, sameFoldedName, wireNameToText } from './wire/name';
 import { parseQuery } from './wire/query';
 import type { ParsedQuery } from './wire/query';
 import { encodeReply, errorReply, patchCached } from './wire/reply';
-import { encodeDynamicReply } from './wire/dynamic-reply';
+import { encodeDynamicReply, writeDynamicReply } from './wire/dynamic-reply';
 import type { DynamicAnswer } from './dynamic';
 import type { EncodedReply } from './wire/reply';
 import { MAX_MESSAGE } from './wire/writer';
 import { appendNsid } from './wire/nsid';
 import { EDE, optRdataLength } from './wire/ede';
-import { ReplyCache, drawnBytes, keepsEcs, withId } from './reply-cache';
+import { KEPT_ECS_PREFIX, ReplyCache, drawnBytes, keepsEcs, writeWithId } from './reply-cache';
 import type { DrawnReply } from './reply-cache';
 import type { DynamicSelection } from './dynamic';
 import { ReplyGuard } from './guard';
@@ -65,6 +67,48 @@ const SPECIAL_QTYPES = new Set([41, 251, 252, 253, 254]);
 type Learned =
   | { kind: 'fixed'; qtype: number; rcode: number; truncated: boolean }
   | { kind: 'drawn'; qtype: number; selection: DynamicSelection; answer: DynamicAnswer; byAddress: boolean };
+
+/** An answer drawn from a kept selection whose reply is not encoded yet. */
+interface Redraw {
+  entry: DrawnReply;
+  answer: DynamicAnswer;
+}
+
+/**
+ * The ECS option of a query as a responder sees it (ClientInfo.ecs), reused from query to query:
+ * ADDRESS bytes copied from the message, the address text made only when asked for.
+ */
+class EcsView {
+  family: 1 | 2 = 1;
+  sourcePrefix = 0;
+  bytes: Uint8Array;
+  private readonly store = new Uint8Array(16);
+  /** store.subarray(0, n) for each n: the exact ADDRESS length without a view per query. */
+  private readonly views: Uint8Array[] = [];
+  private text: string | undefined;
+
+  constructor() {
+    for (let n = 0; n <= 16; n++) this.views.push(this.store.subarray(0, n));
+    this.bytes = this.views[0];
+  }
+
+  /** Takes FAMILY, SOURCE and ceil(SOURCE / 8) ADDRESS bytes at `buf[at]`. */
+  set(family: 1 | 2, source: number, buf: Uint8Array, at: number): void {
+    const n = (source + 7) >> 3;
+    this.family = family;
+    this.sourcePrefix = source;
+    const store = this.store;
+    for (let i = 0; i < n; i++) store[i] = buf[at + i];
+    for (let i = n; i < 16; i++) store[i] = 0;
+    this.bytes = this.views[n];
+    this.text = undefined;
+  }
+
+  /** The prefix as address text, host bits zero ('10.1.0.0', '2001:db8::'). */
+  get address(): string {
+    return (this.text ??= formatIpAddress(this.family === 1 ? this.store.subarray(0, 4) : this.store));
+  }
+}
 
 /** Per-query context from the transport. */
 export interface QueryContext {
@@ -101,6 +145,13 @@ export class DnsEngine {
   readonly guard: ReplyGuard;
   /** RCODE of the reply just counted (the rate limiter's response class). */
   private lastRcode = 0;
+  /** Where `handle` has UDP replies written before copying them out. */
+  private readonly scratch = Buffer.allocUnsafeSlow(MAX_MESSAGE);
+  /** The client of a query on the allocation-free dynamic path (responders do not keep it). */
+  private readonly fastClient: ClientInfo = { address: '', family: 4 };
+  private readonly fastEcs = new EcsView();
+  /** The dynamic name last answered by dynamicAt, and the data set it belongs to. */
+  private lastDynamic: { set: DataSet; name: DynamicName } | undefined;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
@@ -119,34 +170,171 @@ export class DnsEngine {
 
   /** Handles one message; returns the reply bytes, or undefined to drop it. */
   handle(msg: Buffer, ctx: QueryContext): Buffer | undefined {
-    if (ctx.tcp) this.counters.tcp++;
-    else this.counters.udp++;
-    const replies = ctx.tcp ? undefined : this.replies;
-    const key = replies?.key(msg);
+    if (ctx.tcp) {
+      this.counters.tcp++;
+      return this.full(msg, ctx, -1);
+    }
+    // The dgram path sends the reply asynchronously: its own copy of what answerAt wrote.
+    const n = this.answerAt(msg, 0, msg.length, ctx, this.scratch, 0);
+    if (n === 0) return undefined;
+    const out = Buffer.allocUnsafe(n);
+    this.scratch.copy(out, 0, 0, n);
+    return out;
+  }
+
+  /**
+   * Answers the UDP query `buf[start, end)` into `out` at `at`, which must have MAX_MESSAGE bytes
+   * of room; returns the reply's length, 0 for no reply. Kept replies and first-seen clients of
+   * a dynamic name are answered without allocating; anything else goes through `handle`'s
+   * general path and is copied in.
+   */
+  answerAt(buf: Buffer, start: number, end: number, ctx: QueryContext, out: Buffer, at: number): number {
+    this.counters.udp++;
+    const replies = this.replies;
+    let key = -1;
     /** An answer drawn from a kept selection whose reply is not encoded yet. */
-    let redraw: { entry: DrawnReply; answer: DynamicAnswer } | undefined;
-    if (key !== undefined) {
-      const e = replies!.get(key, ctx.address);
-      if (e?.kind === 'fixed') {
-        this.counters.replyCacheHits++;
-        this.counters.cacheHits++;
-        this.counters.reply(e.qtype, e.rcode);
-        if (e.truncated) this.counters.truncated++;
-        return this.guard.limit(withId(e.bytes, msg), msg, e.rrl, ctx.address, undefined, undefined, this.maxUdp);
-      }
-      if (e && e.selection.current()) {
-        const answer = e.selection.draw();
-        const t = drawnBytes(e, answer);
-        if (t) {
+    let redraw: Redraw | undefined;
+    if (replies) {
+      key = replies.key(buf, start, end);
+      if (key >= 0) {
+        const e = replies.get(key, buf, start, end, ctx.address);
+        if (e?.kind === 'fixed') {
           this.counters.replyCacheHits++;
-          this.counters.reply(e.qtype, RCODE.NOERROR);
-          return this.guard.limit(withId(t, msg), msg, e.rrl, ctx.address, undefined, undefined, this.maxUdp);
+          this.counters.cacheHits++;
+          this.counters.reply(e.qtype, e.rcode);
+          if (e.truncated) this.counters.truncated++;
+          return this.limited(writeWithId(e.bytes, buf, start, out, at), buf, start, end, e.rrl, ctx, out, at);
         }
-        redraw = { entry: e, answer }; // a first for this answer: encoded below, then kept
-      } else if (e) {
-        replies!.delete(key, ctx.address);
+        if (e && e.selection.current()) {
+          const answer = e.selection.draw();
+          const t = drawnBytes(e, answer);
+          if (t) {
+            this.counters.replyCacheHits++;
+            this.counters.reply(e.qtype, RCODE.NOERROR);
+            return this.limited(writeWithId(t, buf, start, out, at), buf, start, end, e.rrl, ctx, out, at);
+          }
+          redraw = { entry: e, answer }; // a first for this answer: encoded below, then kept
+        } else if (e) {
+          replies.delete(key, ctx.address);
+        }
+      }
+      if (redraw === undefined && this.data.dynamicByHash.size > 0) {
+        const n = this.dynamicAt(buf, start, end, ctx, out, at, key);
+        if (n >= 0) return n;
       }
     }
+    const reply = this.full(buf.subarray(start, end), ctx, key, redraw);
+    if (reply === undefined) return 0;
+    out.set(reply, at);
+    return reply.length;
+  }
+
+  /** The rate limiter's verdict on the reply of `n` bytes at `out[at]` (a copy in place when it is cut short); 0 to drop. */
+  private limited(n: number, buf: Buffer, start: number, end: number, token: number, ctx: QueryContext, out: Buffer, at: number): number {
+    if (!this.guard.rrl) return n;
+    const reply = out.subarray(at, at + n);
+    const r = this.guard.limit(reply, buf.subarray(start, end), token, ctx.address, undefined, undefined, this.maxUdp);
+    if (r === undefined) return 0;
+    if (r !== reply) out.set(r, at);
+    return r.length;
+  }
+
+  /**
+   * A dynamic name's query of the common shape, read straight from the bytes and answered
+   * straight into `out`: QUERY opcode, one question of type A or AAAA class IN, no answer or
+   * authority records, and either no additional record or one OPT (version 0) holding nothing
+   * or one valid ECS option. The reply is the general path's, byte for byte, and is kept by the
+   * reply cache alike; -1 (nothing done) for any other query, which the general path parses.
+   */
+  private dynamicAt(buf: Buffer, start: number, end: number, ctx: QueryContext, out: Buffer, at: number, key: number): number {
+    if (end - start < 17) return -1;
+    // RFC 1035 §4.1.1: QR 0 and opcode 0 (the top five bits of byte 2), QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT ≤ 1.
+    if ((buf[start + 2] & 0xf8) !== 0 || buf[start + 4] !== 0 || buf[start + 5] !== 1 || buf[start + 6] !== 0 || buf[start + 7] !== 0 || buf[start + 8] !== 0 || buf[start + 9] !== 0 || buf[start + 10] !== 0) return -1;
+    const ar = buf[start + 11];
+    if (ar > 1) return -1;
+    // The question name: plain labels (no pointer, no extended label type), at most 255 octets.
+    let i = start + 12;
+    for (;;) {
+      if (i >= end) return -1;
+      const l = buf[i];
+      if (l === 0) break;
+      if (l > 63 || i + l + 1 - start - 12 >= 255) return -1;
+      i += l + 1;
+    }
+    const qnameEnd = i + 1;
+    if (qnameEnd + 4 > end) return -1;
+    // The name of the last such query first (a flood asks one name), else by hash.
+    let dn = this.lastDynamic;
+    if (dn === undefined || dn.set !== this.data || !sameFoldedName(buf, start + 12, qnameEnd, dn.name.wire)) {
+      const found = this.data.dynamicByHash.get(foldedNameHash(buf, start + 12, qnameEnd));
+      if (found === undefined || !sameFoldedName(buf, start + 12, qnameEnd, found.wire)) return -1;
+      dn = this.lastDynamic = { set: this.data, name: found };
+    }
+    const name = dn.name;
+    const responder = name.responder;
+    const qtype = (buf[qnameEnd] << 8) | buf[qnameEnd + 1];
+    if ((qtype !== 1 && qtype !== 28) || buf[qnameEnd + 2] !== 0 || buf[qnameEnd + 3] !== CLASS_IN || !responder.select) return -1;
+    let o = qnameEnd + 4;
+    let udpSize = -1;
+    let dnssecOk = false;
+    let family = 0;
+    let source = -1;
+    if (ar === 1) {
+      // RFC 6891 §6.1.2: root owner, TYPE 41, CLASS = UDP size, TTL = ext-RCODE, VERSION, DO.
+      if (o + 11 > end || buf[o] !== 0 || buf[o + 1] !== 0 || buf[o + 2] !== 41 || buf[o + 6] !== 0) return -1;
+      udpSize = (buf[o + 3] << 8) | buf[o + 4];
+      dnssecOk = (buf[o + 7] & 0x80) !== 0;
+      const rdlen = (buf[o + 9] << 8) | buf[o + 10];
+      o += 11;
+      if (o + rdlen !== end) return -1;
+      if (rdlen > 0) {
+        // RFC 7871 §6: one option, ECS, with FAMILY 1 or 2, prefixes in range, ceil(SOURCE / 8)
+        // ADDRESS bytes and no bits set past SOURCE; anything else (other options, FORMERR cases) is parsed.
+        if (rdlen < 8 || buf[o] !== 0 || buf[o + 1] !== OPTION.ECS || ((buf[o + 2] << 8) | buf[o + 3]) !== rdlen - 4 || buf[o + 4] !== 0) return -1;
+        family = buf[o + 5];
+        source = buf[o + 6];
+        const max = family === 1 ? 32 : family === 2 ? 128 : -1;
+        if (source > max || buf[o + 7] > max || rdlen - 8 !== (source + 7) >> 3) return -1;
+        if ((source & 7) !== 0 && (buf[o + 8 + ((source + 7) >> 3) - 1] & (0xff >> (source & 7))) !== 0) return -1;
+      }
+    } else if (o !== end) {
+      return -1;
+    }
+    const client = this.fastClient;
+    client.address = ctx.address;
+    client.family = ctx.family;
+    if (source >= 0) {
+      this.fastEcs.set(family as 1 | 2, source, buf, o + 8);
+      client.ecs = this.fastEcs;
+    } else {
+      client.ecs = undefined;
+    }
+    const qt = qtype === 1 ? 'A' : 'AAAA';
+    const selection = responder.select(qt, client);
+    if (!selection) return -1;
+    const answer = selection.draw();
+    const limit = udpSize < 0 ? 512 : Math.max(512, Math.min(udpSize, this.maxUdp));
+    const n = answer.records.length > 0 ? writeDynamicReply(out, at, buf, start, qnameEnd + 4 - start, answer.records, limit, udpSize < 0 ? -1 : this.maxUdp, dnssecOk, family, source, buf, o + 8, answer.scopePrefix) : -1;
+    if (n < 0) {
+      // NODATA, truncation: the general path, with this draw (it was counted).
+      const reply = this.full(buf.subarray(start, end), ctx, key, undefined, { selection, answer });
+      if (reply === undefined) return 0;
+      out.set(reply, at);
+      return reply.length;
+    }
+    this.lastRcode = RCODE.NOERROR;
+    this.counters.reply(qtype, RCODE.NOERROR);
+    const token = this.guard.rrl ? tokenOf(RESPONSE_CLASS.ANSWER, name.key, qtype) : 0;
+    // Kept from its second sighting, unless its ECS names a single host (as the general path).
+    if (key >= 0 && (source < 0 || source <= KEPT_ECS_PREFIX[family as 1 | 2]) && this.replies!.admit(buf, key)) {
+      this.replies!.setDrawn(key, buf.subarray(start, end), ctx.address, source <= 0, selection, answer, out.subarray(at, at + n), qtype, undefined, token);
+    }
+    return this.limited(n, buf, start, end, token, ctx, out, at);
+  }
+
+  /** The general path: parse, answer, keep (UDP with a reply-cache `key` ≥ 0), guard. */
+  private full(msg: Buffer, ctx: QueryContext, key: number, redraw?: Redraw, drawn?: { selection: DynamicSelection; answer: DynamicAnswer }): Buffer | undefined {
+    const replies = this.replies;
     let parsed: ReturnType<typeof parseQuery>;
     try {
       parsed = parseQuery(msg);
@@ -169,7 +357,7 @@ export class DnsEngine {
     const q = parsed.query;
     try {
       this.learned = undefined;
-      const answered = this.answer(msg, q, ctx, redraw && { selection: redraw.entry.selection, answer: redraw.answer });
+      const answered = this.answer(msg, q, ctx, redraw ? { selection: redraw.entry.selection, answer: redraw.answer } : drawn);
       let reply = this.nsid && q.edns?.nsid ? this.withNsid(answered, q, ctx) : answered;
       const cookie = q.edns?.cookieAt !== undefined ? this.guard.cookie(msg, q, ctx.address) : undefined;
       if (cookie || (ctx.tcp && q.edns?.keepalive)) reply = this.withOptions(reply, q, ctx, cookie);
@@ -178,9 +366,9 @@ export class DnsEngine {
       // A drawn reply of a kept selection is always kept; anything else from its second sighting,
       // unless its ECS names a single host (keepsEcs).
       // Replies with a COOKIE are not kept: the server cookie is made for this client and this time.
-      if (key !== undefined && learned && !cookie && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg)))) {
-        if (learned.kind === 'fixed') replies!.setFixed(key, reply, learned.qtype, learned.rcode, learned.truncated, token);
-        else replies!.setDrawn(key, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry, token);
+      if (key >= 0 && learned && !cookie && (redraw || (keepsEcs(q.edns?.ecs) && replies!.admit(msg, key)))) {
+        if (learned.kind === 'fixed') replies!.setFixed(key, msg, reply, learned.qtype, learned.rcode, learned.truncated, token);
+        else replies!.setDrawn(key, msg, ctx.address, learned.byAddress, learned.selection, learned.answer, reply, learned.qtype, redraw?.entry, token);
       }
       return ctx.tcp ? reply : this.guard.limit(reply, msg, token, ctx.address, q, cookie, this.maxUdp);
     } catch (err) {

@@ -7,7 +7,6 @@
  * query still gets its own draw. Pure data structure: no networking.
  */
 import type { DynamicAnswer, DynamicSelection } from './dynamic';
-import type { LatinSlicer } from './wire/query';
 
 /** Bound on kept replies, per-address ones included (all are dropped when full, as in the response cache). */
 export const REPLY_CACHE_LIMIT = 20_000;
@@ -30,20 +29,21 @@ export function keepsEcs(ecs: { family: 1 | 2; sourcePrefix: number } | undefine
 }
 
 /**
- * True when `msg` ends with an ECS option (RFC 7871 §6: code 8, length, FAMILY, SOURCE, SCOPE,
- * ADDRESS of ceil(SOURCE / 8) bytes) whose source prefix names one host. Such a query is never
- * kept (`keepsEcs`), so looking it up would only cost a key string and a miss. A look at the
- * last bytes only: any other layout is looked up as usual, and a wrong guess costs a miss, never
- * a wrong reply.
+ * True when the query `msg[start, end)` ends with an ECS option (RFC 7871 §6: code 8, length,
+ * FAMILY, SOURCE, SCOPE, ADDRESS of ceil(SOURCE / 8) bytes) whose source prefix names one host.
+ * Such a query is never kept (`keepsEcs`), so looking it up would only cost a hash and a miss.
+ * A look at the last bytes only: any other layout is looked up as usual, and a wrong guess
+ * costs a miss, never a wrong reply.
  */
-export function endsWithHostEcs(msg: Buffer): boolean {
-  const n = msg.length;
-  for (let len = 4; len <= 16; len++) {
-    const o = n - 8 - len;
-    if (o < 12 || msg[o] !== 0 || msg[o + 1] !== 8 || msg[o + 2] !== 0 || msg[o + 3] !== 4 + len || msg[o + 4] !== 0) continue;
+export function endsWithHostEcs(msg: Uint8Array, start = 0, end = msg.length): boolean {
+  // ADDRESS lengths of host prefixes only: 4 (IPv4 /25–/32) and 8–16 (IPv6 /57–/128); the
+  // option code's low byte right after the bounds check, the test that fails at once for most other layouts.
+  for (let len = 4; len <= 16; len = len === 4 ? 8 : len + 1) {
+    const o = end - 8 - len;
+    if (o < start + 12 || msg[o + 1] !== 8 || msg[o + 3] !== 4 + len || msg[o] !== 0 || msg[o + 2] !== 0 || msg[o + 4] !== 0) continue;
     const family = msg[o + 5];
     const source = msg[o + 6];
-    if ((family !== 1 && family !== 2) || Math.ceil(source / 8) !== len || source > (family === 1 ? 32 : 128)) continue;
+    if ((family !== 1 && family !== 2) || (source + 7) >> 3 !== len || source > (family === 1 ? 32 : 128)) continue;
     if (source > KEPT_ECS_PREFIX[family]) return true;
   }
   return false;
@@ -52,6 +52,8 @@ export function endsWithHostEcs(msg: Buffer): boolean {
 /** A reply that does not depend on the client. */
 export interface FixedReply {
   kind: 'fixed';
+  /** The query's bytes after the ID (what the hash key stands for). */
+  query: Uint8Array;
   bytes: Buffer;
   qtype: number;
   rcode: number;
@@ -63,6 +65,8 @@ export interface FixedReply {
 /** A dynamic name's replies for one client context: encoded bytes per answer of its selection. */
 export interface DrawnReply {
   kind: 'drawn';
+  /** The query's bytes after the ID (per-address replies: those of their ByAddress entry). */
+  query: Uint8Array;
   selection: DynamicSelection;
   /** The first answer kept and its reply (most selections have one answer only). */
   answer: DynamicAnswer;
@@ -82,6 +86,7 @@ export function drawnBytes(e: DrawnReply, answer: DynamicAnswer): Buffer | undef
 /** Dynamic replies that depend on the querying address (no ECS in the query). */
 interface ByAddress {
   kind: 'by-address';
+  query: Uint8Array;
   byAddress: Map<string, DrawnReply>;
 }
 
@@ -94,22 +99,31 @@ const SEEN_BITS = 1 << 20;
 const SEEN_LIMIT = 1 << 17;
 
 /**
- * FNV-1a of the query bytes after the ID. The admission filter remembers hashes, not keys:
- * a collision only admits a query one sighting early.
+ * FNV-1a of the query bytes after the ID, `msg[start + 2, end)`: the reply cache's key (its
+ * entries hold the bytes, compared on every hit, so a collision costs a miss, never a wrong
+ * reply) and the admission filter's (a collision only admits a query one sighting early).
  */
-function hashQuery(msg: Buffer): number {
+export function hashQuery(msg: Uint8Array, start = 0, end = msg.length): number {
   let h = 0x811c9dc5;
-  for (let i = 2; i < msg.length; i++) h = Math.imul(h ^ msg[i], 0x01000193);
+  for (let i = start + 2; i < end; i++) h = Math.imul(h ^ msg[i], 0x01000193);
   return h >>> 0;
 }
 
+/** True when `kept` holds the bytes of `msg[start + 2, end)`. */
+function sameQuery(kept: Uint8Array, msg: Uint8Array, start: number, end: number): boolean {
+  if (kept.length !== end - start - 2) return false;
+  for (let i = 0, j = start + 2; j < end; i++, j++) if (kept[i] !== msg[j]) return false;
+  return true;
+}
+
 /**
- * The bounded map from query bytes to replies. A query is kept the second time it is answered
- * in full, so a stream of one-off queries (every client new) costs a hash per query and leaves
- * the kept ones in place. Kept replies are copied into shared slabs, dropped with the entries.
+ * The bounded map from query bytes to replies, keyed by their hash (no key string per query).
+ * A query is kept the second time it is answered in full, so a stream of one-off queries (every
+ * client new) costs a hash per query and leaves the kept ones in place. Kept replies and the
+ * query bytes they answer are copied into shared slabs, dropped with the entries.
  */
 export class ReplyCache {
-  private entries = new Map<string, Entry>();
+  private entries = new Map<number, Entry>();
   /** Replies kept, per-address ones included: what the bound counts. */
   private stored = 0;
   private seen = new Uint8Array(SEEN_BITS >> 3);
@@ -118,8 +132,8 @@ export class ReplyCache {
   private slabUsed = 0;
 
   /** True the second time `msg` (bytes after the ID) is offered; remembers it the first time. */
-  admit(msg: Buffer): boolean {
-    const h = hashQuery(msg) & (SEEN_BITS - 1);
+  admit(msg: Uint8Array, hash = hashQuery(msg)): boolean {
+    const h = hash & (SEEN_BITS - 1);
     const bit = 1 << (h & 7);
     if (this.seen[h >> 3] & bit) return true;
     if (++this.seenCount > SEEN_LIMIT) {
@@ -136,59 +150,64 @@ export class ReplyCache {
     this.slabUsed = 0;
   }
 
-  /** A copy of `bytes` in the current slab (not in Node's shared pool, which it would keep alive). */
-  private own(bytes: Buffer): Buffer {
-    if (bytes.length > SLAB_SIZE) return Buffer.from(bytes);
-    if (this.slabUsed + bytes.length > SLAB_SIZE) this.newSlab();
-    const b = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length);
-    b.set(bytes);
-    this.slabUsed += bytes.length;
+  /** A copy of `bytes[from, to)` in the current slab (not in Node's shared pool, which it would keep alive). */
+  private own(bytes: Uint8Array, from = 0, to = bytes.length): Buffer {
+    const n = to - from;
+    if (n > SLAB_SIZE) return Buffer.from(bytes.subarray(from, to));
+    if (this.slabUsed + n > SLAB_SIZE) this.newSlab();
+    const b = this.slab.subarray(this.slabUsed, this.slabUsed + n);
+    b.set(bytes.subarray(from, to));
+    this.slabUsed += n;
     return b;
   }
 
-  /** The key of a query: its bytes after the ID, or undefined when it is not kept. */
-  key(msg: Buffer): string | undefined {
-    if (msg.length <= 12 || msg.length > MAX_KEYED_QUERY || endsWithHostEcs(msg)) return undefined;
-    return (msg as LatinSlicer).latin1Slice(2, msg.length);
+  /** The key of the query `msg[start, end)` (hashQuery), or -1 when it is not kept. */
+  key(msg: Uint8Array, start = 0, end = msg.length): number {
+    const n = end - start;
+    if (n <= 12 || n > MAX_KEYED_QUERY || endsWithHostEcs(msg, start, end)) return -1;
+    return hashQuery(msg, start, end);
   }
 
-  /** The entry for a query from `address`. */
-  get(key: string, address: string): FixedReply | DrawnReply | undefined {
+  /** The entry for the query `msg[start, end)` with key `key`, from `address`. */
+  get(key: number, msg: Uint8Array, start: number, end: number, address: string): FixedReply | DrawnReply | undefined {
     const e = this.entries.get(key);
-    return e?.kind === 'by-address' ? e.byAddress.get(address) : e;
+    if (!e || !sameQuery(e.query, msg, start, end)) return undefined;
+    return e.kind === 'by-address' ? e.byAddress.get(address) : e;
   }
 
-  /** Keeps a client-independent reply. */
-  setFixed(key: string, reply: Buffer, qtype: number, rcode: number, truncated: boolean, rrl = 0): void {
-    this.put(key, { kind: 'fixed', bytes: this.own(reply), qtype, rcode, truncated, rrl });
+  /** Keeps a client-independent reply to `msg` (key `key`). */
+  setFixed(key: number, msg: Uint8Array, reply: Uint8Array, qtype: number, rcode: number, truncated: boolean, rrl = 0): void {
+    this.put(key, { kind: 'fixed', query: this.own(msg, 2), bytes: this.own(reply), qtype, rcode, truncated, rrl });
   }
 
   /**
-   * Keeps `reply` as the encoding of `answer` under `selection`, in `into` when the query was
-   * answered from that entry already, else in a new entry (per querying address when `byAddress`).
+   * Keeps `reply` to `msg` (key `key`) as the encoding of `answer` under `selection`, in `into`
+   * when the query was answered from that entry already, else in a new entry (per querying
+   * address when `byAddress`).
    */
-  setDrawn(key: string, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Buffer, qtype: number, into?: DrawnReply, rrl = 0): void {
+  setDrawn(key: number, msg: Uint8Array, address: string, byAddress: boolean, selection: DynamicSelection, answer: DynamicAnswer, reply: Uint8Array, qtype: number, into?: DrawnReply, rrl = 0): void {
     if (into) {
       // Further answers of one selection: at most one per outcome, bounded by the members.
       (into.more ??= new Map()).set(answer, this.own(reply));
       return;
     }
-    const drawn: DrawnReply = { kind: 'drawn', selection, answer, bytes: this.own(reply), qtype, rrl };
     const e = byAddress ? this.entries.get(key) : undefined;
-    if (e?.kind !== 'by-address' || this.full()) {
-      this.put(key, byAddress ? { kind: 'by-address', byAddress: new Map([[address, drawn]]) } : drawn);
+    if (e?.kind !== 'by-address' || !sameQuery(e.query, msg, 0, msg.length) || this.full()) {
+      const query = this.own(msg, 2);
+      const drawn: DrawnReply = { kind: 'drawn', query, selection, answer, bytes: this.own(reply), qtype, rrl };
+      this.put(key, byAddress ? { kind: 'by-address', query, byAddress: new Map([[address, drawn]]) } : drawn);
       return;
     }
     if (e.byAddress.size >= ADDRESS_LIMIT) {
       this.stored -= e.byAddress.size;
       e.byAddress.clear();
     }
-    e.byAddress.set(address, drawn);
+    e.byAddress.set(address, { kind: 'drawn', query: e.query, selection, answer, bytes: this.own(reply), qtype, rrl });
     this.stored++;
   }
 
   /** Forgets a query's entry (its selection is out of date). */
-  delete(key: string, address: string): void {
+  delete(key: number, address: string): void {
     const e = this.entries.get(key);
     const gone = e?.kind === 'by-address' ? e.byAddress.delete(address) : this.entries.delete(key);
     if (gone) this.stored--;
@@ -210,11 +229,25 @@ export class ReplyCache {
     return this.stored >= REPLY_CACHE_LIMIT;
   }
 
-  private put(key: string, e: Entry): void {
+  /** Sets the entry of `key`, replacing what a colliding query had there. */
+  private put(key: number, e: Entry): void {
     if (this.full()) this.clear();
+    const old = this.entries.get(key);
+    if (old) this.stored -= old.kind === 'by-address' ? old.byAddress.size : 1;
     this.entries.set(key, e);
     this.stored++;
   }
+}
+
+/**
+ * Writes `template` into `out` at `at` with the ID of the query at `msg[start]`; returns its
+ * length (the caller made room for it).
+ */
+export function writeWithId(template: Uint8Array, msg: Uint8Array, start: number, out: Uint8Array, at: number): number {
+  out.set(template, at);
+  out[at] = msg[start];
+  out[at + 1] = msg[start + 1];
+  return template.length;
 }
 
 /** `template` with the ID of `msg`. */

@@ -4,7 +4,7 @@
  */
 import type { Zone, ZoneRecord } from '../zone/types';
 import type { DynamicResponder } from './dynamic';
-import { isSubdomain, nameKey, parentName } from './wire/name';
+import { foldedNameHash, isSubdomain, nameKey, parentName } from './wire/name';
 import { rdataBytes } from './wire/writer';
 
 /** Thrown when zones or dynamic responders cannot be served as given. */
@@ -87,12 +87,24 @@ export class ZoneData {
   }
 }
 
+/** A dynamic name in wire form: lower-cased bytes, the parser's key, its responder. */
+export interface DynamicName {
+  wire: Uint8Array;
+  key: string;
+  responder: DynamicResponder;
+}
+
 /** Every served zone and dynamic responder; immutable once built. */
 export class DataSet {
   readonly zones = new Map<string, ZoneData>();
   readonly dynamic = new Map<string, DynamicResponder>();
   /** The same responders keyed by wire-format name (the query parser's `key`), for the fast path. */
   readonly dynamicByKey = new Map<string, DynamicResponder>();
+  /**
+   * The same by hash of the lower-cased wire name (foldedNameHash), for the engine's allocation-free
+   * path; a name whose hash another one took first is left to the general path.
+   */
+  readonly dynamicByHash = new Map<number, DynamicName>();
 
   constructor(zones: Zone[], dynamic: DynamicResponder[] = []) {
     for (const z of zones) {
@@ -106,7 +118,11 @@ export class DataSet {
       if (cut) throw new DataSetError(`dynamic name ${d.name} lies at or below the delegation ${cut}`);
       if (this.dynamic.has(d.name)) throw new DataSetError(`dynamic name ${d.name} has two responders`);
       this.dynamic.set(d.name, d);
-      this.dynamicByKey.set(nameKey(d.name), d);
+      const key = nameKey(d.name);
+      this.dynamicByKey.set(key, d);
+      const wire = Buffer.from(key, 'latin1');
+      const h = foldedNameHash(wire, 0, wire.length);
+      if (!this.dynamicByHash.has(h)) this.dynamicByHash.set(h, { wire, key, responder: d });
     }
   }
 

@@ -9,6 +9,7 @@ import { isIPv6 } from 'node:net';
 import { loadAddon } from '../native/addon';
 import { formatAddress, parseAddress } from '../util/ip';
 import type { DnsEngine, QueryContext } from './engine';
+import { MAX_MESSAGE } from './wire/writer';
 
 /** The addon's surface (see native/udp-batch.cc). */
 interface UdpAddon {
@@ -80,30 +81,29 @@ export interface BatchSocket {
 }
 
 /**
- * Binds `host:port` (SO_REUSEPORT when `reusePort`, so each worker process has a socket of its
- * own and the kernel spreads the clients) and answers through `engine`. Throws the addon's
- * Error (code EADDRINUSE, EACCES, …) when the address cannot be bound.
+ * The JavaScript half of a batch: the receive ring (datagram i at i * BATCH_SLOT_SIZE, its
+ * length, family, port and address in `meta`), the send buffer and its (offset, length, query
+ * index) triples, and the loop that answers a batch through the engine. No sockets: the addon
+ * fills the ring and sends what `answer` wrote (bench/gslb/engine.ts drives it in-process).
  */
-export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reusePort: boolean): BatchSocket {
-  const a = addon();
-  if (!a.ok) throw new IoUnavailableError(a.reason);
-  const udp = a.addon;
-  const v6 = isIPv6(host);
-  const fd = udp.open(v6 ? 6 : 4, parseAddress(host), port, reusePort);
-  const rx = Buffer.allocUnsafeSlow(BATCH_SLOTS * BATCH_SLOT_SIZE);
-  const rxMetaBuf = Buffer.alloc(BATCH_SLOTS * META_INTS * 4);
-  const meta = new Int32Array(rxMetaBuf.buffer, rxMetaBuf.byteOffset, BATCH_SLOTS * META_INTS);
-  const tx = Buffer.allocUnsafeSlow(TX_BYTES);
-  const txMetaBuf = Buffer.alloc(BATCH_SLOTS * 3 * 4);
-  const txMeta = new Int32Array(txMetaBuf.buffer, txMetaBuf.byteOffset, BATCH_SLOTS * 3);
-  const peer6 = new Uint8Array(16);
-  // One context reused per datagram, as on the dgram path; the last peer's text is kept, so a
-  // batch from one resolver formats its address once.
-  const ctx: QueryContext = { tcp: false, address: '', family: 4 };
-  let lastKey = -1;
-  let handle: object;
+export class BatchAnswerer {
+  readonly rx = Buffer.allocUnsafeSlow(BATCH_SLOTS * BATCH_SLOT_SIZE);
+  readonly rxMeta = Buffer.alloc(BATCH_SLOTS * META_INTS * 4);
+  readonly tx = Buffer.allocUnsafeSlow(TX_BYTES);
+  readonly txMeta = Buffer.alloc(BATCH_SLOTS * 3 * 4);
+  private readonly meta = new Int32Array(this.rxMeta.buffer, this.rxMeta.byteOffset, BATCH_SLOTS * META_INTS);
+  private readonly txInts = new Int32Array(this.txMeta.buffer, this.txMeta.byteOffset, BATCH_SLOTS * 3);
+  private readonly peer6 = new Uint8Array(16);
+  /** One context reused per datagram; the last peer's text is kept, so a batch from one resolver formats its address once. */
+  private readonly ctx: QueryContext = { tcp: false, address: '', family: 4 };
+  private lastKey = -1;
 
-  const onBatch = (count: number): void => {
+  /** `send(replies)` hands the first `replies` triples of txMeta to the kernel. */
+  constructor(private readonly engine: DnsEngine, private readonly send: (replies: number) => void) {}
+
+  /** Answers the `count` datagrams in the ring and sends the replies (one send per TX_BYTES of them). */
+  answer(count: number): void {
+    const { engine, meta, rxMeta, rx, tx, txInts, ctx, peer6 } = this;
     let replies = 0;
     let used = 0;
     for (let i = 0; i < count; i++) {
@@ -117,45 +117,60 @@ export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reus
       }
       const at = (m + 4) * 4;
       if (meta[m + 1] === 4) {
-        const key = ((rxMetaBuf[at] << 24) | (rxMetaBuf[at + 1] << 16) | (rxMetaBuf[at + 2] << 8) | rxMetaBuf[at + 3]) >>> 0;
-        if (key !== lastKey || ctx.family !== 4) {
-          ctx.address = `${rxMetaBuf[at]}.${rxMetaBuf[at + 1]}.${rxMetaBuf[at + 2]}.${rxMetaBuf[at + 3]}`;
-          lastKey = key;
+        const key = ((rxMeta[at] << 24) | (rxMeta[at + 1] << 16) | (rxMeta[at + 2] << 8) | rxMeta[at + 3]) >>> 0;
+        if (key !== this.lastKey || ctx.family !== 4) {
+          ctx.address = `${rxMeta[at]}.${rxMeta[at + 1]}.${rxMeta[at + 2]}.${rxMeta[at + 3]}`;
+          this.lastKey = key;
         }
         ctx.family = 4;
       } else {
         let same = ctx.family === 6;
         for (let b = 0; b < 16; b++) {
-          if (peer6[b] !== rxMetaBuf[at + b]) same = false;
-          peer6[b] = rxMetaBuf[at + b];
+          if (peer6[b] !== rxMeta[at + b]) same = false;
+          peer6[b] = rxMeta[at + b];
         }
         if (!same) ctx.address = formatAddress(peer6);
         ctx.family = 6;
-        lastKey = -1;
+        this.lastKey = -1;
       }
-      const start = i * BATCH_SLOT_SIZE;
-      const reply = engine.handle(rx.subarray(start, start + len), ctx);
-      if (reply === undefined) continue;
-      if (used + reply.length > TX_BYTES) {
-        udp.send(handle, replies);
+      // Room for the largest reply before answering: replies are written straight into tx.
+      if (TX_BYTES - used < MAX_MESSAGE) {
+        this.send(replies);
         replies = 0;
         used = 0;
       }
-      if (reply.length > TX_BYTES) continue; // cannot happen: replies are at most 65535 bytes
-      tx.set(reply, used);
+      const start = i * BATCH_SLOT_SIZE;
+      const n = engine.answerAt(rx, start, start + len, ctx, tx, used);
+      if (n === 0) continue;
       const t = replies * 3;
-      txMeta[t] = used;
-      txMeta[t + 1] = reply.length;
-      txMeta[t + 2] = i;
-      used += reply.length;
+      txInts[t] = used;
+      txInts[t + 1] = n;
+      txInts[t + 2] = i;
+      used += n;
       replies++;
     }
-    if (replies > 0) udp.send(handle, replies);
-  };
+    if (replies > 0) this.send(replies);
+  }
+}
+
+/**
+ * Binds `host:port` (SO_REUSEPORT when `reusePort`, so each worker process has a socket of its
+ * own and the kernel spreads the clients) and answers through `engine`. Throws the addon's
+ * Error (code EADDRINUSE, EACCES, …) when the address cannot be bound.
+ */
+export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reusePort: boolean): BatchSocket {
+  const a = addon();
+  if (!a.ok) throw new IoUnavailableError(a.reason);
+  const udp = a.addon;
+  const v6 = isIPv6(host);
+  const fd = udp.open(v6 ? 6 : 4, parseAddress(host), port, reusePort);
+  let handle: object;
+  const batch = new BatchAnswerer(engine, (replies) => udp.send(handle, replies));
+  const onBatch = (count: number): void => batch.answer(count);
   let bound: number;
   try {
     bound = udp.localPort(fd);
-    handle = udp.create(fd, rx, rxMetaBuf, tx, txMetaBuf, BATCH_SLOTS, BATCH_SLOT_SIZE, onBatch);
+    handle = udp.create(fd, batch.rx, batch.rxMeta, batch.tx, batch.txMeta, BATCH_SLOTS, BATCH_SLOT_SIZE, onBatch);
   } catch (err) {
     udp.closeFd(fd);
     throw err;

@@ -15,7 +15,7 @@ import { DEFAULT_DATACENTER_TTL } from './datacenter-services';
 import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-services';
 import type { Rand } from './random';
 import type { GeoPoint, MemberLiveState, MemberStateSource } from './types';
-import type { AnswerCounts } from './answer-counts';
+import type { AnswerCount, AnswerCounts } from './answer-counts';
 
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {
@@ -94,6 +94,7 @@ function inside(address: string, network: string): boolean {
 
 /** Where a client was placed (see DatacenterResponder.locate). */
 interface Located {
+  /** '' on the query path when the ECS bytes placed the client (made by withSubnet when needed). */
   address: string;
   useEcs: boolean;
   /** ECS source prefix 0: no client information. */
@@ -135,6 +136,8 @@ export class DatacenterResponder implements DynamicResponder {
   /** Selections per plan and ECS scope (not sticky): shared by every client they fit. */
   private readonly selections = new WeakMap<DatacenterPlan<DcTarget>, Map<number, DatacenterSelection>>();
   private readonly pad4 = new Uint8Array(4);
+  /** What locate returns on the query path (see there). */
+  private readonly queryLoc: Located = { address: '', useEcs: false, noClient: false, v4in6: false, geo: undefined, subnet: '', subnetLen: 0 };
   private readonly pad16 = new Uint8Array(16);
   private planStateVersion = -1;
   private planGeoGeneration = -1;
@@ -196,8 +199,10 @@ export class DatacenterResponder implements DynamicResponder {
     const geo = this.deps.geo;
     if (!geo?.lookupBytes) return undefined;
     const full = family === 1 ? this.pad4 : this.pad16;
-    full.fill(0);
-    full.set(bytes.subarray(0, full.length));
+    // Byte loops: fill/set/subarray are runtime calls or a view per query.
+    const n = Math.min(bytes.length, full.length);
+    for (let i = 0; i < n; i++) full[i] = bytes[i];
+    for (let i = n; i < full.length; i++) full[i] = 0;
     return geo.lookupBytes(full);
   }
 
@@ -219,14 +224,25 @@ export class DatacenterResponder implements DynamicResponder {
     const ecs = client.ecs;
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
-    const address = useEcs ? ecs.address : client.address;
     // An IPv4-mapped address in a FAMILY 2 option is placed as IPv4; its scope goes back to IPv6 bits.
-    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(address));
+    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(ecs.address));
     if (!needSubnet) {
-      // The query path: an ECS address is looked up from its bytes when the database can.
-      const geo = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) ?? this.lookup(address) : this.lookup(address);
-      return { address, useEcs, noClient, v4in6, geo, subnet: '', subnetLen: 0 };
+      // The query path: an ECS address is looked up from its bytes when the database can, and
+      // its text is left unmade ('': withSubnet makes it when a spill-over needs the subnet).
+      // One object reused per query (select keeps nothing of it; withSubnet copies): no allocation.
+      const loc = this.queryLoc;
+      loc.useEcs = useEcs;
+      loc.noClient = noClient;
+      loc.v4in6 = v4in6;
+      loc.subnet = '';
+      loc.subnetLen = 0;
+      const byBytes = noClient ? undefined : useEcs && ecs.bytes ? this.lookupEcs(ecs.family, ecs.bytes) : undefined;
+      loc.address = byBytes || useEcs ? '' : client.address;
+      if (useEcs && !byBytes) loc.address = ecs.address;
+      loc.geo = noClient ? undefined : byBytes ?? this.lookup(loc.address);
+      return loc;
     }
+    const address = useEcs ? ecs.address : client.address;
     const geo = noClient ? undefined : this.lookup(address);
     const { subnet, subnetLen } = this.subnetOf(address, noClient ? 0 : useEcs ? ecs.sourcePrefix : -1);
     return { address, useEcs, noClient, v4in6, geo, subnet, subnetLen };
@@ -291,8 +307,9 @@ export class DatacenterResponder implements DynamicResponder {
   private withSubnet(loc: Located, client: ClientInfo): Located {
     if (loc.subnet !== '') return loc;
     const ecs = client.ecs;
-    const { subnet, subnetLen } = this.subnetOf(loc.address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
-    return { ...loc, subnet, subnetLen };
+    const address = loc.address !== '' ? loc.address : loc.useEcs && ecs ? ecs.address : client.address;
+    const { subnet, subnetLen } = this.subnetOf(address, loc.noClient ? 0 : loc.useEcs && ecs ? ecs.sourcePrefix : -1);
+    return { ...loc, address, subnet, subnetLen };
   }
 
   private records(qtype: string, picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[] {
@@ -393,7 +410,7 @@ export class DatacenterResponder implements DynamicResponder {
     if (!h) {
       h = {
         records: (picked) => this.records(qtype, picked),
-        count: (members) => this.count(members),
+        counters: (members) => this.counters(members),
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
         graceTtl: () => this.graceTtl(),
@@ -403,9 +420,9 @@ export class DatacenterResponder implements DynamicResponder {
     return h;
   }
 
-  private count(members: readonly string[]): void {
+  private counters(members: readonly string[]): AnswerCount[] {
     const counts = this.deps.counts;
-    if (counts) for (let i = 0; i < members.length; i++) counts.add(this.spec.service, members[i]);
+    return counts ? members.map((m) => counts.counter(this.spec.service, m)) : [];
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {

@@ -10,13 +10,14 @@ import { drawDatacenter, firstPool, weightedChoice } from './datacenter-strategy
 import type { DatacenterCandidate, DatacenterPlan } from './datacenter-strategy';
 import type { DcTarget } from './datacenter-services';
 import type { Rand } from './random';
+import type { AnswerCount } from './answer-counts';
 
 /** What a selection needs from its responder. */
 export interface SelectionHost {
   /** The answer records of the picked members. */
   records(picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[];
-  /** Counts one answer naming `members`. */
-  count(members: readonly string[]): void;
+  /** The counters of answers naming `members` (one per member; none when answers are not counted). */
+  counters(members: readonly string[]): AnswerCount[];
   /** The member-state version now. */
   stateVersion(): number;
   /** The geo database generation now. */
@@ -27,7 +28,8 @@ export interface SelectionHost {
 
 interface Outcome {
   answer: DynamicAnswer;
-  members: string[];
+  /** One counter per picked member, bumped per answer. */
+  counters: AnswerCount[];
 }
 
 /** A datacenter pick for one client network and query type. */
@@ -81,12 +83,13 @@ export class DatacenterSelection implements DynamicSelection {
         if (!o) this.byCombination.set(k, (o = this.outcome(idx)));
       }
     }
-    this.host.count(o.members);
+    const c = o.counters;
+    for (let i = 0; i < c.length; i++) c[i].n++;
     return o.answer;
   }
 
   private outcome(idx: number[]): Outcome {
     const picked = idx.map((i) => this.plan.candidates[i]);
-    return { answer: { records: this.host.records(picked), scopePrefix: this.scopePrefix }, members: picked.map((c) => c.name) };
+    return { answer: { records: this.host.records(picked), scopePrefix: this.scopePrefix }, counters: this.host.counters(picked.map((c) => c.name)) };
   }
 }

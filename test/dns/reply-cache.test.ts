@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { DnsEngine } from '../../src/dns/engine';
 import { DataSet } from '../../src/dns/store';
 import type { ClientInfo } from '../../src/dns/dynamic';
-import { ReplyCache, REPLY_CACHE_LIMIT } from '../../src/dns/reply-cache';
+import { ReplyCache, REPLY_CACHE_LIMIT, hashQuery, writeWithId } from '../../src/dns/reply-cache';
 import { GeoDatabase } from '../../src/geo/database';
 import { DatacenterResponder } from '../../src/pick/datacenter-responder';
 import type { DcMemberSpec, DcServiceSpec } from '../../src/pick/datacenter-services';
@@ -159,22 +159,48 @@ describe('dns reply cache: repeated queries keep their own draw', () => {
 
   it('is bounded, keeps a query from its second sighting, and skips queries it does not keep', () => {
     const c = new ReplyCache();
-    for (let i = 0; i <= REPLY_CACHE_LIMIT; i++) c.setFixed(`k${i}`, Buffer.alloc(20), 1, 0, false);
+    const q = (i: number, id = 1) => query(`k${i}.example.com`, 'A', { id });
+    for (let i = 0; i <= REPLY_CACHE_LIMIT; i++) c.setFixed(c.key(q(i)), q(i), Buffer.alloc(20), 1, 0, false);
     expect(c.size).to.equal(1);
     // Replies per querying address count against the same bound (spoofed sources cannot grow it).
     const sel = { draw: () => answer, current: () => true };
     const answer = { records: [], scopePrefix: 0 };
-    for (let i = 0; i < REPLY_CACHE_LIMIT + 5; i++) c.setDrawn(`q${i % 50}`, `192.0.2.${i % 250}/${i}`, true, sel, answer, Buffer.alloc(20), 28);
+    for (let i = 0; i < REPLY_CACHE_LIMIT + 5; i++) c.setDrawn(c.key(q(i % 50)), q(i % 50), `192.0.2.${i % 250}/${i}`, true, sel, answer, Buffer.alloc(20), 28);
     expect(c.size).to.be.at.most(REPLY_CACHE_LIMIT);
     expect(c.size).to.be.greaterThan(0);
-    expect(c.get('q0', '192.0.2.0/0'), 'the oldest per-address reply was dropped with the rest').to.equal(undefined);
-    expect(c.get(`q${(REPLY_CACHE_LIMIT + 4) % 50}`, `192.0.2.${(REPLY_CACHE_LIMIT + 4) % 250}/${REPLY_CACHE_LIMIT + 4}`)).to.not.equal(undefined);
-    expect(c.key(Buffer.alloc(12))).to.equal(undefined);
+    const get = (m: Buffer, address: string) => c.get(c.key(m), m, 0, m.length, address);
+    expect(get(q(0), '192.0.2.0/0'), 'the oldest per-address reply was dropped with the rest').to.equal(undefined);
+    const last = REPLY_CACHE_LIMIT + 4;
+    expect(get(q(last % 50, 77), `192.0.2.${last % 250}/${last}`), 'found with any ID').to.not.equal(undefined);
+    expect(c.key(Buffer.alloc(12))).to.equal(-1);
     // Admission: a query is kept from its second sighting; the ID is not part of it.
     const q1 = query('www.example.com', 'A', { id: 1 });
     expect(c.admit(q1)).to.equal(false);
     expect(c.admit(query('www.example.com', 'A', { id: 2 }))).to.equal(true);
     expect(c.admit(query('www.example.com', 'AAAA', { id: 1 }))).to.equal(false);
-    expect(c.key(Buffer.alloc(600))).to.equal(undefined);
+    expect(c.key(Buffer.alloc(600))).to.equal(-1);
+  });
+
+  it('keys by a hash of the bytes after the ID and answers only the exact query bytes (a colliding key is a miss)', () => {
+    const c = new ReplyCache();
+    const a = query('www.example.com', 'A', { id: 1 });
+    const b = query('www.example.com', 'AAAA', { id: 1 });
+    expect(c.key(a)).to.equal(hashQuery(a));
+    expect(c.key(a)).to.equal(c.key(query('www.example.com', 'A', { id: 999 })));
+    expect(c.key(a)).to.not.equal(c.key(b));
+    c.setFixed(c.key(a), a, Buffer.from('reply-a'), 1, 0, false);
+    // The query inside a larger buffer (as in the batch path's receive ring) is found at its offset.
+    const ring = Buffer.concat([Buffer.alloc(7), query('www.example.com', 'A', { id: 5 }), Buffer.alloc(3)]);
+    expect(c.get(c.key(ring, 7, 7 + a.length), ring, 7, 7 + a.length, 'x')?.kind).to.equal('fixed');
+    // Another query under the same key (a forced collision) is a miss, and replacing it keeps the count right.
+    expect(c.get(c.key(a), b, 0, b.length, 'x')).to.equal(undefined);
+    c.setFixed(c.key(a), b, Buffer.from('reply-b'), 28, 0, false);
+    expect(c.size).to.equal(1);
+    expect(c.get(c.key(a), a, 0, a.length, 'x')).to.equal(undefined);
+    expect(Buffer.from((c.get(c.key(a), b, 0, b.length, 'x') as { bytes: Buffer }).bytes).toString()).to.equal('reply-b');
+    // writeWithId copies a kept reply with the query's ID.
+    const out = Buffer.alloc(20, 0xee);
+    expect(writeWithId(Buffer.from([0, 0, 0x81, 0x80, 9]), ring, 7, out, 3)).to.equal(5);
+    expect([...out.subarray(2, 9)]).to.deep.equal([0xee, 0, 5, 0x81, 0x80, 9, 0xee]);
   });
 });

@@ -87,3 +87,26 @@ export function nameKey(name: string): string {
   for (const label of textToLabels(name)) k += String.fromCharCode(label.length) + label.toString('latin1').replace(/[A-Z]/g, (c) => c.toLowerCase());
   return k + '\0';
 }
+
+/**
+ * FNV-1a of the wire-format name `buf[from, to)` with ASCII upper case folded (RFC 4343 §3):
+ * names that compare equal hash alike. Pure; the caller has checked the label framing.
+ */
+export function foldedNameHash(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    h = Math.imul(h ^ (c >= 0x41 && c <= 0x5a ? c | 0x20 : c), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** True when `buf[from, to)` is the wire name `lower` (lower case) up to ASCII case. */
+export function sameFoldedName(buf: Uint8Array, from: number, to: number, lower: Uint8Array): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = buf[from + i];
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower[i]) return false;
+  }
+  return true;
+}
