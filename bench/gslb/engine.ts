@@ -10,6 +10,7 @@
  * Environment: BENCH_QUERIES (default 200,000 per mix and round), BENCH_ROUNDS, BENCH_MIX (some of
  * mix,spread,cold; default all).
  */
+import { ResponseRateLimiter } from '../../src/dns/rrl';
 import { mkdtempSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ const SAMPLE_DB = join(ROOT, 'geo-data', 'sample.mmdb');
 const SEED_3 = join(ROOT, 'examples', 'seed', '3-datacenter-pick.delivery');
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+// BENCH_MIX=mix,spread,cold selects mixes; BENCH_RRL=N turns response rate limiting on (below).
 const META_INTS = 8;
 
 /** Splits dnsperf's binary input (2-byte length, message) into messages. */
@@ -80,7 +82,11 @@ function main(): void {
     if (loaded.errors.length) throw new Error(loaded.errors.map((e) => e.format()).join('\n'));
     const logger = pino({ level: 'silent' });
     const picks = DatacenterPicks.open([SAMPLE_DB], logger);
-    const engine = new DnsEngine(new DataSet(loaded.zones, picks.responders(loaded.model)), { logger });
+    // BENCH_RRL=N: with response rate limiting at N replies/s (as `serve --rrl N`; the bench's
+    // one client address reaches no sensible N in-process, so every reply is checked, none cut).
+    const rrlRate = process.env.BENCH_RRL ? Number(process.env.BENCH_RRL) : undefined;
+    const guard = rrlRate ? { rrl: new ResponseRateLimiter({ ratePerSecond: rrlRate }) } : undefined;
+    const engine = new DnsEngine(new DataSet(loaded.zones, picks.responders(loaded.model)), { logger, guard });
     let sent = 0;
     const b = new BatchAnswerer(engine, (n) => { sent += n; });
     const only = process.env.BENCH_MIX?.split(',');

@@ -24,7 +24,7 @@ import { resolve } from './resolve';
 import type { ReplyPlan } from './resolve';
 import type { DataSet, DynamicName } from './store';
 import { CLASS_IN, OPTION, RCODE, RCODE_NAMES } from './wire/constants';
-import { RESPONSE_CLASS, tokenOf } from './rrl';
+import { RESPONSE_CLASS, RRL, tokenOf } from './rrl';
 import { ecsOptionLength, formatAddress } from './wire/ecs';
 import { foldedNameHash, sameFoldedName, wireNameToText } from './wire/name';
 import { parseQuery } from './wire/query';
@@ -232,8 +232,10 @@ export class DnsEngine {
   /** The rate limiter's verdict on the reply of `n` bytes at `out[at]` (a copy in place when it is cut short); 0 to drop. */
   private limited(n: number, buf: Buffer, start: number, end: number, token: number, ctx: QueryContext, out: Buffer, at: number): number {
     if (!this.guard.rrl) return n;
+    const verdict = this.guard.verdict(token, ctx.address);
+    if (verdict === RRL.SEND) return n;
     const reply = out.subarray(at, at + n);
-    const r = this.guard.limit(reply, buf.subarray(start, end), token, ctx.address, undefined, undefined, this.maxUdp);
+    const r = this.guard.limitedReply(verdict, reply, buf.subarray(start, end), ctx.address, undefined, undefined, this.maxUdp);
     if (r === undefined) return 0;
     if (r !== reply) out.set(r, at);
     return r.length;

@@ -19,6 +19,7 @@ import type { ThrottledWarnings } from '../util/throttled-log';
 import type { DnsCounters } from './counters';
 import type { ServerCookies } from './cookies';
 import { RESPONSE_CLASS, RRL, tokenOf } from './rrl';
+import type { RrlVerdict } from './rrl';
 import type { ResponseRateLimiter } from './rrl';
 import { FLAG, OPTION, RCODE } from './wire/constants';
 import { appendOption, keepaliveData, shortReply } from './wire/options';
@@ -124,6 +125,21 @@ export class ReplyGuard {
     }
     const verdict = rrl.check(address, token, this.bucketNow());
     if (verdict === RRL.SEND) return reply;
+    return this.limitedReply(verdict, reply, msg, address, q, cookie, maxUdp);
+  }
+
+  /**
+   * The first half of `limit` for a reply with no cookie: the verdict alone (a bucket token
+   * taken), so the common case — send it — costs no Buffer. Without RRL, SEND.
+   */
+  verdict(token: number, address: string): RrlVerdict {
+    return this.rrl ? this.rrl.check(address, token, this.bucketNow()) : RRL.SEND;
+  }
+
+  /** The second half of `limit`, for a verdict other than SEND: a short reply, or undefined to drop. */
+  limitedReply(verdict: RrlVerdict, reply: Buffer, msg: Buffer, address: string, q?: ParsedQuery, cookie?: CookieReply, maxUdp = 1232): Buffer | undefined {
+    const rrl = this.rrl;
+    if (!rrl || verdict === RRL.SEND) return reply;
     this.o.warnings?.warn('rrl', 'response rate limiting: replies to a client prefix are limited', () => ({ prefix: rrl.prefixText(address), ratePerSecond: rrl.rate, slip: rrl.slip }));
     if (verdict === RRL.DROP) {
       this.counters.rrlDropped++;
