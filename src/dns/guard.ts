@@ -117,13 +117,12 @@ export class ReplyGuard {
    * cookie), or undefined to drop it. `q` is parsed again for a slip when not given.
    */
   limit(reply: Buffer, msg: Buffer, token: number, address: string, q?: ParsedQuery, cookie?: CookieReply, maxUdp = 1232): Buffer | undefined {
-    const rrl = this.rrl;
-    if (!rrl) return reply;
+    if (!this.rrl) return reply;
     if (cookie?.verdict === 'good') {
       this.counters.rrlExempt++;
       return reply;
     }
-    const verdict = rrl.check(address, token, this.bucketNow());
+    const verdict = this.verdict(token, address);
     if (verdict === RRL.SEND) return reply;
     return this.limitedReply(verdict, reply, msg, address, q, cookie, maxUdp);
   }

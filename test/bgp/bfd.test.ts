@@ -4,7 +4,7 @@ import { BFD_DIAG, BFD_STATE, BfdPacketError, decodeControl, encodeControl } fro
 import type { ControlPacket } from '../../src/bgp/bfd/packet';
 import { BfdMachine } from '../../src/bgp/bfd/machine';
 import { BfdLink } from '../../src/bgp/bfd/link';
-import { loadAddon } from '../../src/native/addon';
+import { requireAddon } from '../support/tools';
 import { until } from './support/bird';
 
 const pkt = (p: Partial<ControlPacket>): ControlPacket => ({
@@ -104,11 +104,7 @@ describe('bfd state machine (RFC 5880 §6.8.6, time injected)', () => {
 describe('bfd links over UDP on loopback (TTL 255 sent and required)', function () {
   this.timeout(10000);
   before(function () {
-    const a = loadAddon('anypick_sockopt');
-    if (!a.ok) {
-      if (process.env.CI) throw new Error(a.reason);
-      this.skip();
-    }
+    requireAddon(this, 'anypick_sockopt');
   });
 
   it('two links come Up; stopping one (AdminDown) takes the other Down', async () => {

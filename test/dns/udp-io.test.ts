@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
-import { requireTools } from '../support/tools';
+import { requireAddon, requireTools } from '../support/tools';
 import { MAIN, dig, digAt, startServe } from './serve-process';
 import type { ServeProcess } from './serve-process';
 import { query } from './helpers';
@@ -114,10 +114,7 @@ describe('dns UDP I/O paths: --io auto|batch|dgram', () => {
       let srv: ServeProcess;
       before(async function () {
         requireTools(this, 'dig', 'kdig');
-        if (io === 'batch' && !loadAddon('anypick_udp').ok) {
-          if (process.env.CI) throw new Error('native addon anypick_udp not built under CI');
-          this.skip();
-        }
+        if (io === 'batch') requireAddon(this, 'anypick_udp');
         dir = mkdtempSync(join(tmpdir(), `anypick-io-${io}-`));
         writeFileSync(join(dir, 'example.com.zone'), ZONE);
         copyFileSync(DELIVERY, join(dir, '3-datacenter-pick.delivery'));
@@ -196,10 +193,7 @@ describe('anypick serve --workers 2 --io batch: one SO_REUSEPORT socket per work
   this.timeout(60000);
   it('each worker binds its own UDP socket on the shared port and the kernel spreads clients over them', async function () {
     requireTools(this, 'dig');
-    if (!loadAddon('anypick_udp').ok) {
-      if (process.env.CI) throw new Error('native addon anypick_udp not built under CI');
-      this.skip();
-    }
+    requireAddon(this, 'anypick_udp');
     const dir = mkdtempSync(join(tmpdir(), 'anypick-io-workers-'));
     writeFileSync(join(dir, 'example.com.zone'), ZONE);
     const proc = spawn(process.execPath, [MAIN, 'serve', dir, '--io', 'batch', '--workers', '2', '--query-log', '--http', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });

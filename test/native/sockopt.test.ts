@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { AddressInfo, Socket } from 'node:net';
-import { loadAddon } from '../../src/native/addon';
+import { requireAddon } from '../support/tools';
 import { connectPeer, listenPeers, md5Failures } from '../../src/bgp/transport';
 
 /** Connects with `key` and resolves to 'connected' or 'timeout'. */
@@ -16,11 +16,7 @@ function attempt(port: number, key: string, ms = 1500): Promise<string> {
 describe('native anypick_sockopt: TCP-MD5 and GTSM on loopback', function () {
   this.timeout(10000);
   before(function () {
-    const a = loadAddon('anypick_sockopt');
-    if (!a.ok) {
-      if (process.env.CI) throw new Error(a.reason);
-      this.skip();
-    }
+    requireAddon(this, 'anypick_sockopt');
   });
 
   it('the right key connects; a wrong key is dropped by the kernel (and counted as TCPMD5Failure)', async () => {
