@@ -23,10 +23,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuSeconds } from '../../test/support/proc';
+import { freePort } from '../../test/support/ports';
 
 /** A run: requests/s and latency percentiles (ms, µs precision). */
 interface Run {
@@ -55,17 +55,6 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
  * lets other work preempt them less often, the same for every target.
  */
 const NICE = Number(process.env.BENCH_NICE ?? -10);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Starts `cmd` on CPU `cpu` (nice and taskset exec it: the pid is the command's); resolves once `ready` matches its output. */
 function start(cpu: number, cmd: string, args: string[], ready: RegExp | undefined): Promise<ChildProcess> {

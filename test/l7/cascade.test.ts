@@ -10,7 +10,8 @@ import { Reporter } from '../../src/signals/reporter';
 import { serveWithPorts } from '../support/anypick';
 import type { AnypickProcess } from '../support/anypick';
 import { Backend } from './support/backends';
-import { ROOT, anypick, freePort, until } from './support/procs';
+import { ROOT, anypick, until } from './support/procs';
+import { freePort } from '../support/ports';
 import { requireTools } from '../support/tools';
 import type { Child } from './support/procs';
 
@@ -109,11 +110,11 @@ describe('l7/cascade: cluster pick → service pick → backends, signals upward
   before(async function () {
     requireTools(this, 'dig');
     ports = {
-      backend: await freePort('127.0.1.1'),
-      sp: await freePort(spAddr(1)),
-      cp: await freePort(cpAddr(1)),
-      spSig: [await freePort(spSigAddr(1)), await freePort(spSigAddr(2))],
-      cpSig: [await freePort(cpSigAddr(1)), await freePort(cpSigAddr(2))],
+      backend: await freePort(['127.0.1.1']),
+      sp: await freePort([spAddr(1), spAddr(2)]),
+      cp: await freePort([cpAddr(1), cpAddr(2)]),
+      spSig: [await freePort([spSigAddr(1)]), await freePort([spSigAddr(2)])],
+      cpSig: [await freePort([cpSigAddr(1)]), await freePort([cpSigAddr(2)])],
     };
     const lines = [
       ...['gpu-1', 'gpu-2'].map((m) => `${TOKEN(m)} service service-with-gpu ${m}`),

@@ -1,24 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /** Repository root (tests run from dist/test/...). */
 export const ROOT = join(__dirname, '..', '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-/** A free TCP port on `host` (bound and released). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running `anypick` child process. */
 export interface Child {
