@@ -223,7 +223,7 @@ describe('anypick serve against hostile traffic (issue 13)', function () {
     // The old cookie turns bad once the new secret is taken (the reply carries a fresh cookie).
     for (let i = 0; (await bad()) === 0; i++) {
       expect(i, 'the old cookie is still accepted after SIGHUP').to.be.below(50);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       await verdict(old);
     }
     const current = await cookieOf();
@@ -231,7 +231,7 @@ describe('anypick serve against hostile traffic (issue 13)', function () {
     // A file that cannot be parsed: the secret in use stays, its cookies stay good.
     writeFileSync(file, 'not hex\n');
     node.child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const before = await bad();
     await verdict(current);
     expect(await bad(), 'a cookie of the secret in use after a bad file').to.equal(before);
