@@ -12,19 +12,21 @@
 const LAYERS = [
   // 0: helpers and shared domain types (rrtype: the RR-type registry); import no other src folder.
   ['util', 'model', 'native', 'rrtype'],
-  // 1: pure parsers and data: the zone file reader, the geo database.
-  ['zone', 'geo'],
-  // 2: the DNS server core; the delivery-language loader.
+  // 1: pure parsers, codecs and data: the zone file reader, the geo database, dnstap output.
+  ['zone', 'geo', 'dnstap'],
+  // 2: DNSSEC keys, signing and denial of existence (over zone data).
+  ['dnssec'],
+  // 3: the DNS server core; the delivery-language loader.
   ['dns', 'config'],
-  // 3: pick strategies and the datacenter-pick responder.
+  // 4: pick strategies and the datacenter-pick responder.
   ['pick'],
-  // 4: member signals (OTLP receiver, registry); the operator's status view.
+  // 5: member signals (OTLP receiver, registry); the operator's status view.
   ['signals', 'status'],
-  // 5: anypick's own metrics and the telemetry HTTP endpoint.
+  // 6: anypick's own metrics and the telemetry HTTP endpoint.
   ['telemetry'],
-  // 6: the tiers built on the above: L7 proxies, the BGP announcer.
+  // 7: the tiers built on the above: L7 proxies, the BGP announcer.
   ['l7', 'bgp'],
-  // 7: composition roots: the command line; the lab driver.
+  // 8: composition roots: the command line; the lab driver.
   ['cli', 'lab'],
 ];
 
