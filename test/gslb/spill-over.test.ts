@@ -9,6 +9,7 @@ import { requireTools } from '../support/tools';
 import { LiveRig } from '../support/live-rig';
 import { SAMPLE_DB } from '../geo/support';
 import { spillHash } from '../../src/pick/datacenter-strategy';
+import { DEFAULT_WEIGHT_PARAMS } from '../../src/signals/weight';
 
 const DC1 = '2001:db8:ae21:7700::';
 // 40 client subnets of us-west (10.1.0.0/16 in the sample database): datacenter-1's region.
@@ -41,7 +42,7 @@ const kept = (f: number): number => SUBNETS.filter((s) => spillHash(s) < f).leng
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('gslb: capacity spill-over while a datacenter ramps (serve + report + dig)', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
   let rig: LiveRig;
   before(function () {
     requireTools(this, 'dig');
@@ -70,8 +71,12 @@ describe('gslb: capacity spill-over while a datacenter ramps (serve + report + d
     while ((await factor(srv.http)) === 0) await sleep(20);
     notReady.kill('SIGKILL');
 
+    // The ramp ends one slow-start window after it began (the registry's default window); the
+    // loop runs until then plus room for a lease report interval and status/dig round trips on a
+    // busy machine, not for a guessed number of rounds (40 rounds of ~250 ms fell short of 10 s).
+    const rampEnd = Date.now() + DEFAULT_WEIGHT_PARAMS.slowStartWindowMs + 15_000;
     const samples: { before: number; after: number; share: number }[] = [];
-    for (let n = 0; n < 40; n++) {
+    while (Date.now() < rampEnd) {
       const before = await factor(srv.http);
       const answers = await digAll(srv.dns);
       const after = await factor(srv.http);
