@@ -191,3 +191,43 @@ export class LatencyMap implements LatencySource {
     return n;
   }
 }
+
+/**
+ * The DNS side's latency map: applies the receiver's batches (through the thread, or relayed by
+ * the primary of `serve --workers N`) and starts a fresh map when the delivery's network
+ * prefixes change (keys of one prefix mean nothing under another).
+ */
+export class LatencyMirror implements LatencySource {
+  private map: LatencyMap;
+  private base = 0;
+
+  constructor(private readonly options: Omit<LatencyMapOptions, 'prefixes'> = {}) {
+    this.map = new LatencyMap(options);
+  }
+
+  get version(): number {
+    return this.base + this.map.version;
+  }
+
+  get prefixes(): NetworkPrefixes {
+    return this.map.prefixes;
+  }
+
+  /** The map in use (for status, metrics and the state file). */
+  get current(): LatencyMap {
+    return this.map;
+  }
+
+  get(key: number): readonly LatencyEstimate[] | undefined {
+    return this.map.get(key);
+  }
+
+  /** Applies a batch whose keys were made with `prefixes`. */
+  apply(batch: LatencyBatch, prefixes: NetworkPrefixes): void {
+    if (prefixes.v4 !== this.map.prefixes.v4 || prefixes.v6 !== this.map.prefixes.v6) {
+      this.base += this.map.version + 1;
+      this.map = new LatencyMap({ ...this.options, prefixes });
+    }
+    this.map.apply(batch);
+  }
+}

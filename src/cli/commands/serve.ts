@@ -257,7 +257,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
 
   const signals = ServeSignals.create(values, logger, workers);
-  const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry);
+  const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry, signals.latency);
   const first = loadData(paths, explicit, picks);
   if (first.errors.length > 0) {
     for (const e of first.errors) process.stderr.write(e + '\n');
