@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LatencyMap } from '../../src/signals/latency-map';
 import type { LatencyBatch } from '../../src/signals/latency-map';
 import { LatencyReporter } from '../../src/signals/latency-reporter';
@@ -78,6 +80,23 @@ describe('signals/latency ingest (anypick.client.rtt)', () => {
       expect(map.get(networkKeyOf('198.51.100.0'))![0].samples).to.equal(5);
     } finally {
       await rep.stop();
+      await r.close();
+    }
+  });
+
+  it('the example body of docs/datacenter-pick.md is accepted: median 13.3 ms over 4 connections', async () => {
+    const md = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'datacenter-pick.md'), 'utf8');
+    const bodies = [...md.matchAll(/^```json otlp:metrics:client-rtt\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    expect(bodies).to.have.length(1);
+    const r = await rig();
+    try {
+      const res = await post(`${r.url}/v1/metrics`, bodies[0], jsonHeaders());
+      expect(res.status).to.equal(200);
+      expect(res.json()).to.deep.equal({});
+      expect(Array.from(r.batches[0].keys)).to.deep.equal([networkKeyOf('198.51.100.0')]);
+      expect(r.batches[0].medians[0]).to.be.closeTo(10 + (2 - 1) / 3 * 10, 1e-9);
+      expect(Array.from(r.batches[0].counts)).to.deep.equal([4]);
+    } finally {
       await r.close();
     }
   });
