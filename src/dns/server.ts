@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import type { Zone } from '../zone/types';
 import type { Logger } from '../util/log';
 import type { DynamicResponder } from './dynamic';
+import type { ZoneSigner } from '../dnssec/signer';
 import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
@@ -30,6 +31,8 @@ export interface DnsServerOptions {
   listen: ListenAddress[];
   zones: Zone[];
   dynamic?: DynamicResponder[];
+  /** Online signers of the signed zones, by origin (src/dnssec). */
+  signers?: ReadonlyMap<string, ZoneSigner>;
   logger: Logger;
   /** One log line per query (info level). */
   queryLog?: boolean;
@@ -59,7 +62,9 @@ export interface DnsServerOptions {
 /** A running server. */
 export interface DnsServer {
   /** Replaces zones and dynamic responders atomically; throws DataSetError and keeps the old set on bad input. */
-  update(zones: Zone[], dynamic?: DynamicResponder[]): void;
+  update(zones: Zone[], dynamic?: DynamicResponder[], signers?: ReadonlyMap<string, ZoneSigner>): void;
+  /** The signers now served (their counters feed /metrics). */
+  signers(): ZoneSigner[];
   /** Closes every socket. */
   close(): Promise<void>;
   /** The bound addresses (actual ports; UDP and TCP share the port). */
@@ -200,7 +205,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const io = udpIo(opts.io ?? 'auto');
   const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
   const warnings = new ThrottledWarnings(opts.logger);
-  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
+  let data = new DataSet(opts.zones, opts.dynamic, opts.signers);
+  const engine = new DnsEngine(data, { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
   const limits = tcpLimits(opts.tcp);
   const counters = engine.counters;
   const table = new TcpConnectionTable(
@@ -217,20 +223,28 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   // The table's timeouts are checked a few times per shortest timeout.
   const sweep = setInterval(() => table.sweep(Date.now()), Math.max(50, Math.min(500, Math.floor(Math.min(limits.minIdleTimeoutMs, limits.messageTimeoutMs) / 4))));
   sweep.unref();
+  // Signed answers kept by the caches are dropped hourly (their signatures renew well before
+  // expiry, src/dnssec) and at once when a key's timing publishes, activates or retires it.
+  const resign = setInterval(() => engine.refreshSigned(Date.now(), 3_600_000), 1000);
+  resign.unref();
   const listeners: Listener[] = [];
   try {
     for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay));
   } catch (err) {
     clearInterval(sweep);
+    clearInterval(resign);
     await closeAll(listeners, table);
     throw err;
   }
   return {
-    update(zones, dynamic) {
-      engine.update(new DataSet(zones, dynamic));
+    update(zones, dynamic, signers) {
+      data = new DataSet(zones, dynamic, signers);
+      engine.update(data);
     },
+    signers: () => data.signers(),
     close: () => {
       clearInterval(sweep);
+      clearInterval(resign);
       return closeAll(listeners, table);
     },
     addresses: () => listeners.map((l) => ({ ...l.address })),

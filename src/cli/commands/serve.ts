@@ -9,6 +9,8 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
 import cluster from 'node:cluster';
 import { loadPaths } from '../../config/load';
+import { ZoneSigner } from '../../dnssec/signer';
+import type { ZoneKey } from '../../dnssec/keys';
 import type { Zone } from '../../zone/types';
 import { startDnsServer } from '../../dns/server';
 import type { DnsServer, ListenAddress } from '../../dns/server';
@@ -60,6 +62,8 @@ interface Loaded {
   /** File names whose change means a reload: every file read, including `$INCLUDE`d ones. */
   names: Set<string>;
   errors: string[];
+  /** Online signers of the signed zones (`X.dnssec` beside `X.zone`). */
+  signers: Map<string, ZoneSigner>;
 }
 
 /** Adds `dir` and its subdirectories (fs.watch is not recursive everywhere; Node 20 on Linux polls). */
@@ -67,6 +71,15 @@ function addDirTree(dir: string, out: Set<string>, depth = 0): void {
   out.add(resolvePath(dir));
   if (depth > 8) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) addDirTree(join(dir, e.name), out, depth + 1);
+}
+
+/** The signed zones and their keys now, for the log: `example.com: KSK 5640 (13), ZSK 8245 (15)`. */
+function signedSummary(signers: Map<string, ZoneSigner>): string[] {
+  return [...signers.values()].map((s) => {
+    const use = s.keysAt();
+    const role = (k: ZoneKey): string => (use.ksk.includes(k) && use.zsk.includes(k) ? 'CSK' : use.ksk.includes(k) ? 'KSK' : use.zsk.includes(k) ? 'ZSK' : 'published');
+    return `${s.zone}: ${use.published.map((k) => `${role(k)} ${k.tag} (alg ${k.algorithm})`).join(', ')}`;
+  });
 }
 
 /** Loads every zone and delivery file under `paths` (`loadPaths`), completely, before anything is swapped. */
@@ -91,7 +104,8 @@ function loadData(paths: string[], explicit: boolean, picks: DatacenterPicks): L
     names.add(basename(f));
   }
   const dynamic = r.errors.length === 0 ? picks.responders(r.model) : [];
-  return { zones: r.zones, dynamic, model: r.model, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()) };
+  const signers = new Map([...r.dnssec].map(([origin, d]) => [origin, new ZoneSigner(origin, d.keys, d.settings)]));
+  return { zones: r.zones, dynamic, model: r.model, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()), signers };
 }
 
 /** True when a change to `file` (a name inside a watched directory) can change what is served. */
@@ -145,9 +159,9 @@ export function parseIo(v: string | undefined): IoChoice {
  * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
  * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
  */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard, signers: Map<string, ZoneSigner>): Promise<DnsServer> {
   const reusePort = cluster.isWorker;
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, signers, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
   if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
   // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
   const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
@@ -176,7 +190,7 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
     return undefined;
   }
   try {
-    dns.update(loaded.zones, loaded.dynamic);
+    dns.update(loaded.zones, loaded.dynamic, loaded.signers);
   } catch (err) {
     logger.error({ err, why }, `reload rejected: ${(err as Error).message}; still serving the last good data`);
     return undefined;
@@ -268,14 +282,14 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   signals.configure(first.model);
   let dns: DnsServer;
   try {
-    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard);
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard, first.signers);
   } catch (err) {
     if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
     logger.error({ err }, (err as Error).message);
     process.stderr.write(`anypick serve: ${(err as Error).message}\n`);
     return EXIT.USAGE;
   }
-  logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
+  logger.info({ zones: first.zones.map((z) => z.origin), paths, signed: signedSummary(first.signers) }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
   const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
 
