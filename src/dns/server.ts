@@ -7,6 +7,7 @@ import type { Zone } from '../zone/types';
 import type { Logger } from '../util/log';
 import type { DynamicResponder } from './dynamic';
 import type { ZoneSigner } from '../dnssec/signer';
+import type { SigningCounts } from './counters';
 import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
@@ -206,6 +207,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
   const warnings = new ThrottledWarnings(opts.logger);
   let data = new DataSet(opts.zones, opts.dynamic, opts.signers);
+  /** Signing counts of signers a reload replaced, by zone. */
+  const carried = new Map<string, SigningCounts>();
   const engine = new DnsEngine(data, { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
   const limits = tcpLimits(opts.tcp);
   const counters = engine.counters;
@@ -238,7 +241,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
   return {
     update(zones, dynamic, signers) {
-      data = new DataSet(zones, dynamic, signers);
+      const next = new DataSet(zones, dynamic, signers);
+      // The counts of the signers replaced go on (Prometheus counters only grow).
+      for (const s of data.signers()) addSigning(carried, s);
+      data = next;
       engine.update(data);
     },
     signers: () => data.signers(),
@@ -248,9 +254,24 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       return closeAll(listeners, table);
     },
     addresses: () => listeners.map((l) => ({ ...l.address })),
-    counters: () => engine.stats(),
+    counters: () => {
+      const stats = engine.stats();
+      if (carried.size === 0 && data.signed === 0) return stats;
+      const all = new Map([...carried].map(([z, c]) => [z, { signatures: { ...c.signatures }, cacheHits: c.cacheHits, errors: c.errors }]));
+      for (const s of data.signers()) addSigning(all, s);
+      return { ...stats, dnssec: Object.fromEntries(all) };
+    },
     io,
   };
+}
+
+/** Adds a signer's counters to `into` (by zone). */
+function addSigning(into: Map<string, SigningCounts>, s: ZoneSigner): void {
+  const c = into.get(s.zone) ?? { signatures: {}, cacheHits: 0, errors: 0 };
+  for (const [alg, n] of s.counters.signatures) c.signatures[String(alg)] = (c.signatures[String(alg)] ?? 0) + n;
+  c.cacheHits += s.counters.cacheHits;
+  c.errors += s.counters.errors;
+  into.set(s.zone, c);
 }
 
 async function closeAll(listeners: Listener[], table: TcpConnectionTable): Promise<void> {

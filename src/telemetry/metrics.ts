@@ -21,7 +21,12 @@ export interface DnsCountsLike {
   cookies?: { clientOnly: number; good: number; bad: number; malformed: number; badcookieSent: number };
   tcpRefused?: Record<string, number>;
   tcpClosed?: Record<string, number>;
+  /** Online signing by zone: signatures by algorithm number, signature cache hits, errors. */
+  dnssec?: Record<string, { signatures: Record<string, number>; cacheHits: number; errors: number }>;
 }
+
+/** DNSSEC algorithm mnemonics for the `algorithm` label. */
+const ALGORITHM_LABEL: Record<string, string> = { '13': 'ECDSAP256SHA256', '15': 'ED25519' };
 
 /** Options of createTelemetry. */
 export interface TelemetryOptions {
@@ -125,6 +130,14 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => r.observe(dns().tcpConnections ?? 0));
       meter.createObservableCounter('anypick.dns.tcp_refused', { description: 'DNS TCP connections refused at accept, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpRefused ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dnssec.signatures', { description: 'RRSIGs made by online signing, by zone and algorithm' })
+        .addCallback((r) => {
+          for (const [zone, c] of Object.entries(dns().dnssec ?? {})) for (const [alg, n] of Object.entries(c.signatures)) r.observe(n, { zone, algorithm: ALGORITHM_LABEL[alg] ?? alg });
+        });
+      meter.createObservableCounter('anypick.dnssec.signature_cache_hits', { description: 'RRsets whose signatures came from the signature cache, by zone' })
+        .addCallback((r) => { for (const [zone, c] of Object.entries(dns().dnssec ?? {})) r.observe(c.cacheHits, { zone }); });
+      meter.createObservableCounter('anypick.dnssec.signing_errors', { description: 'RRsets left unsigned (no active key, a key failing to sign), by zone' })
+        .addCallback((r) => { for (const [zone, c] of Object.entries(dns().dnssec ?? {})) r.observe(c.errors, { zone }); });
       meter.createObservableCounter('anypick.dns.tcp_closed', { description: 'DNS TCP connections closed by the server, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpClosed ?? {})) r.observe(n, { reason }); });
     }

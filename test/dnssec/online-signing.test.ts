@@ -32,6 +32,7 @@ describe('dnssec: online signing validated by Unbound and delv', function () {
   let childKeys: KeySet;
   let proc: AnypickProcess | undefined;
   let port: number;
+  let http: number;
   let unbound: Unbound | undefined;
 
   before(async function () {
@@ -53,6 +54,7 @@ describe('dnssec: online signing validated by Unbound and delv', function () {
     const srv = await serveWithPorts([z, join(dir, 'bgp'), '--geoip-db', join(REPO_ROOT, 'geo-data', 'sample.mmdb')]);
     proc = srv.proc;
     port = srv.dns;
+    http = srv.http;
     unbound = await startUnbound({ stubs: [ZONE, SECURE, INSECURE].map((zone) => ({ zone, port })), anchors: keys.anchors(), ecs: true });
   });
   after(async () => {
@@ -75,7 +77,9 @@ describe('dnssec: online signing validated by Unbound and delv', function () {
     expect(signed.answer.map((r) => r.type)).to.deep.equal(['AAAA', 'RRSIG']);
     expect(signed.answer[1]!.data).to.match(new RegExp(`^AAAA 13 3 300 \\d{14} \\d{14} ${keys.zsk.tag} ${ZONE}\\. `));
     const serving = proc!.logs.find((l) => l.msg === 'serving') as { signed: string[] };
-    expect(serving.signed).to.include(`${ZONE}: KSK ${keys.ksk.tag} (alg 13), ZSK ${keys.zsk.tag} (alg 13)`);
+    const line = serving.signed.find((l) => l.startsWith(`${ZONE}: `)) ?? '';
+    expect(line.slice(ZONE.length + 2).split(', ').sort()).to.deep.equal([`KSK ${keys.ksk.tag} (alg 13)`, `ZSK ${keys.zsk.tag} (alg 13)`]);
+    expect(serving.signed).to.include(`${SECURE}: CSK ${childKeys.ksk.tag} (alg 15)`);
   });
 
   it('Unbound: AD for a static name, a wildcard, a CNAME chain, a DNAME synthesis', async () => {
@@ -124,6 +128,21 @@ describe('dnssec: online signing validated by Unbound and delv', function () {
       const r = await delv('127.0.0.1', port, ZONE, anchors, name, type);
       expect([r.validated, r.negative, r.failure], `${name} ${type}\n${r.raw}`).to.deep.equal([true, true, undefined]);
     }
+  });
+
+  it('/metrics counts signatures by zone and algorithm, cache hits, and no signing errors', async () => {
+    // The same static name again: its reply is cached (no new signature), then the GSLB name.
+    for (let i = 0; i < 3; i++) await dig('127.0.0.1', port, `mail.${ZONE}`, 'A', { rd: false });
+    const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    /** The value of the sample of `name` whose labels include every `labels` pair. */
+    const value = (name: string, labels: Record<string, string>): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      return Number(line?.split(' ').pop() ?? NaN);
+    };
+    expect(value('anypick_dnssec_signatures_total', { zone: ZONE, algorithm: 'ECDSAP256SHA256' }), text).to.be.greaterThan(5);
+    expect(value('anypick_dnssec_signatures_total', { zone: SECURE, algorithm: 'ED25519' }), text).to.be.greaterThan(0);
+    expect(value('anypick_dnssec_signature_cache_hits_total', { zone: ZONE }), text).to.be.greaterThan(0);
+    expect(value('anypick_dnssec_signing_errors_total', { zone: ZONE }), text).to.equal(0);
   });
 
   it('a tampered trust anchor fails: delv reports a broken chain, Unbound SERVFAIL', async () => {
