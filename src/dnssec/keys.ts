@@ -4,7 +4,7 @@
  * key, the same timing fields). ECDSAP256SHA256 (13) and ED25519 (15), RFC 6605 and RFC 8080.
  * Pure apart from reading the directory it is given.
  */
-import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,24 +111,26 @@ const b64url = (b: Buffer): string => b.toString('base64url');
 
 /** The node:crypto private key of a key pair, checked against the DNSKEY's public key. */
 function privateKey(alg: Algorithm, secret: Buffer, pub: Buffer, file: string): KeyObject {
-  let jwk: Record<string, string>;
-  if (alg === 13) {
-    if (secret.length !== 32 || pub.length !== 64) throw new KeyError(file, 'ECDSAP256SHA256 needs a 32-octet private key and a 64-octet public key');
-    jwk = { kty: 'EC', crv: 'P-256', d: b64url(secret), x: b64url(pub.subarray(0, 32)), y: b64url(pub.subarray(32)) };
-  } else {
-    if (secret.length !== 32 || pub.length !== 32) throw new KeyError(file, 'ED25519 needs a 32-octet private key and a 32-octet public key');
-    jwk = { kty: 'OKP', crv: 'Ed25519', d: b64url(secret), x: b64url(pub) };
-  }
   let key: KeyObject;
+  let derived: Buffer;
   try {
-    key = createPrivateKey({ key: jwk, format: 'jwk' });
+    if (alg === 13) {
+      if (secret.length !== 32 || pub.length !== 64) throw new Error('ECDSAP256SHA256 needs a 32-octet private key and a 64-octet public key');
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(secret);
+      derived = ecdh.getPublicKey().subarray(1); // 0x04 || x || y
+      key = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64url(secret), x: b64url(derived.subarray(0, 32)), y: b64url(derived.subarray(32)) }, format: 'jwk' });
+    } else {
+      if (secret.length !== 32 || pub.length !== 32) throw new Error('ED25519 needs a 32-octet private key and a 32-octet public key');
+      // PKCS #8 of an Ed25519 seed alone (RFC 8410 §7): the public key is derived from it.
+      key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), secret]), format: 'der', type: 'pkcs8' });
+      derived = Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x as string, 'base64url');
+    }
   } catch (err) {
     throw new KeyError(file, `the private key is unusable: ${(err as Error).message}`);
   }
   // A .private file that does not belong to its .key: the public key derived from it differs.
-  const derived = createPublicKey(key).export({ format: 'jwk' });
-  const same = alg === 13 ? derived.x === jwk.x && derived.y === jwk.y : derived.x === jwk.x;
-  if (!same) throw new KeyError(file, 'the private key does not match the public key of its .key file');
+  if (!derived.equals(pub)) throw new KeyError(file, 'the private key does not match the public key of its .key file');
   return key;
 }
 
