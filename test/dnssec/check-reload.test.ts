@@ -51,6 +51,14 @@ describe('dnssec: check, reload and sizes with a signed zone', function () {
     expect(r.stdout).to.include(`  ${keys.ksk.ds}\n`);
   });
 
+  it('explain says the GSLB name is signed, with which keys', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'explain', 'example.com', '--client', '10.2.0.0/24', join(dir, 'zones'), join(REPO_ROOT, 'bgp'), '--geoip-db', 'none'], { encoding: 'utf8', timeout: 15_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(new RegExp(`^dnssec: zone example\\.com is signed online; answers to DO=1 queries carry RRSIGs \\(.*KSK ${keys.ksk.tag} ECDSAP256SHA256: published, active.*\\)$`, 'm'));
+    const j = spawnSync(process.execPath, [MAIN, 'explain', 'example.com', '--client', '10.2.0.0/24', '--json', join(dir, 'zones'), join(REPO_ROOT, 'bgp'), '--geoip-db', 'none'], { encoding: 'utf8', timeout: 15_000 });
+    expect((JSON.parse(j.stdout) as { dnssec: { zone: string; keys: string[] } }).dnssec.zone).to.equal('example.com');
+  });
+
   it('a truncated signed answer over UDP is complete over TCP', async () => {
     const udp = await dig('127.0.0.1', port, 'big.example.com', 'TXT', { rd: false, tries: 1 });
     // dig retries over TCP on TC=1 unless told not to; the result is the whole signed RRset.
