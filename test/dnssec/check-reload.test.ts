@@ -12,7 +12,7 @@ import { MAIN, serveWithPorts } from '../support/anypick';
 import type { AnypickProcess } from '../support/anypick';
 import { REPO_ROOT } from '../support/seed';
 import { requireTools } from '../support/tools';
-import { dig, makeKey, makeKeys } from '../support/validators';
+import { dig, makeKey, makeKeys, setTiming } from '../support/validators';
 import type { KeySet } from '../support/validators';
 
 describe('dnssec: check, reload and sizes with a signed zone', function () {
@@ -68,6 +68,20 @@ describe('dnssec: check, reload and sizes with a signed zone', function () {
     expect(r.stdout).to.match(/flags: qr aa tc;/);
     const unsigned = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+bufsize=1232', '+ignore', '+norec', 'www.example.com', 'AAAA'], { encoding: 'utf8' });
     expect(unsigned.stdout).to.not.match(/RRSIG/);
+  });
+
+  it('a KSK given a SyncPublish time gets its CDS and CDNSKEY published, signed by the KSK (RFC 7344)', async () => {
+    const none = await dig('127.0.0.1', port, 'example.com', 'CDS', { rd: false });
+    expect(none.answer).to.deep.equal([]);
+    setTiming(keys.ksk, { syncPublish: 'now' });
+    proc!.child.kill('SIGHUP');
+    const reloads = proc!.logs.filter((l) => l.msg === 'reloaded').length;
+    await proc!.waitFor(() => proc!.logs.filter((l) => l.msg === 'reloaded').length > reloads);
+    const cds = await dig('127.0.0.1', port, 'example.com', 'CDS', { rd: false });
+    expect(cds.answer.filter((r) => r.type === 'CDS').map((r) => r.data)).to.deep.equal([keys.ksk.ds.split(/\s+/).slice(3).join(' ')]);
+    expect(cds.answer.find((r) => r.type === 'RRSIG')?.data).to.match(new RegExp(`^CDS 13 2 \\d+ \\d{14} \\d{14} ${keys.ksk.tag} example\\.com\\. `));
+    const cdnskey = await dig('127.0.0.1', port, 'example.com', 'CDNSKEY', { rd: false });
+    expect(cdnskey.answer.filter((r) => r.type === 'CDNSKEY').map((r) => r.data.split(' ').slice(0, 3).join(' '))).to.deep.equal(['257 3 13']);
   });
 
   it('a .private that does not match its .key: check fails at the keys line; a SIGHUP reload keeps the last good, signed data', async () => {

@@ -16,7 +16,7 @@ import { ZoneSigner, labelCount } from '../../src/dnssec/signer';
 import { dsLines, keyLines } from '../../src/dnssec/report';
 import { nameToWire } from '../../src/rrtype/wire';
 import { requireTools } from '../support/tools';
-import { makeKey, makeKeys, setTiming } from '../support/validators';
+import { makeKey, makeKeys, setTiming, tamper } from '../support/validators';
 import type { KeySet } from '../support/validators';
 import { SourceError } from '../../src/util/source-error';
 
@@ -213,6 +213,16 @@ describe('dnssec settings: a settings file is read relative to itself', () => {
       expect(parseDnssecSettings('keys: k\n', join(dir, 'a.dnssec')).keysDir).to.equal(join(dir, 'k'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('validators harness: tamper', () => {
+  it('changes the digest whatever its fifth character (hex compares without case)', () => {
+    for (const ch of ['A', 'a', 'F', '0', 'b']) {
+      const ds = `x.test. IN DS 1 13 2 0123${ch}56789ABCDEF`;
+      const t = tamper(ds).split(' ').pop()!;
+      expect(t.toLowerCase()).to.not.equal(ds.split(' ').pop()!.toLowerCase());
     }
   });
 });

@@ -130,6 +130,24 @@ describe('dnssec: online signing validated by Unbound and delv', function () {
     }
   });
 
+  it('a second node with the same key files validates alike (its own signatures, the same verdicts)', async () => {
+    const other = await serveWithPorts([join(dir, 'zones'), join(dir, 'bgp'), '--geoip-db', join(REPO_ROOT, 'geo-data', 'sample.mmdb')]);
+    try {
+      for (const [name, type] of [[`www.${ZONE}`, 'AAAA'], [ZONE, 'AAAA'], [`nope.${ZONE}`, 'A']] as const) {
+        const [a, b] = await Promise.all([delv('127.0.0.1', port, ZONE, keys.anchors(), name, type), delv('127.0.0.1', other.dns, ZONE, keys.anchors(), name, type)]);
+        expect([a.validated, a.status], a.raw).to.deep.equal([b.validated, b.status]);
+        expect(b.validated, b.raw).to.equal(true);
+      }
+      const [x, y] = await Promise.all([dig('127.0.0.1', port, `www.${ZONE}`, 'AAAA', { rd: false }), dig('127.0.0.1', other.dns, `www.${ZONE}`, 'AAAA', { rd: false })]);
+      const sig = (r: typeof x): string => r.answer.find((z) => z.type === 'RRSIG')!.data;
+      // ECDSA signatures are randomised: each node's own, both made by the same ZSK.
+      expect(sig(x).split(' ').slice(0, 7)[6]).to.equal(sig(y).split(' ').slice(0, 7)[6]);
+      expect(sig(x)).to.not.equal(sig(y));
+    } finally {
+      await other.proc.stop();
+    }
+  });
+
   it('/metrics counts signatures by zone and algorithm, cache hits, and no signing errors', async () => {
     // The same static name again: its reply is cached (no new signature), then the GSLB name.
     for (let i = 0; i < 3; i++) await dig('127.0.0.1', port, `mail.${ZONE}`, 'A', { rd: false });
