@@ -115,6 +115,8 @@ function privateKey(alg: Algorithm, secret: Buffer, pub: Buffer, file: string): 
   let derived: Buffer;
   try {
     if (alg === 13) {
+      // The private scalar is an integer: BIND writes it without leading zero octets (1 key in 256 has 31).
+      if (secret.length < 32 && secret.length > 0) secret = Buffer.concat([Buffer.alloc(32 - secret.length), secret]);
       if (secret.length !== 32 || pub.length !== 64) throw new Error('ECDSAP256SHA256 needs a 32-octet private key and a 64-octet public key');
       const ecdh = createECDH('prime256v1');
       ecdh.setPrivateKey(secret);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyError, dsRdata, keyState, keyTag, readKeyDir } from '../../src/dnssec/keys';
@@ -51,6 +51,27 @@ describe('dnssec keys: BIND key files', function () {
     expect(dsLines('example.test', keys, Math.floor(Date.now() / 1000))).to.deep.equal([set13.ksk.ds]);
     const [csk] = readKeyDir(set15.dir, 'ed.example.test');
     expect([csk!.algorithm, csk!.flags, csk!.tag]).to.deep.equal([15, 257, set15.ksk.tag]);
+  });
+
+  it('reads an ECDSA private key written without its leading zero octet (BIND does so for 1 key in 256)', () => {
+    // A P-256 key whose private scalar starts with 0x00, written as BIND writes it: 31 octets.
+    let jwk: { d?: string; x?: string; y?: string };
+    do jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    while (Buffer.from(jwk.d!, 'base64url')[0] !== 0);
+    const pub = Buffer.concat([Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+    const rdata = Buffer.concat([Buffer.from([1, 0, 3, 13]), pub]);
+    const tag = keyTag(rdata);
+    const dir = mkdtempSync(join(tmpdir(), 'anypick-key31-'));
+    try {
+      const base = `Kshort.test.+013+${String(tag).padStart(5, '0')}`;
+      writeFileSync(join(dir, `${base}.key`), `short.test. IN DNSKEY 256 3 13 ${pub.toString('base64')}\n`);
+      writeFileSync(join(dir, `${base}.private`), `Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: ${Buffer.from(jwk.d!, 'base64url').subarray(1).toString('base64')}\n`);
+      const [k] = readKeyDir(dir, 'short.test');
+      const sig = k!.sign(Buffer.from('data'));
+      expect(verify('sha256', Buffer.from('data'), { key: publicKey(k!), dsaEncoding: 'ieee-p1363' }, sig)).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('signs so that a verifier with the DNSKEY public key accepts (ECDSA r||s, Ed25519)', () => {
