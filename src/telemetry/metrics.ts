@@ -39,6 +39,8 @@ export interface TelemetryOptions {
   otlpIntervalMs?: number;
   /** `service.instance.id` of this node. */
   instance?: string;
+  /** The geo databases in use: file and build time (MMDB `build_epoch`, seconds). */
+  geoBuilds?: () => Array<{ file: string; buildEpoch: number }>;
 }
 
 /**
@@ -98,6 +100,11 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => {
           for (const m of reg.snapshot()) r.observe(m.factor, { tier: m.tier, service: m.service, member: m.member });
         });
+    }
+    const geo = opts.geoBuilds;
+    if (geo) {
+      meter.createObservableGauge('anypick.geo.database_build_timestamp_seconds', { description: 'When each geo database in use was built (MMDB build_epoch), seconds since the epoch: alert when it gets old' })
+        .addCallback((r) => { for (const g of geo()) if (Number.isFinite(g.buildEpoch)) r.observe(g.buildEpoch, { file: g.file }); });
     }
     const dns = opts.dnsSnapshot;
     if (dns) {

@@ -162,9 +162,9 @@ export class ServeSignals {
   }
 
   /** Starts the receiver thread (when tokens exist) and the telemetry HTTP server. */
-  async start(dnsSnapshot?: () => DnsCountsLike, page?: { status?: () => object; dashboard?: string }): Promise<void> {
+  async start(dnsSnapshot?: () => DnsCountsLike, page?: { status?: () => object; dashboard?: string }, geoBuilds?: () => Array<{ file: string; buildEpoch: number }>): Promise<void> {
     const reg = this.registry;
-    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, otlpUrl: this.values['otlp-metrics'] as string | undefined });
+    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, geoBuilds, otlpUrl: this.values['otlp-metrics'] as string | undefined });
     if (reg && this.tokens) {
       this.thread = await startReceiverThread({
         listen: (this.values.signals as string | undefined) ?? DEFAULT_SIGNALS_LISTEN,

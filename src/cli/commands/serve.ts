@@ -234,7 +234,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     onAnswers: (service, member, n) => signals.answer(service, member, n),
   });
   hub.event('start', `serving ${picks.specs.map((s) => s.name).join(', ') || 'static zones'}`);
-  await signals.start(() => dns.counters(), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML });
+  await signals.start(() => dns.counters(), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML }, () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? []);
   return { hub, status };
 }
 
