@@ -21,6 +21,8 @@ export interface DnsCountsLike {
   cookies?: { clientOnly: number; good: number; bad: number; malformed: number; badcookieSent: number };
   tcpRefused?: Record<string, number>;
   tcpClosed?: Record<string, number>;
+  /** dnstap output (`serve --dnstap`): frames sent, frames dropped by reason; absent when off. */
+  dnstap?: { sent: number; dropped: Record<string, number> };
 }
 
 /** Options of createTelemetry. */
@@ -127,6 +129,13 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpRefused ?? {})) r.observe(n, { reason }); });
       meter.createObservableCounter('anypick.dns.tcp_closed', { description: 'DNS TCP connections closed by the server, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpClosed ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dnstap.sent', { description: 'dnstap messages written to the collector (serve --dnstap)' })
+        .addCallback((r) => {
+          const d = dns().dnstap;
+          if (d) r.observe(d.sent);
+        });
+      meter.createObservableCounter('anypick.dnstap.dropped', { description: 'dnstap messages dropped because the collector was absent or slow (queue full) or at shutdown' })
+        .addCallback((r) => { for (const [reason, n] of Object.entries(dns().dnstap?.dropped ?? {})) r.observe(n, { reason }); });
     }
   }
 
