@@ -39,16 +39,16 @@ export function startCapture(args: string[]): Promise<Capture> {
   };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fstrm_capture did not open its output within 10 s:\n${log}`)), 10_000);
-    child.once('exit', (code) => {
+    const early = (code: number | null): void => {
       clearTimeout(timer);
       reject(new Error(`fstrm_capture exited with ${code}:\n${log}`));
-    });
+    };
+    child.once('exit', early);
     child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       if (/opened output file/.test(log)) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
-        child.once('exit', () => undefined);
+        child.off('exit', early);
         resolve(cap);
       }
     });
