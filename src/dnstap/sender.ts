@@ -107,11 +107,20 @@ export class FstrmSender {
     this.connect();
   }
 
+  /**
+   * True when `n` more frames fit in the queue; otherwise counts the `n` as dropped and returns
+   * false, so the caller does not even encode them.
+   */
+  admit(n: number): boolean {
+    if (this.count + n <= this.ring.length && this.state !== 'stopping' && this.state !== 'closed') return true;
+    this.c.dropped[this.dropReason()] += n;
+    return false;
+  }
+
   /** Queues one data frame (length word included, as encodeDnstap(…, framed) makes it); drops it when the queue is full. */
   send(frame: Buffer): void {
     if (this.count === this.ring.length || this.state === 'stopping' || this.state === 'closed') {
-      const reason: DnstapDropReason = this.state === 'stopping' || this.state === 'closed' ? 'shutdown' : this.state === 'started' ? 'collector_slow' : 'collector_absent';
-      this.c.dropped[reason]++;
+      this.c.dropped[this.dropReason()]++;
       return;
     }
     this.ring[(this.head + this.count) % this.ring.length] = frame;
@@ -123,6 +132,10 @@ export class FstrmSender {
         this.flush();
       });
     }
+  }
+
+  private dropReason(): DnstapDropReason {
+    return this.state === 'stopping' || this.state === 'closed' ? 'shutdown' : this.state === 'started' ? 'collector_slow' : 'collector_absent';
   }
 
   /** A copy of the counters. */

@@ -23,6 +23,8 @@ export interface TapExchange {
 
 /** Where frames go (FstrmSender). */
 export interface FrameSink {
+  /** Room for `n` frames? When not, the sink counts them as dropped. */
+  admit(n: number): boolean;
   send(frame: Buffer): void;
 }
 
@@ -57,6 +59,8 @@ export class DnstapTap {
   exchange(e: TapExchange): void {
     if (this.sample > 1 && this.seen++ % this.sample !== 0) return;
     this.taken++;
+    // A full queue drops both messages before any encoding: an absent collector costs a counter.
+    if (!this.sink.admit(e.reply ? 2 : 1)) return;
     const family = e.family === 6 ? SOCKET_FAMILY.INET6 : SOCKET_FAMILY.INET;
     const protocol = e.tcp ? SOCKET_PROTOCOL.TCP : SOCKET_PROTOCOL.UDP;
     const queryTime = dnstapTime(e.receivedMs);

@@ -111,7 +111,7 @@ describe('dnstap protobuf and Frame Streams codecs', () => {
 
   it('the tap: AUTH_QUERY and AUTH_RESPONSE per kept query, 1 in N kept, no response when none was sent', () => {
     const frames: Buffer[] = [];
-    const tap = new DnstapTap({ send: (f) => frames.push(f) }, { sample: 3, identity: 'ns1' });
+    const tap = new DnstapTap({ admit: () => true, send: (f) => frames.push(f) }, { sample: 3, identity: 'ns1' });
     const e: TapExchange = { query: query('example.com', 'A', { id: 1 }), reply: Buffer.from([9, 9]), tcp: false, family: 4, clientAddress: Buffer.from([10, 0, 0, 1]), clientPort: 4000, serverAddress: Buffer.from([127, 0, 0, 1]), serverPort: 53, receivedMs: 1000, repliedMs: 1001 };
     for (let i = 0; i < 9; i++) tap.exchange({ ...e, clientPort: 4000 + i, reply: i === 3 ? undefined : e.reply });
     const msgs = frames.map((f) => decodeDnstap(f.subarray(4)).message!);
@@ -122,7 +122,7 @@ describe('dnstap protobuf and Frame Streams codecs', () => {
     expect(resp.responseTime).to.deep.equal({ sec: 1, nsec: 1_000_000 });
     expect(Buffer.from(resp.responseMessage!)).to.deep.equal(Buffer.from([9, 9]));
     expect(msgs[0].queryMessage && Buffer.from(msgs[0].queryMessage)).to.deep.equal(e.query);
-    expect(() => new DnstapTap({ send: () => undefined }, { sample: 0 })).to.throw(TypeError);
+    expect(() => new DnstapTap({ admit: () => true, send: () => undefined }, { sample: 0 })).to.throw(TypeError);
   });
 
   it('dnstap-read reads a file written with these codecs: addresses, ports, protocol, the ECS of the query', async function () {
