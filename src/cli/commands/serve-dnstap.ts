@@ -23,7 +23,7 @@ export const DNSTAP_SERVE_USAGE = `  --dnstap unix:PATH|tcp:ADDR:PORT
                       send every query and reply as dnstap (AUTH_QUERY/AUTH_RESPONSE, Frame
                       Streams) to a collector (fstrm_capture, dnstap-read's input, dnsdist, …);
                       never slows DNS: while the collector is absent or slow, messages beyond
-                      a queue of 10000 are dropped and counted (anypick_dnstap_dropped_total)
+                      a queue of 10000 are dropped and counted (/metrics)
   --dnstap-sample N   send 1 query in N (with its reply; default 1: all)`;
 
 /** A running dnstap output: the observer for the DNS server, its counters, and close. */
