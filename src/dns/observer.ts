@@ -27,6 +27,12 @@ export interface DnsExchange {
 
 /** What the transports call (src/dnstap's tap implements it). */
 export interface DnsObserver {
+  /**
+   * Asked first, for every query: does the observer want this one (`replied`: a reply was
+   * sent)? False (sampled out, or its queue is full) spares building the exchange.
+   */
+  take(replied: boolean): boolean;
+  /** A query the observer took, and its reply. */
   exchange(e: DnsExchange): void;
 }
 
@@ -49,6 +55,7 @@ export class ExchangeReporter {
 
   /** One query and its reply (undefined: none sent), from `address`:`port`, read at `receivedMs`. */
   report(query: Uint8Array, reply: Uint8Array | undefined, address: string, family: 4 | 6, port: number, receivedMs: number): void {
+    if (!this.observer.take(reply !== undefined)) return;
     const e = this.e;
     if (address !== this.lastText) {
       e.clientAddress = tryParseAddress(address) ?? EMPTY;

@@ -157,7 +157,7 @@ export class BatchAnswerer {
       }
       const start = i * BATCH_SLOT_SIZE;
       const n = engine.answerAt(rx, start, start + len, ctx, tx, used);
-      if (seen) this.report(seen, start, len, at, meta[m + 1] === 4 ? 4 : 6, meta[m + 2], used, n);
+      if (seen && this.observer!.take(n > 0)) this.report(seen, start, len, at, meta[m + 1] === 4 ? 4 : 6, meta[m + 2], used, n);
       if (n === 0) continue;
       const t = replies * 3;
       txInts[t] = used;

@@ -55,12 +55,19 @@ export class DnstapTap {
     };
   }
 
-  /** DnsObserver: one query and its reply. */
+  /**
+   * DnsObserver: whether to take the next query — 1 in `sample`, and only when the queue has
+   * room for its messages (else they are counted as dropped): before anything is encoded, so
+   * an absent collector costs a counter.
+   */
+  take(replied: boolean): boolean {
+    if (this.sample > 1 && this.seen++ % this.sample !== 0) return false;
+    return this.sink.admit(replied ? 2 : 1);
+  }
+
+  /** DnsObserver: a query `take` accepted, and its reply. */
   exchange(e: TapExchange): void {
-    if (this.sample > 1 && this.seen++ % this.sample !== 0) return;
     this.taken++;
-    // A full queue drops both messages before any encoding: an absent collector costs a counter.
-    if (!this.sink.admit(e.reply ? 2 : 1)) return;
     const family = e.family === 6 ? SOCKET_FAMILY.INET6 : SOCKET_FAMILY.INET;
     const protocol = e.tcp ? SOCKET_PROTOCOL.TCP : SOCKET_PROTOCOL.UDP;
     const queryTime = dnstapTime(e.receivedMs);

@@ -113,7 +113,10 @@ describe('dnstap protobuf and Frame Streams codecs', () => {
     const frames: Buffer[] = [];
     const tap = new DnstapTap({ admit: () => true, send: (f) => frames.push(f) }, { sample: 3, identity: 'ns1' });
     const e: TapExchange = { query: query('example.com', 'A', { id: 1 }), reply: Buffer.from([9, 9]), tcp: false, family: 4, clientAddress: Buffer.from([10, 0, 0, 1]), clientPort: 4000, serverAddress: Buffer.from([127, 0, 0, 1]), serverPort: 53, receivedMs: 1000, repliedMs: 1001 };
-    for (let i = 0; i < 9; i++) tap.exchange({ ...e, clientPort: 4000 + i, reply: i === 3 ? undefined : e.reply });
+    for (let i = 0; i < 9; i++) {
+      const x = { ...e, clientPort: 4000 + i, reply: i === 3 ? undefined : e.reply };
+      if (tap.take(x.reply !== undefined)) tap.exchange(x);
+    }
     const msgs = frames.map((f) => decodeDnstap(f.subarray(4)).message!);
     expect(msgs.map((m) => `${m.type}:${m.queryPort}`)).to.deep.equal(['1:4000', '2:4000', '1:4003', '1:4006', '2:4006']);
     const resp = msgs[1];
@@ -123,6 +126,9 @@ describe('dnstap protobuf and Frame Streams codecs', () => {
     expect(Buffer.from(resp.responseMessage!)).to.deep.equal(Buffer.from([9, 9]));
     expect(msgs[0].queryMessage && Buffer.from(msgs[0].queryMessage)).to.deep.equal(e.query);
     expect(() => new DnstapTap({ admit: () => true, send: () => undefined }, { sample: 0 })).to.throw(TypeError);
+    // A sink without room: nothing is taken, so nothing is encoded.
+    const full = new DnstapTap({ admit: () => false, send: () => expect.fail('sent to a full sink') });
+    expect(full.take(true)).to.equal(false);
   });
 
   it('dnstap-read reads a file written with these codecs: addresses, ports, protocol, the ECS of the query', async function () {
