@@ -156,6 +156,29 @@ describe('dnstap from a real anypick serve, captured by fstrm_capture, read by d
     });
   }
 
+  it('--workers 2: each worker has its own connection, and together they deliver every query', async () => {
+    const sock = join(dir, 'tap.sock');
+    const file = join(dir, 'tap.fstrm');
+    cap = await startCapture(['-t', 'protobuf:dnstap.Dnstap', '-u', sock, '-w', file]);
+    const s = await serveWithPorts([ZONES, '--geoip-db', GEO, '--workers', '2', '--dnstap', `unix:${sock}`]);
+    serve = s.proc;
+    const proc = serve;
+    await proc.waitFor(() => new Set(proc.logs.filter((l) => l.msg === 'dnstap connected').map((l) => l.pid)).size === 2);
+    await proc.waitFor(() => proc.logs.filter((l) => l.msg === 'dns listening (udp, tcp)').length === 2);
+    const sent: Sent[] = Array.from({ length: 12 }, (_, i) => ({ id: 2000 + i, name: 'example.com', type: 'AAAA', tcp: i % 3 === 0, from: i % 2 ? '127.0.1.1' : '127.0.0.1', ecs: '10.3.0.0/24' }));
+    for (const q of sent) await send(s.dns, q);
+    await serve.stop();
+    serve = undefined;
+    await cap.stop();
+    const { records } = await dnstapRead(file);
+    expect(records).to.have.length(2 * sent.length);
+    for (const q of sent) {
+      const { aq, ar } = recordsOf(records, q);
+      expect([aq.length, ar.length], `query ${q.id}`).to.deep.equal([1, 1]);
+      expect(ecsOf(aq[0].message.query_message_data)).to.equal('10.3.0.0/24/0');
+    }
+  });
+
   it('with the collector killed: every query still answered, as before; the drop counter rises by what the queue could not hold', async () => {
     const sock = join(dir, 'tap.sock');
     cap = await startCapture(['-t', 'protobuf:dnstap.Dnstap', '-u', sock, '-w', join(dir, 'tap.fstrm')]);
