@@ -20,6 +20,8 @@ import type { ServerCookies } from './cookies';
 import type { ResponseRateLimiter } from './rrl';
 import { MAX_UDP_QUERY, bindBatchUdp, udpIo } from './udp-batch';
 import type { IoChoice, IoDecision } from './udp-batch';
+import { ExchangeReporter, wallClockMs } from './observer';
+import type { DnsObserver } from './observer';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
 export interface ListenAddress {
@@ -58,6 +60,11 @@ export interface DnsServerOptions {
    * socket of its own (the TCP port is bound first and its port reused for UDP).
    */
   reusePort?: boolean;
+  /**
+   * Sees every query and the reply sent for it, on every transport (observer.ts; dnstap).
+   * Absent: the transports pay one check per message.
+   */
+  observer?: DnsObserver;
 }
 
 /** A running server. */
@@ -94,10 +101,11 @@ interface Listener {
   address: ListenAddress;
 }
 
-function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint> {
+function bindUdp(engine: DnsEngine, host: string, port: number, observer: DnsObserver | undefined): Promise<UdpEndpoint> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
   // One context object reused per datagram: handle() is synchronous and does not keep it.
   const ctx: QueryContext = { tcp: false, address: '', family: 4 };
+  const seen = observer ? new ExchangeReporter(observer, false, host) : undefined;
   sock.on('message', (msg, rinfo) => {
     if (msg.length > MAX_UDP_QUERY) {
       // As on the batch path, whose receive slots hold no more.
@@ -107,13 +115,16 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
     }
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
+    const received = seen ? wallClockMs() : 0;
     const reply = engine.handle(msg, ctx);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
+    if (seen) seen.report(msg, reply, ctx.address, ctx.family, rinfo.port, received);
   });
   return new Promise((resolveP, reject) => {
     sock.once('error', reject);
     sock.bind(port, host, () => {
       sock.off('error', reject);
+      if (seen) seen.serverPort = sock.address().port;
       sock.on('error', () => undefined);
       resolveP({ port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) });
     });
@@ -124,8 +135,8 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
  * The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. Its
  * counters are logged when it closes (datagrams per recvmmsg show how well batching works).
  */
-async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger): Promise<UdpEndpoint> {
-  const s = bindBatchUdp(engine, host, port, reusePort);
+async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger, observer: DnsObserver | undefined): Promise<UdpEndpoint> {
+  const s = bindBatchUdp(engine, host, port, reusePort, observer);
   return {
     port: s.port,
     close: async () => {
@@ -136,9 +147,10 @@ async function bindBatch(engine: DnsEngine, host: string, port: number, reusePor
   };
 }
 
-function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable): Promise<net.Server> {
+function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable, observer: DnsObserver | undefined): Promise<net.Server> {
   const server = net.createServer((sock) => {
-    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''))) engine.counters.tcpConnections++;
+    const seen = observer ? new ExchangeReporter(observer, true, sock.localAddress ?? host, sock.localPort ?? port) : undefined;
+    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''), Date.now, seen)) engine.counters.tcpConnections++;
   });
   return new Promise((resolveP, reject) => {
     server.once('error', reject);
@@ -156,16 +168,16 @@ interface UdpBinder {
   tcpFirst: boolean;
 }
 
-function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger): UdpBinder {
-  if (io.mode === 'dgram') return { bind: bindUdp, tcpFirst: false };
-  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger), tcpFirst: reusePort };
+function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger, observer: DnsObserver | undefined): UdpBinder {
+  if (io.mode === 'dgram') return { bind: (e, h, p) => bindUdp(e, h, p, observer), tcpFirst: false };
+  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger, observer), tcpFirst: reusePort };
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder): Promise<Listener> {
+async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder, observer: DnsObserver | undefined): Promise<Listener> {
   if (udpWay.tcpFirst) {
     let tcp: net.Server;
     try {
-      tcp = await bindTcp(engine, want.host, want.port, table);
+      tcp = await bindTcp(engine, want.host, want.port, table, observer);
     } catch (err) {
       throw new DnsListenError(`cannot bind TCP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
     }
@@ -187,7 +199,7 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnec
     }
     const port = udp.port;
     try {
-      const tcp = await bindTcp(engine, want.host, port, table);
+      const tcp = await bindTcp(engine, want.host, port, table, observer);
       return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
       await udp.close();
@@ -204,7 +216,7 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnec
  */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const io = udpIo(opts.io ?? 'auto');
-  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
+  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger, opts.observer);
   const warnings = new ThrottledWarnings(opts.logger);
   let data = new DataSet(opts.zones, opts.dynamic, opts.signers);
   /** Signing counts of signers a reload replaced, by zone. */
@@ -232,7 +244,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   resign.unref();
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay, opts.observer));
   } catch (err) {
     clearInterval(sweep);
     clearInterval(resign);

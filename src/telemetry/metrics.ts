@@ -23,6 +23,8 @@ export interface DnsCountsLike {
   tcpClosed?: Record<string, number>;
   /** Online signing by zone: signatures by algorithm number, signature cache hits, errors. */
   dnssec?: Record<string, { signatures: Record<string, number>; cacheHits: number; errors: number }>;
+  /** dnstap output (`serve --dnstap`): frames sent, frames dropped by reason; absent when off. */
+  dnstap?: { sent: number; dropped: Record<string, number> };
 }
 
 /** DNSSEC algorithm mnemonics for the `algorithm` label. */
@@ -147,6 +149,13 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => { for (const [zone, c] of Object.entries(dns().dnssec ?? {})) r.observe(c.errors, { zone }); });
       meter.createObservableCounter('anypick.dns.tcp_closed', { description: 'DNS TCP connections closed by the server, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpClosed ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dnstap.sent', { description: 'dnstap messages written to the collector (serve --dnstap)' })
+        .addCallback((r) => {
+          const d = dns().dnstap;
+          if (d) r.observe(d.sent);
+        });
+      meter.createObservableCounter('anypick.dnstap.dropped', { description: 'dnstap messages dropped because the collector was absent or slow (queue full) or at shutdown' })
+        .addCallback((r) => { for (const [reason, n] of Object.entries(dns().dnstap?.dropped ?? {})) r.observe(n, { reason }); });
     }
   }
 

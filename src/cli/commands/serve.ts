@@ -34,6 +34,9 @@ import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
 import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, reloadCookieSecret, shareCookieSecretWithWorkers } from './serve-dns-guard';
 import type { DnsGuard } from './serve-dns-guard';
+import { DNSTAP_SERVE_OPTIONS, DNSTAP_SERVE_USAGE, dnstapOptions, startDnstap } from './serve-dnstap';
+import type { ServeDnstap } from './serve-dnstap';
+import type { DnsObserver } from '../../dns/observer';
 
 /** Paths served when none are given; missing defaults are skipped. */
 export const DEFAULT_PATHS = ['zones', 'bgp'];
@@ -159,9 +162,9 @@ export function parseIo(v: string | undefined): IoChoice {
  * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
  * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
  */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard, signers: Map<string, ZoneSigner>): Promise<DnsServer> {
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard, signers: Map<string, ZoneSigner>, observer: DnsObserver | undefined): Promise<DnsServer> {
   const reusePort = cluster.isWorker;
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, signers, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, signers, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort, observer });
   if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
   // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
   const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
@@ -212,7 +215,7 @@ async function startBgpOption(on: boolean, paths: string[], logger: Logger, dns:
 }
 
 /** The operator's view: status hub, `/status.json`, the dashboard and `/metrics` on `--http`. */
-async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, nsid?: string): Promise<{ hub: StatusHub; status: { stop(): void } }> {
+async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, tap: ServeDnstap | undefined, nsid?: string): Promise<{ hub: StatusHub; status: { stop(): void } }> {
   const hub = new StatusHub(nsid ?? hostname(), packageVersion());
   const status = startServeStatus({
     hub,
@@ -234,7 +237,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     onAnswers: (service, member, n) => signals.answer(service, member, n),
   });
   hub.event('start', `serving ${picks.specs.map((s) => s.name).join(', ') || 'static zones'}`);
-  await signals.start(() => dns.counters(), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML }, () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? []);
+  await signals.start(() => ({ ...dns.counters(), dnstap: tap?.counters() }), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML }, () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? []);
   return { hub, status };
 }
 
@@ -259,6 +262,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const workers = parseWorkers(values.workers);
   const io = parseIo(stringOption(values, 'io'));
   const guard = dnsGuardFromOptions(values);
+  const tapOptions = dnstapOptions(values);
   if (!runsServerItself(workers)) {
     shareCookieSecretWithWorkers(values);
     // One member registry for every worker: the primary runs the receiver thread and relays state.
@@ -280,10 +284,13 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   // Signals first: a restored state snapshot must be in place before the first answer.
   signals.configure(first.model);
+  // Each process (each worker of --workers N) has its own collector connection.
+  const tap = startDnstap(tapOptions, logger, nsid);
   let dns: DnsServer;
   try {
-    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard, first.signers);
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard, first.signers, tap?.observer);
   } catch (err) {
+    await tap?.close();
     if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
     logger.error({ err }, (err as Error).message);
     process.stderr.write(`anypick serve: ${(err as Error).message}\n`);
@@ -291,7 +298,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   logger.info({ zones: first.zones.map((z) => z.origin), paths, signed: signedSummary(first.signers) }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
-  const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
+  const { hub, status } = await startStatus(signals, picks, dns, bgp, tap, nsid);
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
@@ -314,6 +321,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   status.stop();
   await signals.close();
   await dns.close();
+  await tap?.close(); // after DNS: the last replies are sent, then STOP
   picks.close();
   leaveCluster();
   return EXIT.OK;
@@ -340,6 +348,7 @@ Options:
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
 ${DNS_GUARD_USAGE}
+${DNSTAP_SERVE_USAGE}
 ${SIGNALS_SERVE_USAGE}
   --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
                       (node:dgram, one datagram per call) or auto (default: batch when the
@@ -357,6 +366,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     bgp: { type: 'boolean' },
     ...DATACENTER_SERVE_OPTIONS,
     ...DNS_GUARD_OPTIONS,
+    ...DNSTAP_SERVE_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
     io: { type: 'string' },
