@@ -5,25 +5,10 @@
  * message. The observer must copy what it keeps: the byte views are reused after the call.
  */
 import { tryParseAddress } from '../util/ip';
+import type { TapExchange } from '../dnstap/tap';
 
-/** One query and its reply as the transport saw them. */
-export interface DnsExchange {
-  /** The query as received, verbatim (ECS and every option as the client sent them). */
-  query: Uint8Array;
-  /** The reply as sent; undefined when none was sent (dropped, rate limited, too long). */
-  reply: Uint8Array | undefined;
-  tcp: boolean;
-  family: 4 | 6;
-  /** The client's address: 4 octets (family 4) or 16. */
-  clientAddress: Uint8Array;
-  clientPort: number;
-  /** The server's address the query came to (the listen address) and its port. */
-  serverAddress: Uint8Array;
-  serverPort: number;
-  /** Milliseconds since the epoch when the query was read and the reply written. */
-  receivedMs: number;
-  repliedMs: number;
-}
+/** One query and its reply as the transport saw them (the type lives with its consumer, src/dnstap). */
+export type DnsExchange = TapExchange;
 
 /** What the transports call (src/dnstap's tap implements it). */
 export interface DnsObserver {

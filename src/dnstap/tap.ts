@@ -7,16 +7,21 @@
 import { MESSAGE_TYPE, SOCKET_FAMILY, SOCKET_PROTOCOL, dnstapTime, encodeDnstap } from './message';
 import type { DnstapSource } from './message';
 
-/** One exchange as the transports report it (structurally src/dns/observer.ts DnsExchange). */
+/** One query and its reply as a DNS transport saw them (src/dns/observer.ts hands them over). */
 export interface TapExchange {
+  /** The query as received, verbatim (ECS and every option as the client sent them). */
   query: Uint8Array;
+  /** The reply as sent; undefined when none was sent (dropped, rate limited, too long). */
   reply: Uint8Array | undefined;
   tcp: boolean;
   family: 4 | 6;
+  /** The client's address: 4 octets (family 4) or 16. */
   clientAddress: Uint8Array;
   clientPort: number;
+  /** The server's address the query came to (the listen address) and its port. */
   serverAddress: Uint8Array;
   serverPort: number;
+  /** Milliseconds since the epoch when the query was read and the reply written. */
   receivedMs: number;
   repliedMs: number;
 }
