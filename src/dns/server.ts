@@ -66,6 +66,8 @@ export interface DnsServer {
   addresses(): ListenAddress[];
   /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
   counters(): DnsCountersSnapshot;
+  /** Cumulative UDP processing-time histogram (latency.ts buckets). */
+  latency(): number[];
   /** The UDP I/O path in use and, when `auto` fell back to dgram, why. */
   readonly io: IoDecision;
 }
@@ -101,7 +103,9 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
     }
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
+    const t0 = process.hrtime.bigint();
     const reply = engine.handle(msg, ctx);
+    engine.latency.since(t0);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
   });
   return new Promise((resolveP, reject) => {
@@ -235,6 +239,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     },
     addresses: () => listeners.map((l) => ({ ...l.address })),
     counters: () => engine.stats(),
+    latency: () => engine.latency.snapshot(),
     io,
   };
 }

@@ -140,7 +140,9 @@ export class BatchAnswerer {
         used = 0;
       }
       const start = i * BATCH_SLOT_SIZE;
+      const t0 = process.hrtime.bigint();
       const n = engine.answerAt(rx, start, start + len, ctx, tx, used);
+      engine.latency.since(t0);
       if (n === 0) continue;
       const t = replies * 3;
       txInts[t] = used;
