@@ -24,6 +24,8 @@ export interface SeriesView {
   maxSeries: number;
   /** Series not kept because `maxSeries` was reached. */
   droppedSeries: number;
+  /** When the interval of the first point began (Unix ms): a rate at t[i] covers t[i-1] (or `from`) to t[i]. */
+  from: number | null;
   t: number[];
   groups: Partial<Record<SeriesGroup, Record<string, Array<number | null>>>>;
 }
@@ -46,6 +48,7 @@ export class SeriesStore {
   private head = -1;
   private count = 0;
   private dropped = 0;
+  private origin: number | null = null;
 
   constructor(opts: SeriesOptions = {}) {
     this.stepMs = opts.stepMs ?? SERIES_STEP_MS;
@@ -60,9 +63,16 @@ export class SeriesStore {
   /** Starts a new point at time `t` (Unix ms); every series is NaN there until set. */
   begin(t: number): void {
     this.head = (this.head + 1) % this.points;
+    // The evicted point's time is where the oldest kept interval begins.
+    if (this.count === this.points) this.origin = this.times[this.head];
     this.count = Math.min(this.points, this.count + 1);
     this.times[this.head] = t;
     for (const s of this.series.values()) s.values[this.head] = NaN;
+  }
+
+  /** Sets where the first point's interval begins, when no point was taken yet. */
+  startAt(t: number): void {
+    if (this.count === 0) this.origin = t;
   }
 
   /** Sets the value of `group`/`name` at the current point (a new series when there is room, else counted as dropped). */
@@ -94,7 +104,7 @@ export class SeriesStore {
       }
       (groups[s.group] ??= {})[s.name] = values;
     }
-    return { stepSeconds: this.stepMs / 1000, points: this.points, maxSeries: this.maxSeries, droppedSeries: this.dropped, t: order.map((i) => this.times[i]), groups };
+    return { stepSeconds: this.stepMs / 1000, points: this.points, maxSeries: this.maxSeries, droppedSeries: this.dropped, from: this.count > 0 ? this.origin : null, t: order.map((i) => this.times[i]), groups };
   }
 }
 
@@ -122,6 +132,7 @@ export class SeriesSampler {
 
   constructor(readonly store: SeriesStore, private readonly sources: SeriesSources, private readonly now: () => number = Date.now) {
     this.lastT = now();
+    store.startAt(this.lastT);
     this.lastRcodes = { ...sources.repliesByRcode() };
     this.lastLatency = sources.latency?.() ?? [];
   }

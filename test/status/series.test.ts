@@ -15,6 +15,7 @@ describe('status: series over time (rings, injected clock)', () => {
     }
     const v = st.view();
     expect(v.t).to.deep.equal([3000, 4000, 5000]);
+    expect(v.from).to.equal(2000);
     expect(v.groups.qps).to.deep.equal({ total: [3, 4, 5], NXDOMAIN: [30, null, 50] });
     expect(v.stepSeconds).to.equal(1);
   });
@@ -68,6 +69,7 @@ describe('status: series over time (rings, injected clock)', () => {
     sampler.sample();
     const v = st.view();
     expect(v.t).to.deep.equal([102_000, 104_000]);
+    expect(v.from).to.equal(100_000);
     expect(v.groups.qps).to.deep.equal({ NOERROR: [100, 0], NXDOMAIN: [10, 0], total: [110, 0] });
     // Quantiles are bucket midpoints: within a bucket's width (≤ 25 %) of the true value.
     const [p50a, p50b] = v.groups.latency!.p50;
