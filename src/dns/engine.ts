@@ -20,6 +20,7 @@ import { formatAddress as formatIpAddress } from '../util/ip';
 import { rrTypeMetricLabel, rrTypeName } from '../rrtype/registry';
 import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
+import { LatencyHistogram } from './latency';
 import { resolve } from './resolve';
 import { signPlan } from './sign-plan';
 import type { ReplyPlan } from './resolve';
@@ -134,6 +135,8 @@ export interface EngineOptions {
 /** Answers DNS messages from the current DataSet. */
 export class DnsEngine {
   readonly counters = new DnsCounters();
+  /** UDP processing time (the transports time each engine call). */
+  readonly latency = new LatencyHistogram();
   private cache = new Map<string, CacheEntry[]>();
   private cached = 0;
   private readonly maxUdp: number;

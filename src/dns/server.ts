@@ -79,6 +79,8 @@ export interface DnsServer {
   addresses(): ListenAddress[];
   /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
   counters(): DnsCountersSnapshot;
+  /** Cumulative UDP processing-time histogram (latency.ts buckets). */
+  latency(): number[];
   /** The UDP I/O path in use and, when `auto` fell back to dgram, why. */
   readonly io: IoDecision;
 }
@@ -116,7 +118,9 @@ function bindUdp(engine: DnsEngine, host: string, port: number, observer: DnsObs
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
     const received = seen ? wallClockMs() : 0;
+    const t0 = process.hrtime.bigint();
     const reply = engine.handle(msg, ctx);
+    engine.latency.since(t0);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
     if (seen) seen.report(msg, reply, ctx.address, ctx.family, rinfo.port, received);
   });
@@ -273,6 +277,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       for (const s of data.signers()) addSigning(all, s);
       return { ...stats, dnssec: Object.fromEntries(all) };
     },
+    latency: () => engine.latency.snapshot(),
     io,
   };
 }

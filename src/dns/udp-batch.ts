@@ -156,7 +156,9 @@ export class BatchAnswerer {
         used = 0;
       }
       const start = i * BATCH_SLOT_SIZE;
+      const t0 = process.hrtime.bigint();
       const n = engine.answerAt(rx, start, start + len, ctx, tx, used);
+      engine.latency.since(t0);
       if (seen && this.observer!.take(n > 0)) this.report(seen, start, len, at, meta[m + 1] === 4 ? 4 : 6, meta[m + 2], used, n);
       if (n === 0) continue;
       const t = replies * 3;

@@ -13,6 +13,7 @@ import type { Worker } from 'node:cluster';
 import { UsageError } from '../command';
 import type { DeliveryModel } from '../../config/model';
 import { startTelemetryServer } from '../../telemetry/http';
+import type { TelemetryServerOptions } from '../../telemetry/http';
 import type { TelemetryServer } from '../../telemetry/http';
 import { Telemetry } from '../../telemetry/metrics';
 import type { DnsCountsLike } from '../../telemetry/metrics';
@@ -162,7 +163,7 @@ export class ServeSignals {
   }
 
   /** Starts the receiver thread (when tokens exist) and the telemetry HTTP server. */
-  async start(dnsSnapshot?: () => DnsCountsLike, page?: { status?: () => object; dashboard?: string }, geoBuilds?: () => Array<{ file: string; buildEpoch: number }>): Promise<void> {
+  async start(dnsSnapshot?: () => DnsCountsLike, page?: Pick<TelemetryServerOptions, 'status' | 'dashboard' | 'json' | 'assets'>, geoBuilds?: () => Array<{ file: string; buildEpoch: number }>): Promise<void> {
     const reg = this.registry;
     this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, geoBuilds, otlpUrl: this.values['otlp-metrics'] as string | undefined });
     if (reg && this.tokens) {

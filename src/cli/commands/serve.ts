@@ -25,8 +25,11 @@ import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
 import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
-import { startServeStatus } from '../../status/serve-status';
+import { memberStatuses, startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
+import { dashboardAssets } from '../../status/assets';
+import { SERIES_POINTS, SERIES_STEP_MS, SeriesSampler, SeriesStore } from '../../status/series';
+import { formatDuration, parseDuration } from '../../util/duration';
 import { packageVersion } from '../../util/version';
 import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
@@ -215,9 +218,17 @@ async function startBgpOption(on: boolean, paths: string[], logger: Logger, dns:
 }
 
 /** The operator's view: status hub, `/status.json`, the dashboard and `/metrics` on `--http`. */
-async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, tap: ServeDnstap | undefined, nsid?: string): Promise<{ hub: StatusHub; status: { stop(): void } }> {
+async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, tap: ServeDnstap | undefined, nsid: string | undefined, seriesStepMs: number): Promise<{ hub: StatusHub; status: { stop(): void } }> {
   const hub = new StatusHub(nsid ?? hostname(), packageVersion());
-  const status = startServeStatus({
+  const sessions = bgp ? () => bgp.sessions() : undefined;
+  const series = new SeriesSampler(new SeriesStore({ stepMs: seriesStepMs }), {
+    repliesByRcode: () => dns.counters().repliesByRcode,
+    latency: () => dns.latency(),
+    members: () => memberStatuses({ specs: () => picks.specs, state: signals.registry }),
+    bgp: sessions,
+  });
+  const sampling = series.start();
+  const serveStatus = startServeStatus({
     hub,
     specs: () => picks.specs,
     counts: picks.counts,
@@ -233,13 +244,41 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
         protection: { dropped: { malformed: c.dropped, rrl: c.rrl.dropped }, rrlSlipped: c.rrl.slipped, rrlCookieExempt: c.rrl.exempt, cookies: c.cookies, tcpRefused: c.tcpRefused, tcpClosed: c.tcpClosed },
       };
     },
-    bgp: bgp ? () => bgp.sessions() : undefined,
-    onAnswers: (service, member, n) => signals.answer(service, member, n),
+    bgp: sessions,
+    onAnswers: (service, member, n) => {
+      signals.answer(service, member, n);
+      series.addAnswers(service, member, n);
+    },
   });
+  const status = { stop: () => (serveStatus.stop(), sampling.stop()) };
   hub.event('start', `serving ${picks.specs.map((s) => s.name).join(', ') || 'static zones'}`);
-  await signals.start(() => ({ ...dns.counters(), dnstap: tap?.counters() }), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML }, () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? []);
+  await signals.start(
+    () => ({ ...dns.counters(), dnstap: tap?.counters() }),
+    {
+      status: () => hub.snapshot(),
+      dashboard: DASHBOARD_HTML,
+      json: { '/series.json': () => series.store.view(), '/traffic.json': () => picks.traffic.view() },
+      assets: dashboardAssets(),
+    },
+    () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? [],
+  );
   return { hub, status };
 }
+
+/** `--series-step DURATION`: the dashboard's time between points (default 10s; 1 s at least). */
+export function seriesStep(v: string | undefined): number {
+  if (v === undefined) return SERIES_STEP_MS;
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (err) {
+    throw new UsageError(`--series-step ${v}: ${(err as Error).message}`);
+  }
+  if (ms < 1000) throw new UsageError(`--series-step ${v}: expected at least 1s`);
+  return ms;
+}
+
+const SERIES_POINTS_TEXT = `${SERIES_POINTS} points kept`;
 
 /** Resolves on SIGTERM/SIGINT; calls `onHup` on SIGHUP. */
 function handleSignals(onHup: () => void): Promise<string> {
@@ -298,7 +337,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   logger.info({ zones: first.zones.map((z) => z.origin), paths, signed: signedSummary(first.signers) }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
-  const { hub, status } = await startStatus(signals, picks, dns, bgp, tap, nsid);
+  const { hub, status } = await startStatus(signals, picks, dns, bgp, tap, nsid, seriesStep(stringOption(values, 'series-step')));
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
@@ -344,6 +383,8 @@ Options:
   --query-log         log one line per query (info level)
   --nsid ID           identify this node in replies to queries that ask (RFC 5001 NSID;
                       dig +nsid); ID is text, e.g. the host name, or 'hostname'
+  --series-step DUR   time between the dashboard's points (/series.json; ${SERIES_POINTS_TEXT});
+                      default ${formatDuration(SERIES_STEP_MS)}
   --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
@@ -364,6 +405,7 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     'query-log': { type: 'boolean' },
     nsid: { type: 'string' },
     bgp: { type: 'boolean' },
+    'series-step': { type: 'string' },
     ...DATACENTER_SERVE_OPTIONS,
     ...DNS_GUARD_OPTIONS,
     ...DNSTAP_SERVE_OPTIONS,
