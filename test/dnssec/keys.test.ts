@@ -109,9 +109,10 @@ describe('dnssec keys: BIND key files', function () {
   it('honours Publish/Activate/Inactive/Delete and SyncPublish (RFC 7583 states), reported by check', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anypick-keys-'));
     try {
-      const now = Math.floor(Date.now() / 1000);
       const later = makeKey(dir, 'time.test', { role: 'zsk', timing: { publish: 'now', activate: '+1d', inactive: '+10d', delete: '+11d' } });
       makeKey(dir, 'time.test', { role: 'ksk', timing: { publish: 'now', activate: 'now', syncPublish: 'now' } });
+      // After both keys exist: their 'now' (whole seconds, when each was made) is not later than this one.
+      const now = Math.ceil(Date.now() / 1000);
       const keys = readKeyDir(dir, 'time.test');
       const zsk = keys.find((k) => k.tag === later.tag)!;
       expect(keyState(zsk, now)).to.deep.equal({ published: true, active: false, sync: false });
