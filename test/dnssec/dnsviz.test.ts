@@ -19,7 +19,7 @@ import { makeKeys } from '../support/validators';
 import type { KeySet } from '../support/validators';
 
 /** The name server addresses of zones/example.com.zone (and the children added below). */
-const ADDRESSES = { ns1: ['192.0.2.53', '2001:db8::53'], ns2: ['192.0.2.54', '2001:db8::53'], 'ns1.sub': ['192.0.2.153', '2001:db8:ae21:7753::53'], 'ns1.secure': ['192.0.2.154'] };
+const ADDRESSES = { ns1: ['192.0.2.53', '2001:db8::53'], ns2: ['192.0.2.54', '2001:db8:1::53'], 'ns1.sub': ['192.0.2.153', '2001:db8:ae21:7753::53'], 'ns1.secure': ['192.0.2.154'] };
 const SHIM = join(REPO_ROOT, 'test', 'support', 'dnsviz');
 
 interface Finding {
