@@ -18,11 +18,12 @@ export const REGION_MIX: { region: string; family: 1 | 2; address: string; prefi
 ];
 
 /** One query in dnsperf's binary format: 2-byte length, then `example.com AAAA` with ECS. */
-function framed(id: number, family: 1 | 2, address: string, prefix: number, name: string): Buffer[] {
+function framed(id: number, family: 1 | 2, address: string, prefix: number, name: string, dnssecOk = false): Buffer[] {
   const q = dnsPacket.encode({
     type: 'query', id: id & 0xffff, flags: 0,
     questions: [{ type: 'AAAA', name }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [{ code: 8, family, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: address }] } as dnsPacket.Answer],
+    // EDNS flags: DO is the top bit (RFC 3225).
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: dnssecOk ? 0x8000 : 0, options: [{ code: 8, family, sourcePrefixLength: prefix, scopePrefixLength: 0, ip: address }] } as dnsPacket.Answer],
   });
   const len = Buffer.alloc(2);
   len.writeUInt16BE(q.length);
@@ -30,21 +31,21 @@ function framed(id: number, family: 1 | 2, address: string, prefix: number, name
 }
 
 /** The binary dnsperf input: one query per region, in order. */
-export function queryMix(name = 'example.com'): Buffer {
-  return Buffer.concat(REGION_MIX.flatMap((r, i) => framed(i, r.family, r.address, r.prefix, name)));
+export function queryMix(name = 'example.com', dnssecOk = false): Buffer {
+  return Buffer.concat(REGION_MIX.flatMap((r, i) => framed(i, r.family, r.address, r.prefix, name, dnssecOk)));
 }
 
 /**
  * Many clients: every IPv4 /24 of 10.1–10.5.0.0/16 and every IPv6 /56 of 2001:db8:1–5::/48
  * (the five client regions of the sample database), as resolvers send them: 2,560 queries.
  */
-export function spreadMix(name = 'example.com'): Buffer {
+export function spreadMix(name = 'example.com', dnssecOk = false): Buffer {
   const parts: Buffer[] = [];
   for (let i = 0; i < 1280; i++) {
     const region = 1 + (i % 5);
     const n = Math.floor(i / 5);
-    parts.push(...framed(2 * i, 1, `10.${region}.${n}.0`, 24, name));
-    parts.push(...framed(2 * i + 1, 2, `2001:db8:${region}:${n.toString(16)}00::`, 56, name));
+    parts.push(...framed(2 * i, 1, `10.${region}.${n}.0`, 24, name, dnssecOk));
+    parts.push(...framed(2 * i + 1, 2, `2001:db8:${region}:${n.toString(16)}00::`, 56, name, dnssecOk));
   }
   return Buffer.concat(parts);
 }

@@ -3,7 +3,7 @@
  * share one namespace; references are resolved once all are read; delivery names are checked
  * against the zones served.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { SourceError, SourceErrors } from '../util/source-error';
 import type { SourcePos } from '../util/source-error';
@@ -15,6 +15,16 @@ import { checkRequireCycles, resolveAll } from './resolve';
 import { allEntries, dnsServices, allServices } from './walk';
 import { emptyModel } from './model';
 import type { DeliveryModel } from './model';
+import { loadDnssecSettings } from '../dnssec/settings';
+import type { DnssecSettings } from '../dnssec/settings';
+import { KeyError, keyState, readKeyDir } from '../dnssec/keys';
+import type { ZoneKey } from '../dnssec/keys';
+
+/** A zone's online-signing settings (`X.dnssec` beside `X.zone`) and its key files. */
+export interface ZoneDnssec {
+  settings: DnssecSettings;
+  keys: ZoneKey[];
+}
 
 /** What `loadPaths` found: zones, the delivery model, and every problem with its position. */
 export interface LoadResult {
@@ -24,6 +34,37 @@ export interface LoadResult {
   warnings: SourceError[];
   /** Every file read (zones and deliveries, including delivery files pulled in by `infra.application`). */
   files: string[];
+  /** Online-signed zones by origin. */
+  dnssec: Map<string, ZoneDnssec>;
+}
+
+/**
+ * The DNSSEC settings beside zone file `f` (`example.com.zone` → `example.com.dnssec`) and the
+ * keys they name; undefined when there is none. Errors are pushed (file:line:col).
+ */
+function zoneDnssec(f: string, origin: string, errors: SourceError[], warnings: SourceError[], nowS: number): ZoneDnssec | undefined {
+  const file = f.replace(/\.zone$/, '.dnssec');
+  if (!existsSync(file)) return undefined;
+  let settings: DnssecSettings;
+  try {
+    settings = loadDnssecSettings(file);
+  } catch (err) {
+    if (err instanceof SourceError) errors.push(err);
+    else errors.push(new SourceError({ file, line: 1, col: 1 }, `cannot read: ${(err as Error).message}`, 'E_DNSSEC_SETTINGS'));
+    return undefined;
+  }
+  let keys: ZoneKey[];
+  try {
+    keys = readKeyDir(settings.keysDir, origin);
+  } catch (err) {
+    if (!(err instanceof KeyError)) throw err;
+    errors.push(new SourceError(settings.keysPos, err.message, 'E_DNSSEC_KEY'));
+    return undefined;
+  }
+  const states = keys.map((k) => keyState(k, nowS));
+  if (!states.some((s) => s.active)) errors.push(new SourceError(settings.keysPos, `no key of zone ${origin || '.'} is active now (check the Activate/Inactive/Delete times in ${settings.keysDir})`, 'E_DNSSEC_KEY'));
+  else if (!keys.some((k, i) => (k.flags & 1) !== 0 && states[i]!.active)) warnings.push(new SourceError(settings.keysPos, `zone ${origin || '.'} has no active key with the SEP flag (257): its DNSKEY set is signed by a ZSK`, 'W_DNSSEC_KEY'));
+  return { settings, keys };
 }
 
 function walk(dir: string, out: string[]): void {
@@ -147,8 +188,10 @@ function crossCheck(ctx: LoadContext, zones: Zone[]): void {
 }
 
 /** Loads `.zone` and `.delivery` files from files or directories (recursively). */
-export function loadPaths(paths: string[]): LoadResult {
+export function loadPaths(paths: string[], nowMs = Date.now()): LoadResult {
   const errors: SourceError[] = [];
+  const dnssec = new Map<string, ZoneDnssec>();
+  const settingsFiles: string[] = [];
   const files = expand(paths, errors);
   const ctx = new LoadContext(emptyModel());
   const zones: Zone[] = [];
@@ -167,6 +210,11 @@ export function loadPaths(paths: string[]): LoadResult {
       } else {
         zones.push(z);
         ctx.warnings.push(...(z.warnings ?? []));
+        const signed = zoneDnssec(f, z.origin, errors, ctx.warnings, Math.floor(nowMs / 1000));
+        if (signed) {
+          dnssec.set(z.origin, signed);
+          settingsFiles.push(signed.settings.file);
+        }
       }
     } catch (err) {
       if (err instanceof SourceErrors) errors.push(...err.errors);
@@ -180,8 +228,8 @@ export function loadPaths(paths: string[]): LoadResult {
   uniqueDnsNames(ctx);
   crossCheck(ctx, zones);
   errors.push(...ctx.errors);
-  const all = [...files, ...pulled];
-  return { zones, model: ctx.model, errors: byPosition(errors, all), warnings: byPosition(ctx.warnings, all), files: all };
+  const all = [...files, ...settingsFiles, ...pulled];
+  return { zones, model: ctx.model, errors: byPosition(errors, all), warnings: byPosition(ctx.warnings, all), files: all, dnssec };
 }
 
 /** Sorts diagnostics by file (in load order), then line and column. */

@@ -1,7 +1,16 @@
 /** Query counters of the DNS server, read by telemetry as a plain snapshot. */
 
+/** Online signing of one zone: signatures made by algorithm number, cache hits, errors. */
+export interface SigningCounts {
+  signatures: Record<string, number>;
+  cacheHits: number;
+  errors: number;
+}
+
 /** A point-in-time copy of the counters. */
 export interface DnsCountersSnapshot {
+  /** Online signing by zone (absent: no signed zone). */
+  dnssec?: Record<string, SigningCounts>;
   /** Answered queries by QTYPE label: the registered mnemonic ('A', 'HTTPS'), else `other` (bounded). */
   queriesByType: Record<string, number>;
   /** Replies by RCODE mnemonic ('NOERROR', 'NXDOMAIN', 'FORMERR', 'BADVERS', …). */

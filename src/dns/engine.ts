@@ -20,7 +20,9 @@ import { formatAddress as formatIpAddress } from '../util/ip';
 import { rrTypeMetricLabel, rrTypeName } from '../rrtype/registry';
 import type { ClientInfo } from './dynamic';
 import { DnsCounters } from './counters';
+import { LatencyHistogram } from './latency';
 import { resolve } from './resolve';
+import { signPlan } from './sign-plan';
 import type { ReplyPlan } from './resolve';
 import type { DataSet, DynamicName } from './store';
 import { CLASS_IN, OPTION, RCODE, RCODE_NAMES } from './wire/constants';
@@ -133,6 +135,8 @@ export interface EngineOptions {
 /** Answers DNS messages from the current DataSet. */
 export class DnsEngine {
   readonly counters = new DnsCounters();
+  /** UDP processing time (the transports time each engine call). */
+  readonly latency = new LatencyHistogram();
   private cache = new Map<string, CacheEntry[]>();
   private cached = 0;
   private readonly maxUdp: number;
@@ -152,6 +156,9 @@ export class DnsEngine {
   private readonly fastEcs = new EcsView();
   /** The dynamic name last answered by dynamicAt, and the data set it belongs to. */
   private lastDynamic: { set: DataSet; name: DynamicName } | undefined;
+  /** Key state of the signed zones when the caches were last flushed (refreshSigned). */
+  private signedEpoch = '';
+  private signedFlushAt = 0;
 
   constructor(private data: DataSet, private readonly opts: EngineOptions) {
     this.maxUdp = Math.max(512, Math.min(opts.maxUdpSize ?? DEFAULT_MAX_UDP, MAX_MESSAGE));
@@ -286,6 +293,8 @@ export class DnsEngine {
       if (o + 11 > end || buf[o] !== 0 || buf[o + 1] !== 0 || buf[o + 2] !== 41 || buf[o + 6] !== 0) return -1;
       udpSize = (buf[o + 3] << 8) | buf[o + 4];
       dnssecOk = (buf[o + 7] & 0x80) !== 0;
+      // A signed zone's answer to DO=1 carries signatures: the general path signs it.
+      if (dnssecOk && name.signed) return -1;
       const rdlen = (buf[o + 9] << 8) | buf[o + 10];
       o += 11;
       if (o + rdlen !== end) return -1;
@@ -432,12 +441,15 @@ export class DnsEngine {
     }
     const ednsOut = edns ? { udpSize: this.maxUdp, dnssecOk: edns.dnssecOk } : undefined;
     let asked: { name: string; answer: DynamicAnswer | undefined } | undefined;
+    let selection: DynamicSelection | undefined;
+    // DO=1 for a name of a signed zone: the answer is signed on the general path below.
+    const signing = edns?.dnssecOk === true && dynamic !== undefined && data.signedDynamic.has(q.key);
     if (dynamic && !SPECIAL_QTYPES.has(q.qtype)) {
       // The pick: drawn once per query; a plain answer is assembled from cached RR bytes, and
       // the selection it came from is kept (by query bytes) for the next query of this client.
-      const selection = drawn?.selection ?? dynamic.select?.(qtypeName(q.qtype), this.client(q, ctx));
+      selection = drawn?.selection ?? dynamic.select?.(qtypeName(q.qtype), this.client(q, ctx));
       const d = drawn?.answer ?? (selection ? selection.draw() : dynamic.answer(qtypeName(q.qtype), this.client(q, ctx)));
-      if (d && d.records.length > 0) {
+      if (d && d.records.length > 0 && !signing) {
         const fast = encodeDynamicReply(msg, q, d.records, limit, ednsOut, ecs, d.scopePrefix);
         if (fast) {
           this.count(q, RCODE.NOERROR, ctx);
@@ -454,6 +466,10 @@ export class DnsEngine {
     if (plan.cacheable && !dynamic) {
       this.store(q, variant, reply, plan.rcode);
       this.learned = { kind: 'fixed', qtype: q.qtype, rcode: plan.rcode, truncated: reply.truncated };
+    } else if (signing && selection && asked?.answer && asked.answer.records.length > 0 && !reply.truncated) {
+      // A signed pick is kept per answer like an unsigned one (the query bytes hold DO=1, so the
+      // two never mix); the signatures in it are renewed when the caches are flushed (refreshSigned).
+      this.learned = { kind: 'drawn', qtype: q.qtype, selection, answer: asked.answer, byAddress: !ecs || ecs.sourcePrefix === 0 };
     }
     this.count(q, plan.rcode, ctx, undefined, reply.truncated);
     return patchCached(reply, msg, q, ecs, plan.scopePrefix);
@@ -486,7 +502,25 @@ export class DnsEngine {
     // RFC 6891 §6.1.1: OPT is a pseudo-type, never a question; MAILA/MAILB (RFC 1035 §3.2.3) are obsolete.
     if (q.qtype === 41) return empty(RCODE.FORMERR);
     if (q.qtype === 253 || q.qtype === 254) return empty(RCODE.NOTIMP);
-    return resolve(data, qname, qtypeName(q.qtype), this.client(q, ctx), asked);
+    const p = resolve(data, qname, qtypeName(q.qtype), this.client(q, ctx), asked);
+    if (!q.edns?.dnssecOk || data.signed === 0) return p;
+    return p.zone?.signer ? signPlan(p.zone, p) : p;
+  }
+
+  /**
+   * Drops the kept replies of signed zones' answers when their signatures may be due for renewal
+   * or a key changed state (publish, activate, retire); called by the transports on a timer.
+   * True when it flushed.
+   */
+  refreshSigned(nowMs: number, everyMs: number): boolean {
+    const signers = this.data.signers();
+    if (signers.length === 0) return false;
+    const epoch = signers.map((s) => s.keysAt(Math.floor(nowMs / 1000)).epoch).join(' ');
+    if (epoch === this.signedEpoch && nowMs < this.signedFlushAt) return false;
+    this.signedEpoch = epoch;
+    this.signedFlushAt = nowMs + everyMs;
+    this.update(this.data);
+    return true;
   }
 
   private count(q: ParsedQuery | undefined, rcode: number, ctx: QueryContext, reason?: string, truncated = false): void {

@@ -18,12 +18,26 @@ export interface ReplyPlan extends Sections {
   cacheable: boolean;
   /** ECS scope prefix for the reply (RFC 7871 §7.2.1): 0 for static data. */
   scopePrefix: number;
+  /**
+   * For a signer (src/dns/sign-plan.ts): the name a negative answer is about, whether it does
+   * not exist (NXDOMAIN) or lacks the type (NODATA), and the types it has.
+   */
+  denial?: { name: string; nx: boolean; types: string[] };
+  /** The zone that answered (the parent for DS at a child apex served here too). */
+  zone?: ZoneData;
 }
 
 /** Longest CNAME chain followed inside a zone. */
 export const MAX_CHAIN = 16;
 
 const wire = (rec: ZoneRecord, owner = rec.name): WireRecord => ({ rec, owner, ttl: rec.ttl });
+
+/** Types a NODATA proof lists for `name`: the node's, plus A/AAAA a dynamic responder may answer. */
+function typesAt(node: Node | undefined, dynamic: boolean): string[] {
+  const out = node ? [...node].filter(([, set]) => set.length > 0).map(([t]) => t) : [];
+  if (dynamic) for (const t of ['A', 'AAAA']) if (!out.includes(t)) out.push(t);
+  return out;
+}
 
 function plan(rcode: number, aa: boolean): ReplyPlan {
   return { rcode, aa, answer: [], authority: [], additional: [], referral: false, cacheable: true, scopePrefix: 0 };
@@ -70,6 +84,7 @@ function minimalAny(node: Node): ZoneRecord[] | undefined {
  */
 function referral(ds: DataSet, zone: ZoneData, cut: string, p: ReplyPlan = plan(RCODE.NOERROR, false)): ReplyPlan {
   p.referral = true;
+  p.zone = zone;
   p.authority = (zone.nodes.get(cut)?.get('NS') ?? []).map((r) => wire(r));
   addAdditional(ds, p, p.authority);
   return p;
@@ -89,10 +104,14 @@ function substitute(name: string, owner: string, target: string): string | undef
  * `asked` is a responder's answer the caller already obtained for `name` (so it is asked once).
  */
 export function resolve(ds: DataSet, qname: string, qtype: string, client?: ClientInfo, asked?: { name: string; answer: DynamicAnswer | undefined }): ReplyPlan {
-  const zone = ds.findZone(qname);
+  let zone = ds.findZone(qname);
+  // RFC 4035 §3.1.4.1: DS belongs to the parent side of a cut; a child apex served here with its
+  // parent answers DS from the parent.
+  if (zone && qtype === 'DS' && zone.origin === qname && qname !== '') zone = ds.findZone(parentName(qname)) ?? zone;
   // Not authoritative and no recursion: REFUSED (RFC 1035 §4.1.1, RFC 8906 §3.1.4).
   if (!zone) return { ...plan(RCODE.REFUSED, false), ede: { code: EDE.NOT_AUTHORITATIVE, text: 'not in a zone served here' } };
   const p = plan(RCODE.NOERROR, true);
+  p.zone = zone;
   const visited = new Set<string>();
   let name = qname;
   for (let step = 0; step <= MAX_CHAIN; step++) {
@@ -115,7 +134,8 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
         return p;
       }
       const synth: ZoneRecord = { name, type: 'CNAME', class: 'IN', ttl: dname.ttl, data: target, pos: dname.pos };
-      p.answer.push(wire(synth, name));
+      // RFC 4035 §3.1.3: the synthesised CNAME is not signed (validators synthesise it too).
+      p.answer.push({ ...wire(synth, name), synthesized: true });
       if (qtype === 'CNAME' || visited.has(target) || ds.findZone(target) !== zone) return p;
       name = target;
       continue;
@@ -127,7 +147,10 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
       const d = asked && asked.name === name ? asked.answer : dyn.answer(qtype, client);
       if (d) {
         p.scopePrefix = d.scopePrefix;
-        if (d.records.length === 0) p.authority.push(zone.negativeSoa());
+        if (d.records.length === 0) {
+          p.authority.push(zone.negativeSoa());
+          p.denial = { name, nx: false, types: typesAt(zone.nodes.get(name), true).filter((t) => t !== qtype) };
+        }
         for (const r of d.records) p.answer.push(wire(r, name));
         addAdditional(ds, p, p.answer);
         return p;
@@ -144,10 +167,13 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
         // RFC 2308 §2.1 / RFC 6604 §3: NXDOMAIN describes the last name in the chain.
         p.rcode = RCODE.NXDOMAIN;
         p.authority.push(zone.negativeSoa());
+        p.denial = { name, nx: true, types: [] };
         return p;
       }
     }
-    const rrs = qtype === 'ANY' ? minimalAny(node) : node.get(qtype);
+    // A signed zone's apex: the key sets come from the signer (its keys' timing decides them).
+    const keyed = name === zone.origin && zone.signer ? zone.keyRecords(qtype) : undefined;
+    const rrs = keyed ?? (qtype === 'ANY' ? minimalAny(node) : node.get(qtype));
     if (rrs) {
       for (const r of rrs) p.answer.push(wire(r, name));
       addAdditional(ds, p, p.answer);
@@ -164,6 +190,7 @@ export function resolve(ds: DataSet, qname: string, qtype: string, client?: Clie
     }
     // RFC 2308 §2.2: NODATA, the SOA in authority.
     p.authority.push(zone.negativeSoa());
+    p.denial = { name, nx: false, types: [...typesAt(node, ds.dynamic.has(name)), ...(name === zone.origin ? zone.keyTypes() : [])] };
     return p;
   }
   return p;

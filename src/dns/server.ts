@@ -6,6 +6,8 @@ import * as net from 'node:net';
 import type { Zone } from '../zone/types';
 import type { Logger } from '../util/log';
 import type { DynamicResponder } from './dynamic';
+import type { ZoneSigner } from '../dnssec/signer';
+import type { SigningCounts } from './counters';
 import type { DnsCountersSnapshot } from './counters';
 import { DnsEngine } from './engine';
 import type { QueryContext } from './engine';
@@ -18,6 +20,8 @@ import type { ServerCookies } from './cookies';
 import type { ResponseRateLimiter } from './rrl';
 import { MAX_UDP_QUERY, bindBatchUdp, udpIo } from './udp-batch';
 import type { IoChoice, IoDecision } from './udp-batch';
+import { ExchangeReporter, wallClockMs } from './observer';
+import type { DnsObserver } from './observer';
 
 /** Where to listen. Port 0 picks a free port, the same for UDP and TCP. */
 export interface ListenAddress {
@@ -30,6 +34,8 @@ export interface DnsServerOptions {
   listen: ListenAddress[];
   zones: Zone[];
   dynamic?: DynamicResponder[];
+  /** Online signers of the signed zones, by origin (src/dnssec). */
+  signers?: ReadonlyMap<string, ZoneSigner>;
   logger: Logger;
   /** One log line per query (info level). */
   queryLog?: boolean;
@@ -54,18 +60,27 @@ export interface DnsServerOptions {
    * socket of its own (the TCP port is bound first and its port reused for UDP).
    */
   reusePort?: boolean;
+  /**
+   * Sees every query and the reply sent for it, on every transport (observer.ts; dnstap).
+   * Absent: the transports pay one check per message.
+   */
+  observer?: DnsObserver;
 }
 
 /** A running server. */
 export interface DnsServer {
   /** Replaces zones and dynamic responders atomically; throws DataSetError and keeps the old set on bad input. */
-  update(zones: Zone[], dynamic?: DynamicResponder[]): void;
+  update(zones: Zone[], dynamic?: DynamicResponder[], signers?: ReadonlyMap<string, ZoneSigner>): void;
+  /** The signers now served (their counters feed /metrics). */
+  signers(): ZoneSigner[];
   /** Closes every socket. */
   close(): Promise<void>;
   /** The bound addresses (actual ports; UDP and TCP share the port). */
   addresses(): ListenAddress[];
   /** Counters: queries by QTYPE, replies by RCODE, drops, truncations, cache use. */
   counters(): DnsCountersSnapshot;
+  /** Cumulative UDP processing-time histogram (latency.ts buckets). */
+  latency(): number[];
   /** The UDP I/O path in use and, when `auto` fell back to dgram, why. */
   readonly io: IoDecision;
 }
@@ -88,10 +103,11 @@ interface Listener {
   address: ListenAddress;
 }
 
-function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndpoint> {
+function bindUdp(engine: DnsEngine, host: string, port: number, observer: DnsObserver | undefined): Promise<UdpEndpoint> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', ipv6Only: net.isIPv6(host) });
   // One context object reused per datagram: handle() is synchronous and does not keep it.
   const ctx: QueryContext = { tcp: false, address: '', family: 4 };
+  const seen = observer ? new ExchangeReporter(observer, false, host) : undefined;
   sock.on('message', (msg, rinfo) => {
     if (msg.length > MAX_UDP_QUERY) {
       // As on the batch path, whose receive slots hold no more.
@@ -101,13 +117,18 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
     }
     ctx.address = rinfo.address;
     ctx.family = rinfo.family === 'IPv6' ? 6 : 4;
+    const received = seen ? wallClockMs() : 0;
+    const t0 = process.hrtime.bigint();
     const reply = engine.handle(msg, ctx);
+    engine.latency.since(t0);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
+    if (seen) seen.report(msg, reply, ctx.address, ctx.family, rinfo.port, received);
   });
   return new Promise((resolveP, reject) => {
     sock.once('error', reject);
     sock.bind(port, host, () => {
       sock.off('error', reject);
+      if (seen) seen.serverPort = sock.address().port;
       sock.on('error', () => undefined);
       resolveP({ port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) });
     });
@@ -118,8 +139,8 @@ function bindUdp(engine: DnsEngine, host: string, port: number): Promise<UdpEndp
  * The batch path's socket (udp-batch.ts); bind errors come back as the addon's Error. Its
  * counters are logged when it closes (datagrams per recvmmsg show how well batching works).
  */
-async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger): Promise<UdpEndpoint> {
-  const s = bindBatchUdp(engine, host, port, reusePort);
+async function bindBatch(engine: DnsEngine, host: string, port: number, reusePort: boolean, logger: Logger, observer: DnsObserver | undefined): Promise<UdpEndpoint> {
+  const s = bindBatchUdp(engine, host, port, reusePort, observer);
   return {
     port: s.port,
     close: async () => {
@@ -130,9 +151,10 @@ async function bindBatch(engine: DnsEngine, host: string, port: number, reusePor
   };
 }
 
-function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable): Promise<net.Server> {
+function bindTcp(engine: DnsEngine, host: string, port: number, table: TcpConnectionTable, observer: DnsObserver | undefined): Promise<net.Server> {
   const server = net.createServer((sock) => {
-    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''))) engine.counters.tcpConnections++;
+    const seen = observer ? new ExchangeReporter(observer, true, sock.localAddress ?? host, sock.localPort ?? port) : undefined;
+    if (serveTcpConnection(sock, engine, table, addressKey(sock.remoteAddress ?? ''), Date.now, seen)) engine.counters.tcpConnections++;
   });
   return new Promise((resolveP, reject) => {
     server.once('error', reject);
@@ -150,16 +172,16 @@ interface UdpBinder {
   tcpFirst: boolean;
 }
 
-function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger): UdpBinder {
-  if (io.mode === 'dgram') return { bind: bindUdp, tcpFirst: false };
-  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger), tcpFirst: reusePort };
+function udpBinder(io: IoDecision, reusePort: boolean, logger: Logger, observer: DnsObserver | undefined): UdpBinder {
+  if (io.mode === 'dgram') return { bind: (e, h, p) => bindUdp(e, h, p, observer), tcpFirst: false };
+  return { bind: (e, h, p) => bindBatch(e, h, p, reusePort, logger, observer), tcpFirst: reusePort };
 }
 
-async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder): Promise<Listener> {
+async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnectionTable, udpWay: UdpBinder, observer: DnsObserver | undefined): Promise<Listener> {
   if (udpWay.tcpFirst) {
     let tcp: net.Server;
     try {
-      tcp = await bindTcp(engine, want.host, want.port, table);
+      tcp = await bindTcp(engine, want.host, want.port, table, observer);
     } catch (err) {
       throw new DnsListenError(`cannot bind TCP ${want.host}:${want.port}: ${(err as Error).message}`, { cause: err });
     }
@@ -181,7 +203,7 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnec
     }
     const port = udp.port;
     try {
-      const tcp = await bindTcp(engine, want.host, port, table);
+      const tcp = await bindTcp(engine, want.host, port, table, observer);
       return { udp, tcp, address: { host: want.host, port } };
     } catch (err) {
       await udp.close();
@@ -198,9 +220,12 @@ async function bindPair(engine: DnsEngine, want: ListenAddress, table: TcpConnec
  */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const io = udpIo(opts.io ?? 'auto');
-  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger);
+  const udpWay = udpBinder(io, opts.reusePort === true, opts.logger, opts.observer);
   const warnings = new ThrottledWarnings(opts.logger);
-  const engine = new DnsEngine(new DataSet(opts.zones, opts.dynamic), { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
+  let data = new DataSet(opts.zones, opts.dynamic, opts.signers);
+  /** Signing counts of signers a reload replaced, by zone. */
+  const carried = new Map<string, SigningCounts>();
+  const engine = new DnsEngine(data, { ...opts, guard: { rrl: opts.rrl, cookies: opts.cookies, warnings } });
   const limits = tcpLimits(opts.tcp);
   const counters = engine.counters;
   const table = new TcpConnectionTable(
@@ -217,26 +242,53 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   // The table's timeouts are checked a few times per shortest timeout.
   const sweep = setInterval(() => table.sweep(Date.now()), Math.max(50, Math.min(500, Math.floor(Math.min(limits.minIdleTimeoutMs, limits.messageTimeoutMs) / 4))));
   sweep.unref();
+  // Signed answers kept by the caches are dropped hourly (their signatures renew well before
+  // expiry, src/dnssec) and at once when a key's timing publishes, activates or retires it.
+  const resign = setInterval(() => engine.refreshSigned(Date.now(), 3_600_000), 1000);
+  resign.unref();
   const listeners: Listener[] = [];
   try {
-    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay));
+    for (const l of opts.listen) listeners.push(await bindPair(engine, l, table, udpWay, opts.observer));
   } catch (err) {
     clearInterval(sweep);
+    clearInterval(resign);
     await closeAll(listeners, table);
     throw err;
   }
   return {
-    update(zones, dynamic) {
-      engine.update(new DataSet(zones, dynamic));
+    update(zones, dynamic, signers) {
+      const next = new DataSet(zones, dynamic, signers);
+      // The counts of the signers replaced go on (Prometheus counters only grow).
+      for (const s of data.signers()) addSigning(carried, s);
+      data = next;
+      engine.update(data);
     },
+    signers: () => data.signers(),
     close: () => {
       clearInterval(sweep);
+      clearInterval(resign);
       return closeAll(listeners, table);
     },
     addresses: () => listeners.map((l) => ({ ...l.address })),
-    counters: () => engine.stats(),
+    counters: () => {
+      const stats = engine.stats();
+      if (carried.size === 0 && data.signed === 0) return stats;
+      const all = new Map([...carried].map(([z, c]) => [z, { signatures: { ...c.signatures }, cacheHits: c.cacheHits, errors: c.errors }]));
+      for (const s of data.signers()) addSigning(all, s);
+      return { ...stats, dnssec: Object.fromEntries(all) };
+    },
+    latency: () => engine.latency.snapshot(),
     io,
   };
+}
+
+/** Adds a signer's counters to `into` (by zone). */
+function addSigning(into: Map<string, SigningCounts>, s: ZoneSigner): void {
+  const c = into.get(s.zone) ?? { signatures: {}, cacheHits: 0, errors: 0 };
+  for (const [alg, n] of s.counters.signatures) c.signatures[String(alg)] = (c.signatures[String(alg)] ?? 0) + n;
+  c.cacheHits += s.counters.cacheHits;
+  c.errors += s.counters.errors;
+  into.set(s.zone, c);
 }
 
 async function closeAll(listeners: Listener[], table: TcpConnectionTable): Promise<void> {

@@ -6,6 +6,14 @@ import type { Zone, ZoneRecord } from '../zone/types';
 import type { DynamicResponder } from './dynamic';
 import { foldedNameHash, isSubdomain, nameKey, parentName } from './wire/name';
 import { rdataBytes } from './wire/writer';
+import type { ZoneSigner } from '../dnssec/signer';
+
+/** Records an online-signed zone makes itself; the zone file's copies are left out (a warning). */
+const SIGNER_TYPES = new Set(['RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM']);
+const APEX_KEY_TYPES = new Set(['DNSKEY', 'CDS', 'CDNSKEY']);
+/** DNSKEY/CDS/CDNSKEY TTL when the key files give none (one hour, as BIND's dnskey-ttl). */
+const KEY_TTL = 3600;
+const SIGNER_POS = { file: '(dnssec)', line: 0, col: 0 };
 
 /** Thrown when zones or dynamic responders cannot be served as given. */
 export class DataSetError extends Error {
@@ -24,10 +32,18 @@ export class ZoneData {
   /** Names that own a DNAME: everything below them is redirected (RFC 6672 §2.3). */
   readonly dnames = new Set<string>();
 
-  constructor(readonly zone: Zone) {
+  /** Records of the zone file an online signer replaces (RRSIG, NSEC…, apex DNSKEY/CDS/CDNSKEY). */
+  readonly replaced: ZoneRecord[] = [];
+  private keySets: { epoch: string; sets: Map<string, ZoneRecord[]> } | undefined;
+
+  constructor(readonly zone: Zone, readonly signer?: ZoneSigner) {
     const origin = zone.origin;
     this.nodes.set(origin, new Map());
     for (const rec of zone.records) {
+      if (signer && (SIGNER_TYPES.has(rec.type) || (rec.name === origin && APEX_KEY_TYPES.has(rec.type)))) {
+        this.replaced.push(rec);
+        continue;
+      }
       if (!isSubdomain(rec.name, origin)) {
         throw new DataSetError(`${rec.pos.file}:${rec.pos.line}:${rec.pos.col}: ${rec.name} is outside zone ${origin || '.'}`);
       }
@@ -50,6 +66,33 @@ export class ZoneData {
 
   get origin(): string {
     return this.zone.origin;
+  }
+
+  /** A signed zone's DNSKEY, CDS or CDNSKEY RRset now (undefined for other types or when empty). */
+  keyRecords(qtype: string): ZoneRecord[] | undefined {
+    const signer = this.signer;
+    if (!signer || !APEX_KEY_TYPES.has(qtype)) return undefined;
+    const use = signer.keysAt();
+    if (this.keySets?.epoch !== use.epoch) {
+      const ttl = use.published.find((k) => k.ttl !== undefined)?.ttl ?? KEY_TTL;
+      const rec = (type: string, data: Buffer): ZoneRecord => ({ name: this.origin, type, class: 'IN', ttl, data, pos: SIGNER_POS });
+      const { cds, cdnskey } = signer.cds();
+      this.keySets = {
+        epoch: use.epoch,
+        sets: new Map([
+          ['DNSKEY', signer.dnskeys().map((d) => rec('DNSKEY', d))],
+          ['CDS', cds.map((d) => rec('CDS', d))],
+          ['CDNSKEY', cdnskey.map((d) => rec('CDNSKEY', d))],
+        ]),
+      };
+    }
+    const set = this.keySets.sets.get(qtype);
+    return set && set.length > 0 ? set : undefined;
+  }
+
+  /** The apex types a signer adds (for NSEC type bitmaps). */
+  keyTypes(): string[] {
+    return ['DNSKEY', 'CDS', 'CDNSKEY'].filter((t) => this.keyRecords(t) !== undefined);
   }
 
   /** The SOA for negative answers with TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
@@ -92,6 +135,8 @@ export interface DynamicName {
   wire: Uint8Array;
   key: string;
   responder: DynamicResponder;
+  /** In an online-signed zone: a DO=1 query goes to the general path, which signs. */
+  signed: boolean;
 }
 
 /** Every served zone and dynamic responder; immutable once built. */
@@ -106,11 +151,18 @@ export class DataSet {
    */
   readonly dynamicByHash = new Map<number, DynamicName>();
 
-  constructor(zones: Zone[], dynamic: DynamicResponder[] = []) {
+  /** Dynamic names (by the parser's key) inside online-signed zones. */
+  readonly signedDynamic = new Set<string>();
+  /** Number of online-signed zones. */
+  readonly signed: number;
+
+  /** `signers`: the online signer of each signed zone, by origin. */
+  constructor(zones: Zone[], dynamic: DynamicResponder[] = [], signers: ReadonlyMap<string, ZoneSigner> = new Map()) {
     for (const z of zones) {
       if (this.zones.has(z.origin)) throw new DataSetError(`zone ${z.origin || '.'} is loaded twice (${z.file})`);
-      this.zones.set(z.origin, new ZoneData(z));
+      this.zones.set(z.origin, new ZoneData(z, signers.get(z.origin)));
     }
+    this.signed = [...this.zones.values()].filter((z) => z.signer).length;
     for (const d of dynamic) {
       const zone = this.findZone(d.name);
       if (!zone) throw new DataSetError(`dynamic name ${d.name} is not inside a served zone`);
@@ -122,8 +174,15 @@ export class DataSet {
       this.dynamicByKey.set(key, d);
       const wire = Buffer.from(key, 'latin1');
       const h = foldedNameHash(wire, 0, wire.length);
-      if (!this.dynamicByHash.has(h)) this.dynamicByHash.set(h, { wire, key, responder: d });
+      const signed = zone.signer !== undefined;
+      if (signed) this.signedDynamic.add(key);
+      if (!this.dynamicByHash.has(h)) this.dynamicByHash.set(h, { wire, key, responder: d, signed });
     }
+  }
+
+  /** The online signers of the data set's zones. */
+  signers(): ZoneSigner[] {
+    return [...this.zones.values()].flatMap((z) => (z.signer ? [z.signer] : []));
   }
 
   /** The zone with the longest origin that is a suffix of `name` (RFC 1034 §4.3.2 step 2). */

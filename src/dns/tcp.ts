@@ -7,15 +7,18 @@
 import type { Socket } from 'node:net';
 import type { DnsEngine, QueryContext } from './engine';
 import type { TcpConn, TcpConnectionTable } from './tcp-limits';
+import { wallClockMs } from './observer';
+import type { ExchangeReporter } from './observer';
 
 /** Stop answering while this many reply bytes wait for the client to read. */
 export const MAX_PENDING_WRITE = 256 * 1024;
 
 /**
  * Serves one TCP connection until the client closes it or the table closes it. Returns false
- * (and closes the socket) when the table refuses it.
+ * (and closes the socket) when the table refuses it. `seen` reports each query and its reply
+ * to the server's observer (observer.ts).
  */
-export function serveTcpConnection(sock: Socket, engine: DnsEngine, table: TcpConnectionTable, key: string, now: () => number = Date.now): boolean {
+export function serveTcpConnection(sock: Socket, engine: DnsEngine, table: TcpConnectionTable, key: string, now: () => number = Date.now, seen?: ExchangeReporter): boolean {
   const family: 4 | 6 = sock.remoteFamily === 'IPv6' ? 6 : 4;
   const address = sock.remoteAddress ?? '';
   const ctx: QueryContext = { tcp: true, address, family };
@@ -63,14 +66,17 @@ export function serveTcpConnection(sock: Socket, engine: DnsEngine, table: TcpCo
       need = 0;
       consumed = true;
       ctx.keepaliveMs = table.idleTimeoutMs();
+      const received = seen ? wallClockMs() : 0;
       const reply = engine.handle(msg, ctx);
       // RFC 1035 §4.2.2: the 2-byte length caps a message at 65535 bytes (the engine keeps to it).
-      if (reply && reply.length <= 0xffff) {
-        const frame = Buffer.allocUnsafe(2 + reply.length);
-        frame.writeUInt16BE(reply.length, 0);
-        reply.copy(frame, 2);
+      const sent = reply && reply.length <= 0xffff ? reply : undefined;
+      if (sent) {
+        const frame = Buffer.allocUnsafe(2 + sent.length);
+        frame.writeUInt16BE(sent.length, 0);
+        sent.copy(frame, 2);
         sock.write(frame);
       }
+      if (seen) seen.report(msg, sent, address, family, sock.remotePort ?? 0, received);
     }
     // RFC 7766 §6.2.3: the message timeout runs from the first byte of a frame; a client that
     // does not read its replies is bounded by the idle timeout instead.

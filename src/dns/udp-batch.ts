@@ -9,6 +9,8 @@ import { isIPv6 } from 'node:net';
 import { loadAddon } from '../native/addon';
 import { formatAddress, parseAddress } from '../util/ip';
 import type { DnsEngine, QueryContext } from './engine';
+import { wallClockMs } from './observer';
+import type { DnsExchange, DnsObserver } from './observer';
 import { MAX_MESSAGE } from './wire/writer';
 
 /** The addon's surface (see native/udp-batch.cc). */
@@ -97,15 +99,29 @@ export class BatchAnswerer {
   /** One context reused per datagram; the last peer's text is kept, so a batch from one resolver formats its address once. */
   private readonly ctx: QueryContext = { tcp: false, address: '', family: 4 };
   private lastKey = -1;
+  /** With an observer: the exchange reported for each datagram (reused). */
+  private readonly seen?: DnsExchange;
 
-  /** `send(replies)` hands the first `replies` triples of txMeta to the kernel. */
-  constructor(private readonly engine: DnsEngine, private readonly send: (replies: number) => void) {}
+  /**
+   * `send(replies)` hands the first `replies` triples of txMeta to the kernel; `observer`
+   * (with the socket's own address and port) sees every query and its reply.
+   */
+  constructor(
+    private readonly engine: DnsEngine,
+    private readonly send: (replies: number) => void,
+    private readonly observer?: DnsObserver,
+    local?: { address: Uint8Array; port: number },
+  ) {
+    if (observer) this.seen = { query: this.rx, reply: undefined, tcp: false, family: 4, clientAddress: this.rx, clientPort: 0, serverAddress: local?.address ?? new Uint8Array(0), serverPort: local?.port ?? 0, receivedMs: 0, repliedMs: 0 };
+  }
 
   /** Answers the `count` datagrams in the ring and sends the replies (one send per TX_BYTES of them). */
   answer(count: number): void {
-    const { engine, meta, rxMeta, rx, tx, txInts, ctx, peer6 } = this;
+    const { engine, meta, rxMeta, rx, tx, txInts, ctx, peer6, seen } = this;
     let replies = 0;
     let used = 0;
+    // One read time for the batch: recvmmsg returned them together.
+    if (seen) seen.receivedMs = wallClockMs();
     for (let i = 0; i < count; i++) {
       const m = i * META_INTS;
       const len = meta[m];
@@ -140,7 +156,10 @@ export class BatchAnswerer {
         used = 0;
       }
       const start = i * BATCH_SLOT_SIZE;
+      const t0 = process.hrtime.bigint();
       const n = engine.answerAt(rx, start, start + len, ctx, tx, used);
+      engine.latency.since(t0);
+      if (seen && this.observer!.take(n > 0)) this.report(seen, start, len, at, meta[m + 1] === 4 ? 4 : 6, meta[m + 2], used, n);
       if (n === 0) continue;
       const t = replies * 3;
       txInts[t] = used;
@@ -151,6 +170,17 @@ export class BatchAnswerer {
     }
     if (replies > 0) this.send(replies);
   }
+
+  /** Hands datagram `i`'s query (at `start`, `len` octets) and its reply (`n` octets at tx[used]) to the observer. */
+  private report(e: DnsExchange, start: number, len: number, at: number, family: 4 | 6, port: number, used: number, n: number): void {
+    e.query = this.rx.subarray(start, start + len);
+    e.reply = n > 0 ? this.tx.subarray(used, used + n) : undefined;
+    e.family = family;
+    e.clientAddress = this.rxMeta.subarray(at, at + (family === 4 ? 4 : 16));
+    e.clientPort = port;
+    e.repliedMs = wallClockMs();
+    this.observer!.exchange(e);
+  }
 }
 
 /**
@@ -158,19 +188,19 @@ export class BatchAnswerer {
  * own and the kernel spreads the clients) and answers through `engine`. Throws the addon's
  * Error (code EADDRINUSE, EACCES, …) when the address cannot be bound.
  */
-export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reusePort: boolean): BatchSocket {
+export function bindBatchUdp(engine: DnsEngine, host: string, port: number, reusePort: boolean, observer?: DnsObserver): BatchSocket {
   const a = addon();
   if (!a.ok) throw new IoUnavailableError(a.reason);
   const udp = a.addon;
   const v6 = isIPv6(host);
   const fd = udp.open(v6 ? 6 : 4, parseAddress(host), port, reusePort);
   let handle: object;
-  const batch = new BatchAnswerer(engine, (replies) => udp.send(handle, replies));
-  const onBatch = (count: number): void => batch.answer(count);
   let bound: number;
+  let batch: BatchAnswerer;
   try {
     bound = udp.localPort(fd);
-    handle = udp.create(fd, batch.rx, batch.rxMeta, batch.tx, batch.txMeta, BATCH_SLOTS, BATCH_SLOT_SIZE, onBatch);
+    batch = new BatchAnswerer(engine, (replies) => udp.send(handle, replies), observer, { address: parseAddress(host), port: bound });
+    handle = udp.create(fd, batch.rx, batch.rxMeta, batch.tx, batch.txMeta, BATCH_SLOTS, BATCH_SLOT_SIZE, (count: number) => batch.answer(count));
   } catch (err) {
     udp.closeFd(fd);
     throw err;

@@ -61,6 +61,12 @@ export class GeoDatabase {
     this.loaded = loaded;
   }
 
+  /** When the loaded file was built (its MMDB metadata `build_epoch`), seconds since the epoch. */
+  get buildEpoch(): number {
+    const b = (this.loaded.reader.metadata as { buildEpoch?: Date }).buildEpoch;
+    return b instanceof Date ? Math.floor(b.getTime() / 1000) : NaN;
+  }
+
   /** Opens `file`; throws GeoDatabaseError when it is missing or invalid. */
   static open(file: string, opts: GeoDatabaseOptions = {}): GeoDatabase {
     const abs = resolve(file);

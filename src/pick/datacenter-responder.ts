@@ -20,6 +20,8 @@ import type { LatencySource } from '../model/latency';
 import { coarseNow } from '../util/coarse-clock';
 import { networkKeyOf, networkKeyOfBytes, networkKeyText } from '../util/network-key';
 import { explorationHash, pickByLatency, planLatency } from './latency-strategy';
+import type { TrafficCounts } from './traffic-counts';
+import type { ClientRegion } from './datacenter-selection';
 
 /** What the responder needs of a geo database (GeoDatabase fits). */
 export interface GeoSource {
@@ -41,6 +43,8 @@ export interface ResponderDeps {
   latency?: LatencySource;
   /** Clock for latency freshness and the exploration period (default a coarse Date.now). */
   now?: () => number;
+  /** Counts answers per member and client region (the dashboard's traffic map). */
+  traffic?: TrafficCounts;
 }
 
 /** The subnet a sticky decision hashes when the query has no ECS: /24 for IPv4, /56 for IPv6. */
@@ -475,7 +479,10 @@ export class DatacenterResponder implements DynamicResponder {
       const c = net && this.latencyChoice(qtype, net.key);
       if (c) {
         if (c.scope !== net.scope || !c.selection) {
-          c.selection = this.newSelection(qtype, c.plan, net.scope, c.landing);
+          // Located once per network and scope (the selection is cached): the traffic map's region.
+          const geo = this.deps.traffic ? this.locate(client, false).geo : undefined;
+          const region = geo?.location ? { code: geo.country ?? '', location: geo.location } : undefined;
+          c.selection = this.newSelection(qtype, c.plan, net.scope, c.landing, undefined, region);
           c.scope = net.scope;
         }
         return c.selection;
@@ -488,7 +495,9 @@ export class DatacenterResponder implements DynamicResponder {
     if (plan.spills) loc = this.withSubnet(loc, client);
     const landing = plan.spills ? landingGroup(plan, spillHash(loc.subnet)) : -1;
     const scope = this.scope(loc, this.spec.sticky || plan.spills);
-    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, landing, loc.subnet);
+    // The plan is keyed by the located network, so every client sharing a selection has its region.
+    const region = this.deps.traffic && loc.geo?.location ? { code: loc.geo.country ?? '', location: loc.geo.location } : undefined;
+    if (this.spec.sticky) return this.newSelection(qtype, plan, scope, landing, loc.subnet, region);
     // Without stickiness every client of a plan with the same scope (and landing group) shares one selection.
     let byScope = this.selections.get(plan);
     if (!byScope) {
@@ -498,15 +507,15 @@ export class DatacenterResponder implements DynamicResponder {
     const key = (landing + 1) * 256 + scope;
     let sel = byScope.get(key);
     if (!sel) {
-      sel = this.newSelection(qtype, plan, scope, landing);
+      sel = this.newSelection(qtype, plan, scope, landing, undefined, region);
       byScope.set(key, sel);
     }
     return sel;
   }
 
-  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string): DatacenterSelection {
+  private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string, region?: ClientRegion): DatacenterSelection {
     const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration, graceTtl: this.graceTtl(), latency: this.latencyStamp() };
-    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing);
+    return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing, region);
   }
 
   /** What selections of a query type use of this responder. */
@@ -515,7 +524,7 @@ export class DatacenterResponder implements DynamicResponder {
     if (!h) {
       h = {
         records: (picked) => this.records(qtype, picked),
-        counters: (members) => this.counters(members),
+        counters: (members, region) => this.counters(members, region),
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
         graceTtl: () => this.graceTtl(),
@@ -532,9 +541,11 @@ export class DatacenterResponder implements DynamicResponder {
     return this.deps.latency.version * 1e6 + Math.floor((this.deps.now ?? coarseNow)() / 60_000) % 1e6;
   }
 
-  private counters(members: readonly string[]): AnswerCount[] {
-    const counts = this.deps.counts;
-    return counts ? members.map((m) => counts.counter(this.spec.service, m)) : [];
+  private counters(members: readonly string[], region?: ClientRegion): AnswerCount[] {
+    const { counts, traffic } = this.deps;
+    const out = counts ? members.map((m) => counts.counter(this.spec.service, m)) : [];
+    if (traffic) for (const m of members) out.push(traffic.counter(m, region?.code ?? '', region?.location));
+    return out;
   }
 
   private record(type: string, data: string, ttl: number, t: DcTarget): ZoneRecord {

@@ -11,13 +11,14 @@ import type { DatacenterCandidate, DatacenterPlan } from './datacenter-strategy'
 import type { DcTarget } from './datacenter-services';
 import type { Rand } from './random';
 import type { AnswerCount } from './answer-counts';
+import type { GeoPoint } from './types';
 
 /** What a selection needs from its responder. */
 export interface SelectionHost {
   /** The answer records of the picked members. */
   records(picked: DatacenterCandidate<DcTarget>[]): ZoneRecord[];
-  /** The counters of answers naming `members` (one per member; none when answers are not counted). */
-  counters(members: readonly string[]): AnswerCount[];
+  /** The counters to bump per answer naming `members` (per member, and per member and client region when counted). */
+  counters(members: readonly string[], region?: ClientRegion): AnswerCount[];
   /** The member-state version now. */
   stateVersion(): number;
   /** The geo database generation now. */
@@ -26,6 +27,12 @@ export interface SelectionHost {
   graceTtl(): number;
   /** The latency map's version and minute now (0 when latency plays no part). */
   latencyStamp(): number;
+}
+
+/** Where the clients of a selection are: their country code ('' unknown) and location. */
+export interface ClientRegion {
+  code: string;
+  location?: GeoPoint;
 }
 
 interface Outcome {
@@ -54,6 +61,8 @@ export class DatacenterSelection implements DynamicSelection {
     stickyKey?: string,
     /** The group capacity spill-over placed the client in (-1: the first group with capacity). */
     private readonly landing = -1,
+    /** The clients' region, for the traffic map's counters. */
+    private readonly region?: ClientRegion,
   ) {
     const first = landing >= 0 ? plan.pools[landing] : firstPool(plan);
     const single = plan.options.answers === 1;
@@ -93,6 +102,6 @@ export class DatacenterSelection implements DynamicSelection {
 
   private outcome(idx: number[]): Outcome {
     const picked = idx.map((i) => this.plan.candidates[i]);
-    return { answer: { records: this.host.records(picked), scopePrefix: this.scopePrefix }, counters: this.host.counters(picked.map((c) => c.name)) };
+    return { answer: { records: this.host.records(picked), scopePrefix: this.scopePrefix }, counters: this.host.counters(picked.map((c) => c.name), this.region) };
   }
 }

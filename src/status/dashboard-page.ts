@@ -1,7 +1,9 @@
 /**
- * The read-only dashboard: one self-contained page (no external assets, so it works on an
- * isolated management network) that polls `status.json` every second and draws members per
- * tier, the share of answers per member over time, BGP sessions and recent state changes.
+ * The read-only dashboard: one page that polls `status.json` every second and draws members per
+ * tier, the share of answers per member over time, BGP sessions and recent state changes; and
+ * from `series.json` and `traffic.json` the charts over time (uPlot) and the traffic map (an SVG
+ * world outline from world-atlas). Its scripts come from the same server under `assets/`
+ * (src/status/assets.ts): no CDN, so it works on an isolated management network.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -9,6 +11,9 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>anypick</title>
+<link rel="stylesheet" href="assets/uplot.css">
+<script src="assets/uplot.js"></script>
+<script src="assets/topojson-client.js"></script>
 <style>
   :root { --bg:#0f1419; --panel:#182028; --fg:#e6e6e6; --dim:#8a96a3; --ok:#3fb950; --bad:#f85149; --warn:#d29922; }
   * { box-sizing: border-box; }
@@ -32,6 +37,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   ol { margin:0; padding-left:18px; max-height:260px; overflow:auto; }
   li { margin:2px 0; } li time { color:var(--dim); margin-right:8px; }
   #stale { color:var(--bad); display:none; }
+  .charts { display:grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap:12px; }
+  .charts h3 { font-size:13px; margin:0 0 4px; color:var(--dim); font-weight:500; }
+  .u-legend { color:var(--fg); font-size:12px; } .u-legend th { color:var(--fg); }
+  #map { width:100%; height:auto; background:#111a22; border-radius:6px; }
+  #map .land { fill:#263140; stroke:#3a4656; stroke-width:.4; }
+  #map circle { fill-opacity:.55; stroke-width:1.5; }
 </style>
 </head>
 <body>
@@ -48,6 +59,15 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section class="wide"><h2>Share of answers per member</h2>
     <svg id="chart" data-testid="chart" width="100%" height="180" viewBox="0 0 800 180" preserveAspectRatio="none"></svg>
     <div class="legend" id="legend" data-testid="legend"></div></section>
+  <section class="wide"><h2>Over time</h2><div class="charts">
+    <div><h3>Queries per second by response code</h3><div id="chart-qps" data-testid="chart-qps" data-points="0"></div></div>
+    <div><h3>Processing time, µs (UDP)</h3><div id="chart-latency" data-testid="chart-latency" data-points="0"></div></div>
+    <div><h3>Answers per second per datacenter</h3><div id="chart-answers" data-testid="chart-answers" data-points="0"></div></div>
+    <div><h3>Member factor (ready: solid)</h3><div id="chart-factor" data-testid="chart-factor" data-points="0"></div></div>
+  </div></section>
+  <section class="wide"><h2>Traffic map: client regions each datacenter answers</h2>
+    <svg id="map" data-testid="map" viewBox="0 0 960 480"><g id="land"></g><g id="bubbles"></g></svg>
+    <div id="traffic" data-testid="traffic"></div></section>
   <section><h2>BGP sessions</h2><div id="bgp" data-testid="bgp"></div></section>
   <section><h2>DNS protection</h2><div id="protection" data-testid="protection"></div></section>
   <section><h2>Recent changes</h2><div id="events" data-testid="events"></div></section>
@@ -114,6 +134,105 @@ function events(list) {
   return '<ol>' + list.slice(0, 100).map((e) => '<li><time>' + esc(e.t.slice(11, 19)) + '</time><b>' + esc(e.kind) + '</b> ' + esc(e.text) + '</li>').join("") + '</ol>';
 }
 
+// Charts over time: one uPlot per group, rebuilt when its set of series changes.
+const charts = {};
+function timeChart(id, group, lines) {
+  const el = document.getElementById(id);
+  const names = lines.map((l) => l.label).join("|");
+  const points = lines.reduce((s, l) => s + l.values.filter((v) => v !== null).length, 0);
+  el.dataset.points = String(points);
+  el.dataset.series = lines.map((l) => l.label).join(" ");
+  if (typeof uPlot === "undefined") return;
+  const data = [group.t.map((t) => t / 1000), ...lines.map((l) => l.values)];
+  const c = charts[id];
+  if (c && c.names === names) { c.plot.setData(data); return; }
+  if (c) c.plot.destroy();
+  const axis = { stroke: "#8a96a3", grid: { stroke: "#263140" }, ticks: { stroke: "#263140" } };
+  const opts = {
+    width: Math.max(300, el.clientWidth || 560), height: 180,
+    scales: { x: { time: true } },
+    axes: [axis, axis],
+    series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color || colorOf(l.label), width: 1.5, dash: l.dash, spanGaps: false }))],
+  };
+  charts[id] = { names, plot: new uPlot(opts, data, el) };
+}
+
+function seriesLines(groups, group, pick) {
+  const g = groups[group] || {};
+  return Object.keys(g).sort().filter(pick || (() => true)).map((k) => ({ label: k, values: g[k] }));
+}
+
+function overTime(s) {
+  const axis = { t: s.t };
+  const qps = seriesLines(s.groups, "qps");
+  timeChart("chart-qps", axis, qps.map((l) => l.label === "total" ? { ...l, color: "#e6e6e6" } : l));
+  timeChart("chart-latency", axis, seriesLines(s.groups, "latency").map((l) => ({ ...l, color: l.label === "p50" ? "#3fb950" : "#f85149" })));
+  // Coloured by member, as on the map and the share chart.
+  timeChart("chart-answers", axis, seriesLines(s.groups, "answers").map((l) => ({ ...l, color: colorOf(l.label.split("/").pop()) })));
+  timeChart("chart-factor", axis, seriesLines(s.groups, "factor").map((l) => {
+    const ready = (s.groups.ready || {})[l.label] || [];
+    return { ...l, values: l.values.map((v, i) => ready[i] === 0 ? null : v) };
+  }));
+}
+
+// The traffic map: equirectangular projection of the country outlines, one bubble per datacenter and client region.
+const W = 960, H = 480;
+const px = (lon, lat) => [((lon + 180) / 360) * W, ((90 - lat) / 180) * H];
+let landDrawn = false;
+async function drawLand() {
+  if (landDrawn || typeof topojson === "undefined") return;
+  landDrawn = true;
+  const world = await (await fetch("assets/countries-110m.json")).json();
+  const fc = topojson.feature(world, world.objects.countries);
+  let d = "";
+  const ring = (r) => {
+    let prev = null;
+    for (const [lon, lat] of r) {
+      const [x, y] = px(lon, lat);
+      // A ring cut at the antimeridian: start a new sub-path instead of a line across the map.
+      d += (prev === null || Math.abs(x - prev) > W / 2 ? "M" : "L") + x.toFixed(1) + "," + y.toFixed(1);
+      prev = x;
+    }
+    d += "Z";
+  };
+  for (const f of fc.features) {
+    const g = f.geometry;
+    if (!g) continue;
+    const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    for (const p of polys) for (const r of p) ring(r);
+  }
+  document.getElementById("land").innerHTML = '<path class="land" data-testid="land" d="' + d + '"></path>';
+}
+
+function trafficMap(t) {
+  const cells = t.cells;
+  const max = Math.max(1, ...cells.map((c) => c.n));
+  const placed = cells.filter((c) => c.location);
+  // Several datacenters answering one region: their bubbles are offset a little so each shows.
+  const seen = new Map();
+  document.getElementById("bubbles").innerHTML = placed.map((c) => {
+    const [x, y] = px(c.location.lon, c.location.lat);
+    const k = c.region;
+    const i = seen.get(k) || 0;
+    seen.set(k, i + 1);
+    const r = 4 + 26 * Math.sqrt(c.n / max);
+    return '<circle data-member="' + esc(c.member) + '" data-region="' + esc(c.region) + '" cx="' + (x + i * 6).toFixed(1) + '" cy="' + y.toFixed(1) + '" r="' + r.toFixed(1) + '" fill="' + colorOf(c.member) + '" stroke="' + colorOf(c.member) + '"><title>' + esc(c.member) + " ← " + esc(c.region) + ": " + c.n + '</title></circle>';
+  }).join("");
+  const byMember = new Map();
+  for (const c of cells) byMember.set(c.member, [...(byMember.get(c.member) || []), c]);
+  document.getElementById("traffic").innerHTML = cells.length ? '<table><tr><th>datacenter</th><th>client regions (answers since start)</th></tr>' + [...byMember].sort().map(([m, list]) =>
+    '<tr data-traffic-member="' + esc(m) + '"><td><span class="dot" style="background:' + colorOf(m) + '"></span>' + esc(m) + '</td><td>' + list.sort((a, b) => b.n - a.n).map((c) => esc(c.region) + " " + c.n).join(", ") + '</td></tr>').join("") + '</table>' : '<p class="empty">no datacenter answers yet</p>';
+}
+
+async function refreshOverTime() {
+  try {
+    drawLand();
+    const [s, t] = await Promise.all([fetch("series.json", { cache: "no-store" }).then((r) => r.json()), fetch("traffic.json", { cache: "no-store" }).then((r) => r.json())]);
+    overTime(s);
+    trafficMap(t);
+  } catch (e) { /* older server or a failed poll: keep the last view */ }
+}
+
 let lastOk = 0;
 async function refresh() {
   try {
@@ -135,6 +254,8 @@ async function refresh() {
 }
 refresh();
 setInterval(refresh, 1000);
+refreshOverTime();
+setInterval(refreshOverTime, 2000);
 </script>
 </body>
 </html>

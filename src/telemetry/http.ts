@@ -17,6 +17,10 @@ export interface TelemetryServerOptions {
   status?: () => object;
   /** The dashboard page, served at `/`. */
   dashboard?: string;
+  /** More JSON documents by path (`/series.json`, `/traffic.json`), made per request. */
+  json?: Record<string, () => object>;
+  /** Static files by path (the dashboard's scripts and map under `/assets/`). */
+  assets?: Record<string, { type: string; body: Buffer }>;
 }
 
 /** A running telemetry HTTP server. */
@@ -28,7 +32,8 @@ export interface TelemetryServer {
 /**
  * The operator's HTTP endpoint (`--http`): `GET /metrics` (Prometheus text) and
  * `GET /status.json` — the member state, its local version and a digest that is equal on every
- * node holding the same membership and weights (so a fleet can be compared at a glance).
+ * node holding the same membership and weights (so a fleet can be compared at a glance); and
+ * when given, the dashboard at `/`, its `json` documents and its static `assets`.
  */
 export async function startTelemetryServer(opts: TelemetryServerOptions): Promise<TelemetryServer> {
   const started = new Date().toISOString();
@@ -44,6 +49,16 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     }
     if ((path === '/' || path === '/index.html') && opts.dashboard) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(opts.dashboard);
+      return;
+    }
+    const doc = opts.json && Object.hasOwn(opts.json, path) ? opts.json[path] : undefined;
+    if (doc) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(doc()) + '\n');
+      return;
+    }
+    const asset = opts.assets && Object.hasOwn(opts.assets, path) ? opts.assets[path] : undefined;
+    if (asset) {
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'max-age=3600' }).end(req.method === 'HEAD' ? undefined : asset.body);
       return;
     }
     if (path === '/status.json') {

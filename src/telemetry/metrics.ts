@@ -21,7 +21,14 @@ export interface DnsCountsLike {
   cookies?: { clientOnly: number; good: number; bad: number; malformed: number; badcookieSent: number };
   tcpRefused?: Record<string, number>;
   tcpClosed?: Record<string, number>;
+  /** Online signing by zone: signatures by algorithm number, signature cache hits, errors. */
+  dnssec?: Record<string, { signatures: Record<string, number>; cacheHits: number; errors: number }>;
+  /** dnstap output (`serve --dnstap`): frames sent, frames dropped by reason; absent when off. */
+  dnstap?: { sent: number; dropped: Record<string, number> };
 }
+
+/** DNSSEC algorithm mnemonics for the `algorithm` label. */
+const ALGORITHM_LABEL: Record<string, string> = { '13': 'ECDSAP256SHA256', '15': 'ED25519' };
 
 /** Options of createTelemetry. */
 export interface TelemetryOptions {
@@ -36,6 +43,8 @@ export interface TelemetryOptions {
   instance?: string;
   /** The latency map: networks held, evicted and expired. */
   latency?: () => { size: number; evicted: number; expired: number };
+  /** The geo databases in use: file and build time (MMDB `build_epoch`, seconds). */
+  geoBuilds?: () => Array<{ file: string; buildEpoch: number }>;
 }
 
 /**
@@ -103,6 +112,11 @@ export class Telemetry implements IngestObserver {
           for (const m of reg.snapshot()) r.observe(m.factor, { tier: m.tier, service: m.service, member: m.member });
         });
     }
+    const geo = opts.geoBuilds;
+    if (geo) {
+      meter.createObservableGauge('anypick.geo.database_build_timestamp_seconds', { description: 'When each geo database in use was built (MMDB build_epoch), seconds since the epoch: alert when it gets old' })
+        .addCallback((r) => { for (const g of geo()) if (Number.isFinite(g.buildEpoch)) r.observe(g.buildEpoch, { file: g.file }); });
+    }
     const dns = opts.dnsSnapshot;
     if (dns) {
       meter.createObservableCounter('anypick.dns.queries', { description: 'DNS queries by QTYPE' })
@@ -134,8 +148,23 @@ export class Telemetry implements IngestObserver {
         .addCallback((r) => r.observe(dns().tcpConnections ?? 0));
       meter.createObservableCounter('anypick.dns.tcp_refused', { description: 'DNS TCP connections refused at accept, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpRefused ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dnssec.signatures', { description: 'RRSIGs made by online signing, by zone and algorithm' })
+        .addCallback((r) => {
+          for (const [zone, c] of Object.entries(dns().dnssec ?? {})) for (const [alg, n] of Object.entries(c.signatures)) r.observe(n, { zone, algorithm: ALGORITHM_LABEL[alg] ?? alg });
+        });
+      meter.createObservableCounter('anypick.dnssec.signature_cache_hits', { description: 'RRsets whose signatures came from the signature cache, by zone' })
+        .addCallback((r) => { for (const [zone, c] of Object.entries(dns().dnssec ?? {})) r.observe(c.cacheHits, { zone }); });
+      meter.createObservableCounter('anypick.dnssec.signing_errors', { description: 'RRsets left unsigned (no active key, a key failing to sign), by zone' })
+        .addCallback((r) => { for (const [zone, c] of Object.entries(dns().dnssec ?? {})) r.observe(c.errors, { zone }); });
       meter.createObservableCounter('anypick.dns.tcp_closed', { description: 'DNS TCP connections closed by the server, by limit' })
         .addCallback((r) => { for (const [reason, n] of Object.entries(dns().tcpClosed ?? {})) r.observe(n, { reason }); });
+      meter.createObservableCounter('anypick.dnstap.sent', { description: 'dnstap messages written to the collector (serve --dnstap)' })
+        .addCallback((r) => {
+          const d = dns().dnstap;
+          if (d) r.observe(d.sent);
+        });
+      meter.createObservableCounter('anypick.dnstap.dropped', { description: 'dnstap messages dropped because the collector was absent or slow (queue full) or at shutdown' })
+        .addCallback((r) => { for (const [reason, n] of Object.entries(dns().dnstap?.dropped ?? {})) r.observe(n, { reason }); });
     }
   }
 

@@ -82,7 +82,7 @@ const CASES: Case[] = [
   { name: 'local address of the other family', files: { 'a.delivery': 'process p:\n  routes neighbor 192.0.2.1\n    local-address 2001:db8::1;\n    local-asn 1;\n    peer-asn 2;\n' },
     errors: ['a.delivery:3:19: local-address 2001:db8::1 is IPv6 but the neighbor is IPv4'] },
   { name: 'bad duration', files: { 'a.delivery': 'process p:\n  drain: 5sec\n' },
-    errors: ["a.delivery:2:10: bad duration '5sec' (expected a number and a unit: 500ms, 1.5s, 2m, 1h)"] },
+    errors: ["a.delivery:2:10: bad duration '5sec' (expected a number and a unit: 500ms, 1.5s, 2m, 1h, 14d)"] },
   { name: 'check timeout above interval', files: { 'a.delivery': 'process p:\n  dns:\n    check: dns\n    interval: 200ms\n    timeout: 1s\n' },
     errors: ['a.delivery:5:14: timeout (1000ms) must not exceed interval (200ms)'] },
   { name: 'prefix with host bits', files: { 'a.delivery': 'process p:\n  prefix: 2001:db8::1/48\n' },

@@ -204,7 +204,7 @@ describe('config: repository examples (zones/ and bgp/)', () => {
       ['datacenter-1', '2001:db8:ae21:7700::/56'], ['datacenter-2', '2001:db8:478:2800::/56'], ['datacenter-3', '2001:db8:c001:e400::/56']]);
     const ar = m.processes.find((p) => p.name === 'announce-routes');
     expect(ar?.checks[0]).to.include({ kind: 'dns', intervalMs: 200, timeoutMs: 200, rise: 2, fall: 2 });
-    expect(ar?.prefixes.map((p) => p.network)).to.deep.equal(['2001:db8::/48']);
+    expect(ar?.prefixes.map((p) => p.network)).to.deep.equal(['2001:db8::/48', '2001:db8:1::/48']);
     expect(ar?.drainMs).to.equal(5000);
     expect(ar?.neighbors.map((n) => [n.address, n.peerAsn, n.holdTime, n.passive, n.communities])).to.deep.equal([
       ['2001:db8:0478:2853::5353', 65536, 9, false, [64511 * 65536 + 53]], ['192.0.2.1', 64512, 90, true, []]]);

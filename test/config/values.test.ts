@@ -26,7 +26,7 @@ describe('config: value parsers', () => {
   });
 
   const BAD: [string, () => unknown, string][] = [
-    ['duration without unit', () => parseDuration('5'), "bad duration '5' (expected a number and a unit: 500ms, 1.5s, 2m, 1h)"],
+    ['duration without unit', () => parseDuration('5'), "bad duration '5' (expected a number and a unit: 500ms, 1.5s, 2m, 1h, 14d)"],
     ['zero duration', () => parseDuration('0ms'), "duration '0ms' must be greater than zero"],
     ['distance in miles', () => parseDistanceKm('3mi'), "bad distance '3mi' (expected kilometres, e.g. 500km)"],
     ['ASN 0', () => parseAsn('0'), 'AS number 0 out of range 1..4294967295'],

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { metricsText } from '../../src/bgp/metrics';
 import { newCounters } from '../../src/bgp/status';
@@ -154,7 +155,9 @@ describe('docs/operations.md metrics reference', () => {
     const env = docEnvFiles();
     const tokens = env.get('/etc/anypick/tokens/serve.env')!.ANYPICK_TOKENS;
     const agentToken = env.get('/etc/anypick/tokens/report-datacenter-1.env')!.ANYPICK_TOKEN;
-    const serve = await startServe([join(root, 'zones'), join(root, 'bgp'), '--geoip-db', join(root, 'geo-data', 'sample.mmdb')], { ANYPICK_TOKENS: tokens }, true);
+    // --dnstap to a socket nobody listens on: its series are exported (messages dropped as collector_absent).
+    const noCollector = join(tmpdir(), `anypick-metrics-doc-${process.pid}-no-collector.sock`);
+    const serve = await startServe([join(root, 'zones'), join(root, 'bgp'), '--geoip-db', join(root, 'geo-data', 'sample.mmdb'), '--dnstap', `unix:${noCollector}`], { ANYPICK_TOKENS: tokens }, true);
     try {
       const report = (token: string) => new Promise<number | null>((resolve) => {
         const args = [MAIN, 'report', '--once', '--tier', 'datacenter', '--service', 'my-service', '--member', 'datacenter-1',

@@ -188,7 +188,8 @@ export function tamper(anchor: string): string {
   const f = anchor.trim().split(/\s+/);
   const last = f[f.length - 1] as string;
   const ch = last[4] as string;
-  f[f.length - 1] = last.slice(0, 4) + (/[0-9a-f]/i.test(ch) && ch !== 'a' ? 'a' : 'b') + last.slice(5);
+  // Hex digests compare without case: 'A' → 'a' would be no change at all.
+  f[f.length - 1] = last.slice(0, 4) + (ch.toLowerCase() === 'a' ? 'b' : 'a') + last.slice(5);
   return f.join(' ');
 }
 

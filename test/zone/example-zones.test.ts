@@ -46,13 +46,18 @@ describe('shipped zones (zones/*.zone)', () => {
       expect(rrs(z, 'example.com', 'A')).to.deep.equal([]);
       expect(rrs(z, 'example.com', 'AAAA')).to.deep.equal([]);
     });
-    it('delegates to ns1/ns2 on the anycast address 2001:db8::53 with IPv4 glue in 192.0.2.0/24', () => {
+    it('delegates to ns1 on the anycast address 2001:db8::53 and ns2 on its own, with IPv4 glue in 192.0.2.0/24', () => {
       expect(data('example.com', 'NS')).to.deep.equal(['ns1.example.com', 'ns2.example.com']);
+      expect(data('ns1.example.com', 'AAAA')).to.deep.equal(['2001:db8::53']);
+      expect(data('ns2.example.com', 'AAAA')).to.deep.equal(['2001:db8:1::53']);
+      const all: unknown[] = [];
       for (const ns of ['ns1.example.com', 'ns2.example.com']) {
-        expect(data(ns, 'AAAA')).to.deep.equal(['2001:db8::53']);
         expect(data(ns, 'A')).to.have.length(1);
         expect(in192_0_2(data(ns, 'A')[0] as string)).to.equal(true);
+        all.push(...data(ns, 'A'), ...data(ns, 'AAAA'));
       }
+      // No two NS names on one address (Zonemaster DELEGATION02 is an ERROR for that).
+      expect(new Set(all).size).to.equal(all.length);
       expect((z.soa.data as { mname: string }).mname).to.equal('ns1.example.com');
     });
     it('www has A and AAAA, the AAAA inside datacenter-1 2001:db8:ae21:7700::/56', () => {

@@ -5,6 +5,7 @@ import { loadResultJson } from '../../config/json';
 import { allServices } from '../../config/walk';
 import { datacenterLocationWarnings } from '../../pick/check-locations';
 import { GEOIP_DB_OPTION, openGeoOption } from '../geo-option';
+import { dsLines, keyLines } from '../../dnssec/report';
 
 /** `anypick check [PATH…] [--json]`: validates zone and delivery files together. */
 export const checkCommand: Command = {
@@ -38,6 +39,13 @@ See docs/delivery-language.md.`,
       const m = r.model;
       const n = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
       process.stdout.write(`ok: ${n(r.files.length, 'file')}, ${n(r.zones.length, 'zone')}, ${m.deliveries.length} deliver${m.deliveries.length === 1 ? 'y' : 'ies'}, ${n(allServices(m).length, 'service')}, ${m.processes.length} process${m.processes.length === 1 ? '' : 'es'}\n`);
+      // Signed zones: each key's state now and its next timing event, and the DS for the parent.
+      const nowS = Math.floor(Date.now() / 1000);
+      for (const [zone, d] of r.dnssec) {
+        process.stdout.write(`${zone}: signed online with ${n(d.keys.length, 'key')} from ${d.settings.keysDir}\n`);
+        for (const l of keyLines(d.keys, nowS)) process.stdout.write(`  ${l}\n`);
+        for (const l of dsLines(zone, d.keys, nowS)) process.stdout.write(`  ${l}\n`);
+      }
     }
     return r.errors.length === 0 ? EXIT.OK : EXIT.INVALID;
   },

@@ -1,5 +1,7 @@
 import { isIpAddress } from '../../util/ip';
 import { loadPaths } from '../../config/load';
+import type { ZoneDnssec } from '../../config/load';
+import { keyLines } from '../../dnssec/report';
 import { networkOf, parseAddress } from '../../util/ip';
 import type { ClientInfo } from '../../dns/dynamic';
 import { DatacenterResponder } from '../../pick/datacenter-responder';
@@ -84,6 +86,11 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
   },
   async run(values, positionals) {
     const [name, ...rest] = positionals;
+    /** The signed zone serving `owner`, with its keys as check prints them. */
+    const signingOf = (signed: Map<string, ZoneDnssec>, owner: string): { zone: string; keys: string[] } | undefined => {
+      const zone = [...signed.keys()].filter((z) => owner === z || owner.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
+      return zone === undefined ? undefined : { zone, keys: keyLines(signed.get(zone)!.keys, Math.floor(Date.now() / 1000)) };
+    };
     if (!name) throw new UsageError('missing NAME (a datacenter-pick service or the DNS name it answers)');
     if (typeof values.client !== 'string') throw new UsageError('missing --client ADDR[/LEN]');
     const client = parseClient(values.client);
@@ -112,8 +119,9 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
         process.stderr.write(`anypick explain: ${spec.name} has no ${qtype} targets (no member has an IPv${qtype === 'A' ? 4 : 6} block); a ${qtype} query gets the zone's own data\n`);
         return EXIT.INVALID;
       }
-      const j = explainJson(spec, d, state ? 'live' : 'static');
-      process.stdout.write((values.json ? JSON.stringify(j, null, 2) : explainText(j)) + '\n');
+      const j = { ...explainJson(spec, d, state ? 'live' : 'static'), dnssec: signingOf(r.dnssec, spec.name) };
+      const signed = j.dnssec ? `\ndnssec: zone ${j.dnssec.zone} is signed online; answers to DO=1 queries carry RRSIGs (${j.dnssec.keys.join(', ')})` : '\ndnssec: not signed (its zone has no .dnssec settings file)';
+      process.stdout.write((values.json ? JSON.stringify(j, null, 2) : explainText(j) + signed) + '\n');
       return EXIT.OK;
     } finally {
       geo?.close();

@@ -19,6 +19,14 @@ import { buildProxyTier } from './proxy-tier';
 import type { ProxyTier, TierDeps, TierSelector } from './proxy-tier';
 import { UpwardPublisher } from '../../l7/signals/upward';
 import { startStatusServer } from '../../l7/status';
+import { ProxyMetrics } from '../../l7/metrics';
+
+/** Members ejected now, from the tier's ejection report (a list, or lists by cluster). */
+function countEjected(e: unknown): number {
+  if (Array.isArray(e)) return e.length;
+  if (e && typeof e === 'object') return Object.values(e).reduce((n: number, v) => n + countEjected(v), 0);
+  return 0;
+}
 import { registrySettings } from '../../signals/config';
 import { signalsConfigFromModel } from '../../signals/from-model';
 import { startSignalsReceiver } from '../../signals/receiver';
@@ -214,6 +222,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   }
   let publisher: UpwardPublisher | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
+  let metrics!: ProxyMetrics;
   try {
     if (registry && signalTokens) receiver = await startSignalsReceiver({ listen: str(values.signals), registry, tokens: signalTokens, tls: signalTlsFiles, blocks: cfg.blocks, maxAgeMs: cfg.leaseMs, logger });
     if (reportTo.length) {
@@ -234,6 +243,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
       publisher.start();
     }
     if (statusListen) {
+      metrics = new ProxyMetrics({ tier: current.what, service, stats: () => proxy?.stats, availability: () => current.availability(), ejected: () => countEjected(current.ejected()) });
       status = await startStatusServer(statusListen.host, statusListen.port, () => ({
         tier: current.what,
         service,
@@ -246,7 +256,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         tls: tls?.list(),
         availability: current.availability(),
         published: publisher?.last,
-      }));
+      }), (req, res) => metrics.handle(req, res));
     }
   } catch (err) {
     // Nothing may keep the process alive after a failed start.

@@ -8,6 +8,7 @@ import type { GeoDatabases } from '../../geo/databases';
 import type { MemberStateSource } from '../../model/member-state';
 import type { LatencySource } from '../../model/latency';
 import { AnswerCounts } from '../../pick/answer-counts';
+import { TrafficCounts } from '../../pick/traffic-counts';
 import { datacenterResponders } from '../../pick/datacenter-responder';
 import { datacenterServices } from '../../pick/datacenter-services';
 import type { DcServiceSpec } from '../../pick/datacenter-services';
@@ -27,6 +28,8 @@ export const DATACENTER_SERVE_USAGE = `  --geoip-db FILE     geo database (MMDB:
 export class DatacenterPicks {
   /** Answers per member, counted by every responder this builds. */
   readonly counts = new AnswerCounts();
+  /** Answers per member and client region (the traffic map). */
+  readonly traffic = new TrafficCounts();
 
   private constructor(readonly geo: GeoDatabases | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource, private readonly latency?: LatencySource) {}
 
@@ -45,7 +48,7 @@ export class DatacenterPicks {
     const specs = datacenterServices(model);
     this.specs = specs;
     if (specs.length) this.logger.info({ picks: specs.map((s) => ({ service: s.service, name: s.name, members: s.members.length })) }, 'datacenter picks');
-    return datacenterResponders(specs, { geo: this.geo, state: this.state, counts: this.counts, latency: this.latency });
+    return datacenterResponders(specs, { geo: this.geo, state: this.state, counts: this.counts, traffic: this.traffic, latency: this.latency });
   }
 
   /** Stops watching the geo database. */

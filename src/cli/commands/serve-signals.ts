@@ -13,6 +13,7 @@ import type { Worker } from 'node:cluster';
 import { UsageError } from '../command';
 import type { DeliveryModel } from '../../config/model';
 import { startTelemetryServer } from '../../telemetry/http';
+import type { TelemetryServerOptions } from '../../telemetry/http';
 import type { TelemetryServer } from '../../telemetry/http';
 import { Telemetry } from '../../telemetry/metrics';
 import type { DnsCountsLike } from '../../telemetry/metrics';
@@ -186,9 +187,9 @@ export class ServeSignals {
   }
 
   /** Starts the receiver thread (when tokens exist) and the telemetry HTTP server. */
-  async start(dnsSnapshot?: () => DnsCountsLike, page?: { status?: () => object; dashboard?: string }): Promise<void> {
+  async start(dnsSnapshot?: () => DnsCountsLike, page?: Pick<TelemetryServerOptions, 'status' | 'dashboard' | 'json' | 'assets'>, geoBuilds?: () => Array<{ file: string; buildEpoch: number }>): Promise<void> {
     const reg = this.registry;
-    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, otlpUrl: this.values['otlp-metrics'] as string | undefined, latency: () => this.latency.current });
+    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, geoBuilds, otlpUrl: this.values['otlp-metrics'] as string | undefined, latency: () => this.latency.current });
     if (reg && this.tokens) {
       this.thread = await startReceiverThread({
         listen: (this.values.signals as string | undefined) ?? DEFAULT_SIGNALS_LISTEN,

@@ -9,6 +9,8 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { hostname } from 'node:os';
 import cluster from 'node:cluster';
 import { loadPaths } from '../../config/load';
+import { ZoneSigner } from '../../dnssec/signer';
+import type { ZoneKey } from '../../dnssec/keys';
 import type { Zone } from '../../zone/types';
 import { startDnsServer } from '../../dns/server';
 import type { DnsServer, ListenAddress } from '../../dns/server';
@@ -23,8 +25,11 @@ import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
 import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
-import { startServeStatus } from '../../status/serve-status';
+import { memberStatuses, startServeStatus } from '../../status/serve-status';
 import { DASHBOARD_HTML } from '../../status/dashboard-page';
+import { dashboardAssets } from '../../status/assets';
+import { SERIES_POINTS, SERIES_STEP_MS, SeriesSampler, SeriesStore } from '../../status/series';
+import { formatDuration, parseDuration } from '../../util/duration';
 import { packageVersion } from '../../util/version';
 import { parseHostPort } from '../../util/host-port';
 import type { DeliveryModel } from '../../config/model';
@@ -32,6 +37,9 @@ import type { InProcessBgp } from '../../bgp/in-process';
 import type { Command } from '../command';
 import { DNS_GUARD_OPTIONS, DNS_GUARD_USAGE, dnsGuardFromOptions, reloadCookieSecret, shareCookieSecretWithWorkers } from './serve-dns-guard';
 import type { DnsGuard } from './serve-dns-guard';
+import { DNSTAP_SERVE_OPTIONS, DNSTAP_SERVE_USAGE, dnstapOptions, startDnstap } from './serve-dnstap';
+import type { ServeDnstap } from './serve-dnstap';
+import type { DnsObserver } from '../../dns/observer';
 
 /** Paths served when none are given; missing defaults are skipped. */
 export const DEFAULT_PATHS = ['zones', 'bgp'];
@@ -60,6 +68,8 @@ interface Loaded {
   /** File names whose change means a reload: every file read, including `$INCLUDE`d ones. */
   names: Set<string>;
   errors: string[];
+  /** Online signers of the signed zones (`X.dnssec` beside `X.zone`). */
+  signers: Map<string, ZoneSigner>;
 }
 
 /** Adds `dir` and its subdirectories (fs.watch is not recursive everywhere; Node 20 on Linux polls). */
@@ -67,6 +77,15 @@ function addDirTree(dir: string, out: Set<string>, depth = 0): void {
   out.add(resolvePath(dir));
   if (depth > 8) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) addDirTree(join(dir, e.name), out, depth + 1);
+}
+
+/** The signed zones and their keys now, for the log: `example.com: KSK 5640 (13), ZSK 8245 (15)`. */
+function signedSummary(signers: Map<string, ZoneSigner>): string[] {
+  return [...signers.values()].map((s) => {
+    const use = s.keysAt();
+    const role = (k: ZoneKey): string => (use.ksk.includes(k) && use.zsk.includes(k) ? 'CSK' : use.ksk.includes(k) ? 'KSK' : use.zsk.includes(k) ? 'ZSK' : 'published');
+    return `${s.zone}: ${use.published.map((k) => `${role(k)} ${k.tag} (alg ${k.algorithm})`).join(', ')}`;
+  });
 }
 
 /** Loads every zone and delivery file under `paths` (`loadPaths`), completely, before anything is swapped. */
@@ -91,7 +110,8 @@ function loadData(paths: string[], explicit: boolean, picks: DatacenterPicks): L
     names.add(basename(f));
   }
   const dynamic = r.errors.length === 0 ? picks.responders(r.model) : [];
-  return { zones: r.zones, dynamic, model: r.model, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()) };
+  const signers = new Map([...r.dnssec].map(([origin, d]) => [origin, new ZoneSigner(origin, d.keys, d.settings)]));
+  return { zones: r.zones, dynamic, model: r.model, watch: [...watchSet], names, errors: r.errors.map((e) => e.format()), signers };
 }
 
 /** True when a change to `file` (a name inside a watched directory) can change what is served. */
@@ -145,9 +165,9 @@ export function parseIo(v: string | undefined): IoChoice {
  * Serves the DNS part: binds every `--dns` address. A worker of `--workers N` on the batch path
  * binds its own UDP socket with SO_REUSEPORT, so the kernel spreads queries over the workers.
  */
-async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard): Promise<DnsServer> {
+async function startDns(listen: ListenAddress[], zones: Zone[], logger: Logger, queryLog: boolean, io: IoChoice, dynamic: DynamicResponder[], nsid: string | undefined, guard: DnsGuard, signers: Map<string, ZoneSigner>, observer: DnsObserver | undefined): Promise<DnsServer> {
   const reusePort = cluster.isWorker;
-  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort });
+  const dns = await startDnsServer({ listen, zones, logger, queryLog, dynamic, nsid, signers, rrl: guard.rrl, cookies: guard.cookies, tcp: guard.tcp, io, reusePort, observer });
   if (dns.io.reason) logger.info({ io: dns.io.mode, reason: dns.io.reason }, `udp io: ${dns.io.mode} (${dns.io.reason})`);
   // The message stays the same for scripts that wait for it; `io` and `udp` say how UDP is read.
   const udp = dns.io.mode === 'batch' ? `recvmmsg/sendmmsg${reusePort ? ', own SO_REUSEPORT socket' : ''}` : 'node:dgram';
@@ -176,7 +196,7 @@ function reload(paths: string[], explicit: boolean, dns: DnsServer, logger: Logg
     return undefined;
   }
   try {
-    dns.update(loaded.zones, loaded.dynamic);
+    dns.update(loaded.zones, loaded.dynamic, loaded.signers);
   } catch (err) {
     logger.error({ err, why }, `reload rejected: ${(err as Error).message}; still serving the last good data`);
     return undefined;
@@ -198,9 +218,17 @@ async function startBgpOption(on: boolean, paths: string[], logger: Logger, dns:
 }
 
 /** The operator's view: status hub, `/status.json`, the dashboard and `/metrics` on `--http`. */
-async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, nsid?: string): Promise<{ hub: StatusHub; status: { stop(): void } }> {
+async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: DnsServer, bgp: InProcessBgp | undefined, tap: ServeDnstap | undefined, nsid: string | undefined, seriesStepMs: number): Promise<{ hub: StatusHub; status: { stop(): void } }> {
   const hub = new StatusHub(nsid ?? hostname(), packageVersion());
-  const status = startServeStatus({
+  const sessions = bgp ? () => bgp.sessions() : undefined;
+  const series = new SeriesSampler(new SeriesStore({ stepMs: seriesStepMs }), {
+    repliesByRcode: () => dns.counters().repliesByRcode,
+    latency: () => dns.latency(),
+    members: () => memberStatuses({ specs: () => picks.specs, state: signals.registry }),
+    bgp: sessions,
+  });
+  const sampling = series.start();
+  const serveStatus = startServeStatus({
     hub,
     specs: () => picks.specs,
     counts: picks.counts,
@@ -216,13 +244,41 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
         protection: { dropped: { malformed: c.dropped, rrl: c.rrl.dropped }, rrlSlipped: c.rrl.slipped, rrlCookieExempt: c.rrl.exempt, cookies: c.cookies, tcpRefused: c.tcpRefused, tcpClosed: c.tcpClosed },
       };
     },
-    bgp: bgp ? () => bgp.sessions() : undefined,
-    onAnswers: (service, member, n) => signals.answer(service, member, n),
+    bgp: sessions,
+    onAnswers: (service, member, n) => {
+      signals.answer(service, member, n);
+      series.addAnswers(service, member, n);
+    },
   });
+  const status = { stop: () => (serveStatus.stop(), sampling.stop()) };
   hub.event('start', `serving ${picks.specs.map((s) => s.name).join(', ') || 'static zones'}`);
-  await signals.start(() => dns.counters(), { status: () => hub.snapshot(), dashboard: DASHBOARD_HTML });
+  await signals.start(
+    () => ({ ...dns.counters(), dnstap: tap?.counters() }),
+    {
+      status: () => hub.snapshot(),
+      dashboard: DASHBOARD_HTML,
+      json: { '/series.json': () => series.store.view(), '/traffic.json': () => picks.traffic.view() },
+      assets: dashboardAssets(),
+    },
+    () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? [],
+  );
   return { hub, status };
 }
+
+/** `--series-step DURATION`: the dashboard's time between points (default 10s; 1 s at least). */
+export function seriesStep(v: string | undefined): number {
+  if (v === undefined) return SERIES_STEP_MS;
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (err) {
+    throw new UsageError(`--series-step ${v}: ${(err as Error).message}`);
+  }
+  if (ms < 1000) throw new UsageError(`--series-step ${v}: expected at least 1s`);
+  return ms;
+}
+
+const SERIES_POINTS_TEXT = `${SERIES_POINTS} points kept`;
 
 /** Resolves on SIGTERM/SIGINT; calls `onHup` on SIGHUP. */
 function handleSignals(onHup: () => void): Promise<string> {
@@ -245,6 +301,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   const workers = parseWorkers(values.workers);
   const io = parseIo(stringOption(values, 'io'));
   const guard = dnsGuardFromOptions(values);
+  const tapOptions = dnstapOptions(values);
   if (!runsServerItself(workers)) {
     shareCookieSecretWithWorkers(values);
     // One member registry for every worker: the primary runs the receiver thread and relays state.
@@ -266,18 +323,21 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
   // Signals first: a restored state snapshot must be in place before the first answer.
   signals.configure(first.model);
+  // Each process (each worker of --workers N) has its own collector connection.
+  const tap = startDnstap(tapOptions, logger, nsid);
   let dns: DnsServer;
   try {
-    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard);
+    dns = await startDns(listen, first.zones, logger, values['query-log'] === true, io, first.dynamic, nsid, guard, first.signers, tap?.observer);
   } catch (err) {
+    await tap?.close();
     if ((err as { code?: string }).code !== 'E_IO_UNAVAILABLE') throw err;
     logger.error({ err }, (err as Error).message);
     process.stderr.write(`anypick serve: ${(err as Error).message}\n`);
     return EXIT.USAGE;
   }
-  logger.info({ zones: first.zones.map((z) => z.origin), paths }, 'serving');
+  logger.info({ zones: first.zones.map((z) => z.origin), paths, signed: signedSummary(first.signers) }, 'serving');
   const bgp = await startBgpOption(values.bgp === true, paths, logger, dns);
-  const { hub, status } = await startStatus(signals, picks, dns, bgp, nsid);
+  const { hub, status } = await startStatus(signals, picks, dns, bgp, tap, nsid, seriesStep(stringOption(values, 'series-step')));
 
   let unwatch = (): void => undefined;
   const doReload = (why: string): void => {
@@ -300,6 +360,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   status.stop();
   await signals.close();
   await dns.close();
+  await tap?.close(); // after DNS: the last replies are sent, then STOP
   picks.close();
   leaveCluster();
   return EXIT.OK;
@@ -322,10 +383,13 @@ Options:
   --query-log         log one line per query (info level)
   --nsid ID           identify this node in replies to queries that ask (RFC 5001 NSID;
                       dig +nsid); ID is text, e.g. the host name, or 'hostname'
+  --series-step DUR   time between the dashboard's points (/series.json; ${SERIES_POINTS_TEXT});
+                      default ${formatDuration(SERIES_STEP_MS)}
   --bgp               also run the BGP announcer of the files in this process (docs/bgp.md);
                       SIGTERM drains it before the DNS server stops
 ${DATACENTER_SERVE_USAGE}
 ${DNS_GUARD_USAGE}
+${DNSTAP_SERVE_USAGE}
 ${SIGNALS_SERVE_USAGE}
   --io MODE           UDP I/O: batch (recvmmsg/sendmmsg through the native addon), dgram
                       (node:dgram, one datagram per call) or auto (default: batch when the
@@ -341,8 +405,10 @@ Exit codes: 0 stopped by signal, 1 the files have errors at start, 2 usage, 3 ca
     'query-log': { type: 'boolean' },
     nsid: { type: 'string' },
     bgp: { type: 'boolean' },
+    'series-step': { type: 'string' },
     ...DATACENTER_SERVE_OPTIONS,
     ...DNS_GUARD_OPTIONS,
+    ...DNSTAP_SERVE_OPTIONS,
     ...SIGNALS_SERVE_OPTIONS,
     workers: { type: 'string' },
     io: { type: 'string' },

@@ -17,6 +17,8 @@ export interface WireRecord {
   rec: ZoneRecord;
   owner: string;
   ttl: number;
+  /** Made by the server from other records (a DNAME's CNAME): never signed. */
+  synthesized?: boolean;
 }
 
 /** Thrown when a message would exceed 65535 bytes. */
