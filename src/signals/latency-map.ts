@@ -5,7 +5,7 @@
  * not reported for `maxAgeMs` is dropped. Pure apart from the injected clock.
  */
 import type { LatencyEstimate, LatencySource } from '../model/latency';
-import { DEFAULT_NETWORK_PREFIXES, checkPrefixes } from '../util/network-key';
+import { DEFAULT_NETWORK_PREFIXES, checkPrefixes, networkKeyOf, networkKeyText } from '../util/network-key';
 import type { NetworkPrefixes } from '../util/network-key';
 
 /** Options of a LatencyMap. */
@@ -230,4 +230,32 @@ export class LatencyMirror implements LatencySource {
     }
     this.map.apply(batch);
   }
+}
+
+/** `/latency.json`: the map's size and coverage, or with `network` one network's estimates. */
+export interface LatencyView {
+  prefixes: NetworkPrefixes;
+  networks: number;
+  evicted: number;
+  expired: number;
+  /** Networks per datacenter with a report within the map's age limit. */
+  coverage: Record<string, number>;
+  network?: string;
+  estimates?: Array<{ datacenter: string; rttMs: number; samples: number; ageSeconds: number }>;
+  error?: string;
+}
+
+/** The view of `map` (serve's `/latency.json?network=ADDR` of the ECS or client address). */
+export function latencyView(map: LatencyMap, network: string | null, now = Date.now()): LatencyView {
+  const view: LatencyView = { prefixes: map.prefixes, networks: map.size, evicted: map.evicted, expired: map.expired, coverage: map.coverage(1, undefined, now) };
+  if (network === null || network === '') return view;
+  let key: number;
+  try {
+    key = networkKeyOf(network.split('/')[0]!, map.prefixes);
+  } catch (err) {
+    return { ...view, error: `network=${network}: ${(err as Error).message}` };
+  }
+  view.network = networkKeyText(key, map.prefixes);
+  view.estimates = (map.get(key) ?? []).map((e) => ({ datacenter: e.datacenter, rttMs: Math.round(e.rttMs * 100) / 100, samples: e.samples, ageSeconds: Math.round((now - e.lastSeen) / 100) / 10 }));
+  return view;
 }
