@@ -107,6 +107,7 @@ describe('interop: measured latency steers the datacenter pick (network namespac
   const dcNs = (dc: number): string => `${tag}dc${dc}`;
   const cNs = (c: string): string => `${tag}${c}`;
   const dir = mkdtempSync(join(tmpdir(), 'anypick-latency-netem-'));
+  const conf = join(dir, 'conf');
   let serveLog = '';
   let delayLine: ChildProcess;
   const proxyLogs: string[] = ['', '', ''];
@@ -185,7 +186,6 @@ describe('interop: measured latency steers the datacenter pick (network namespac
     ip(['route', 'add', 'default', 'dev', DELAY_DEV, 'table', '100'], hub);
     for (const k of ['all', 'default', DELAY_DEV]) nsExec(hub, 'sysctl', ['-qw', `net.ipv4.conf.${k}.rp_filter=0`]);
     for (const c of CLIENTS) ip(['rule', 'add', 'iif', `${tag}${c.name}h`, 'lookup', '100'], hub);
-    const conf = join(dir, 'conf');
     execFileSync('mkdir', ['-p', conf]);
     writeFileSync(join(conf, 'example.com.zone'), ZONE);
     writeFileSync(join(conf, 'latency.delivery'), DELIVERY);
@@ -246,6 +246,12 @@ describe('interop: measured latency steers the datacenter pick (network namespac
         expect(e.rttMs, `${c.net}.0/24 → ${e.datacenter} (delay ${delay} ms): ${JSON.stringify(got)}`).to.be.within(lo, hi);
         expect(e.samples).to.be.at.least(4);
       }
+      // explain --live shows the same: measured latency decided, with each datacenter's estimate.
+      const ex = nsExec(hub, process.execPath, [MAIN, 'explain', 'my-service', '--client', `${c.net}.0/24`, conf, '--geoip-db', GEO, '--live', '--http', `${SERVE}:${HTTP_PORT}`]);
+      expect(ex, ex).to.match(new RegExp(`latency: ${c.net.replace(/\./g, '\\.')}\\.0/24: measured latency decided`));
+      expect(ex).to.match(/measured: datacenter-\d [\d.]+ ms \(\d+ samples/);
+      expect(/^answer:\s+(\S+)/m.exec(ex)?.[1]).to.equal('example.com');
+      expect(ex.split('\n').filter((l) => /^datacenter-\d\s.*\*$/.test(l)).map((l) => l.split(/\s+/)[0]), ex).to.deep.equal([c.fastest]);
       console.log(`      ${c.net}.0/24 (delays ${c.delayMs.join('/')} ms): ${got.sort((x, y) => x.datacenter.localeCompare(y.datacenter)).map((e) => `${e.datacenter} ${e.rttMs} ms`).join(', ')}`);
     }
   });
