@@ -12,7 +12,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsSet, ip, nsExec, nsSpawn } from '../../src/lab/netns';
@@ -40,6 +40,11 @@ const CLIENTS = [
   { name: 'c1', net: '10.1.0', delayMs: [80, 10, 40], nearest: 'datacenter-1', fastest: 'datacenter-2' },
   { name: 'c2', net: '10.2.0', delayMs: [50, 90, 30], nearest: 'datacenter-2', fastest: 'datacenter-3' },
 ];
+/**
+ * The DNS tier's delivery. `exploration: 0%` and `spill-over: off` keep every answer to the
+ * network's fastest group: the datacenters' reported load moves their dynamic factors, and with
+ * spill-over a group below its capacity would send some networks on (docs/datacenter-pick.md).
+ */
 const DELIVERY = `service my-service:
   listen "https://example.com"
   next-hop-strategy:
@@ -48,6 +53,7 @@ const DELIVERY = `service my-service:
     latency-min-samples: 3
     latency-max-age: 10m
     exploration: 0%
+    spill-over: off
   next-hop-members:
     datacenter-1 10 dyn "example.com AAAA IN 90 2001:db8:ae21:7700::/56"
     datacenter-2 10 dyn "example.com AAAA IN 90 2001:db8:0478:2800::/56"
@@ -252,8 +258,23 @@ describe('interop: measured latency steers the datacenter pick (network namespac
       expect(ex).to.match(/measured: datacenter-\d [\d.]+ ms \(\d+ samples/);
       expect(/^answer:\s+(\S+)/m.exec(ex)?.[1]).to.equal('example.com');
       expect(ex.split('\n').filter((l) => /^datacenter-\d\s.*\*$/.test(l)).map((l) => l.split(/\s+/)[0]), ex).to.deep.equal([c.fastest]);
+      if (c === CLIENTS[1]) {
+        // docs/datacenter-pick.md "Seeing it" shows this output (the ages aside).
+        const doc = readFileSync(join(REPO_ROOT, 'docs', 'datacenter-pick.md'), 'utf8');
+        const block = /\*\*Seeing it\.\*\*[\s\S]*?```text\n([\s\S]*?)```/.exec(doc)?.[1];
+        const ages = (t: string): string => t.replace(/\d+ s ago/g, 'N s ago');
+        for (const line of (block ?? '').trim().split('\n')) expect(ages(ex), `doc line not in the output:\n${line}\n${ex}`).to.include(ages(line));
+        expect(block).to.be.a('string');
+      }
       console.log(`      ${c.net}.0/24 (delays ${c.delayMs.join('/')} ms): ${got.sort((x, y) => x.datacenter.localeCompare(y.datacenter)).map((e) => `${e.datacenter} ${e.rttMs} ms`).join(', ')}`);
     }
+  });
+
+  it('/latency.json refuses a network that is not an address with 400 and the reason', () => {
+    const out = nsExec(hub, 'curl', ['-s', '-w', '\n%{http_code}', `http://${SERVE}:${HTTP_PORT}/latency.json?network=nope`]);
+    const code = out.slice(out.lastIndexOf('\n') + 1);
+    expect(code, out).to.equal('400');
+    expect(JSON.parse(out.slice(0, out.lastIndexOf('\n'))).error).to.match(/^network=nope: /);
   });
 
   it('removing the delay to the nearest datacenter moves the answer back once new samples arrive', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LATENCY_BYTES_PER_NETWORK, LatencyMap } from '../../src/signals/latency-map';
+import { LATENCY_BYTES_PER_NETWORK, LatencyMap, latencyView } from '../../src/signals/latency-map';
 import { networkKeyOf } from '../../src/util/network-key';
 
 function clock(start = 1_000_000) {
@@ -110,5 +110,23 @@ describe('signals/latency-map', () => {
     expect(m.size).to.equal(N);
     console.log(`      latency map: ${per.toFixed(0)} bytes of heap per network`);
     expect(per).to.be.below(LATENCY_BYTES_PER_NETWORK);
+  });
+
+  it('latencyView: size and coverage, one network by any of its addresses, a bad address as an error', () => {
+    let now = 1_000_000;
+    const m = new LatencyMap({ now: () => now });
+    m.record('datacenter-1', networkKeyOf('198.51.100.0'), 20, 5);
+    m.record('datacenter-2', networkKeyOf('198.51.100.0'), 40, 5);
+    m.record('datacenter-2', networkKeyOf('2001:db8:7::'), 30, 2);
+    now += 2500;
+    const all = latencyView(m, null, now);
+    expect(all).to.deep.include({ networks: 2, evicted: 0, expired: 0, coverage: { 'datacenter-1': 1, 'datacenter-2': 2 } });
+    expect(all.estimates).to.equal(undefined);
+    const one = latencyView(m, '198.51.100.77', now);
+    expect(one.network).to.equal('198.51.100.0/24');
+    expect(one.estimates).to.deep.equal([{ datacenter: 'datacenter-1', rttMs: 20, samples: 5, ageSeconds: 2.5 }, { datacenter: 'datacenter-2', rttMs: 40, samples: 5, ageSeconds: 2.5 }]);
+    expect(latencyView(m, '2001:db8:7:1::/64', now).network).to.equal('2001:db8:7::/48');
+    expect(latencyView(m, '203.0.113.1', now).estimates).to.deep.equal([]);
+    expect(latencyView(m, 'nope', now).error).to.match(/^network=nope: /);
   });
 });
