@@ -8,6 +8,8 @@
 //                                          BPF filter; RFC 5881 §5: BFD requires 255)
 //   bindListener(family, addr, port)       fd of a bound (not yet listening) TCP socket, SO_REUSEADDR
 //   closeFd(fd)
+//   tcpRtt(fd)                             -> [rtt, rttvar] of a connected TCP socket, µs (TCP_INFO
+//                                          tcpi_rtt / tcpi_rttvar: the kernel's smoothed round trip)
 // Every failure throws an Error whose message names the call and strerror(errno).
 #include <node_api.h>
 #include <arpa/inet.h>
@@ -239,6 +241,23 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+static napi_value TcpRtt(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!args(env, info, 1, argv) || !int32(env, argv[0], &fd)) return nullptr;
+  struct tcp_info ti;
+  socklen_t len = sizeof ti;
+  memset(&ti, 0, sizeof ti);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return fail(env, "getsockopt TCP_INFO", errno);
+  napi_value out, rtt, var;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_uint32(env, ti.tcpi_rtt, &rtt);
+  napi_create_uint32(env, ti.tcpi_rttvar, &var);
+  napi_set_element(env, out, 0, rtt);
+  napi_set_element(env, out, 1, var);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"tcpSocket", nullptr, TcpSocket, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -248,6 +267,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"udpSocket", nullptr, UdpSocket, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"bindListener", nullptr, BindListener, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"closeFd", nullptr, CloseFd, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"tcpRtt", nullptr, TcpRtt, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -6,7 +6,7 @@ import type { Node, Word } from './lexer';
 import { CONFIG_CODES, checkName, dispatch } from './context';
 import type { LoadContext, Scope } from './context';
 import { controlRef, listRef, membershipRef } from './refs';
-import { parseDistanceKm, parseIntIn, parseTtl, parseUrl, ValueError } from './values';
+import { parseDistanceKm, parseDuration, parseIntIn, parseTtl, parseUrl, ValueError } from './values';
 import { parseMemberLine, checkRecordOwners } from './interpret-members';
 import { servingTier } from './walk';
 import type { Control, Member, NextHopMembers, Service, Strategy, StrategyName, Tier, UrlValue } from './model';
@@ -51,7 +51,7 @@ export function interpretControl(ctx: LoadContext, node: Node, scope: Scope): Co
   return c;
 }
 
-const STRATEGIES: StrategyName[] = ['internet-location-then-dynamic-weight', 'priority-then-weight'];
+const STRATEGIES: StrategyName[] = ['internet-location-then-dynamic-weight', 'measured-latency-then-dynamic-weight', 'priority-then-weight'];
 
 function strategy(ctx: LoadContext, node: Node): Strategy | undefined {
   let nameWord: Word | undefined;
@@ -91,8 +91,44 @@ function strategy(ctx: LoadContext, node: Node): Strategy | undefined {
     sticky: (n) => one(n, (t) => { s.sticky = oneOf(t, ['client-subnet'], 'sticky') as 'client-subnet'; }),
     ttl: (n) => one(n, (t) => { s.ttl = parseTtl(t); }),
     'spill-over': (n) => one(n, (t) => { s.spillOver = oneOf(t, ['on', 'off'], 'spill-over') === 'on'; }),
-  }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl', 'spill-over'] });
+    ...latencyOptions(ctx, s),
+  }, { expected: ['dynamic', ...STRATEGIES, 'tolerance', 'answers', 'when-none-ready', 'sticky', 'ttl', 'spill-over', ...LATENCY_KEYS] });
+  if (s.name !== 'measured-latency-then-dynamic-weight') {
+    const stray = options.find((o) => (LATENCY_KEYS as readonly string[]).includes(o.head.text));
+    if (stray) ctx.error(stray.head.pos, `'${stray.head.text}' belongs to strategy 'measured-latency-then-dynamic-weight', not '${s.name}'`, CONFIG_CODES.VALUE);
+  }
   return s;
+}
+
+const LATENCY_KEYS = ['latency-tolerance', 'latency-min-samples', 'latency-max-age', 'exploration', 'latency-networks'] as const;
+
+/** The options of measured-latency-then-dynamic-weight (docs/datacenter-pick.md, "Measured latency"). */
+function latencyOptions(ctx: LoadContext, s: Strategy): Record<string, (n: Node) => void> {
+  const one = (n: Node, f: (t: string) => void): void => {
+    const w = ctx.oneWord(n);
+    if (w) ctx.value(w, f);
+  };
+  return {
+    'latency-tolerance': (n) => one(n, (t) => { s.latencyToleranceMs = parseDuration(t); }),
+    'latency-min-samples': (n) => one(n, (t) => { s.latencyMinSamples = parseIntIn(t, 1, 1_000_000, 'latency-min-samples'); }),
+    'latency-max-age': (n) => one(n, (t) => {
+      const ms = parseDuration(t);
+      if (ms < 1000) throw new ValueError(`latency-max-age must be at least 1s, got '${t}'`);
+      s.latencyMaxAgeMs = ms;
+    }),
+    exploration: (n) => one(n, (t) => {
+      const m = /^(\d+(?:\.\d+)?)%$/.exec(t);
+      if (!m || Number(m[1]) > 50) throw new ValueError(`bad exploration '${t}' (a share like 5%, at most 50%)`);
+      s.exploration = Number(m[1]) / 100;
+    }),
+    'latency-networks': (n) => {
+      if (n.args.length !== 2) { ctx.error(n.pos, `'latency-networks' takes two prefixes: /IPV4 /IPV6, e.g. /24 /48`, CONFIG_CODES.SYNTAX); return; }
+      const [a, b] = n.args;
+      ctx.value(a, (t) => ctx.value(b, (u) => {
+        s.latencyNetworks = { v4: parseIntIn(t.replace(/^\//, ''), 8, 32, 'IPv4 latency network prefix'), v6: parseIntIn(u.replace(/^\//, ''), 16, 48, 'IPv6 latency network prefix') };
+      }));
+    },
+  };
 }
 
 function oneOf(t: string, allowed: string[], what: string): string {
@@ -155,8 +191,8 @@ export function finishService(ctx: LoadContext, s: Service, written: Node[]): vo
   if (s.strategy?.name === 'priority-then-weight' && !has('next-hop')) {
     ctx.error(s.strategy.pos, `strategy 'priority-then-weight' needs 'next-hop: list.NAME' in service '${s.name}'`, CONFIG_CODES.MISSING);
   }
-  if (s.strategy?.name === 'internet-location-then-dynamic-weight' && !has('next-hop-members')) {
-    ctx.error(s.strategy.pos, `strategy 'internet-location-then-dynamic-weight' needs 'next-hop-members' in service '${s.name}'`, CONFIG_CODES.MISSING);
+  if ((s.strategy?.name === 'internet-location-then-dynamic-weight' || s.strategy?.name === 'measured-latency-then-dynamic-weight') && !has('next-hop-members')) {
+    ctx.error(s.strategy.pos, `strategy '${s.strategy.name}' needs 'next-hop-members' in service '${s.name}'`, CONFIG_CODES.MISSING);
   }
 }
 

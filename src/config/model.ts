@@ -19,7 +19,7 @@ export type Tier = 'datacenter' | 'cluster' | 'service';
 export type SignalName = 'presence' | 'readiness' | 'utilization' | 'errors';
 
 /** Pick strategies. */
-export type StrategyName = 'internet-location-then-dynamic-weight' | 'priority-then-weight';
+export type StrategyName = 'internet-location-then-dynamic-weight' | 'measured-latency-then-dynamic-weight' | 'priority-then-weight';
 
 /** An IP address block `ADDR/LEN` as written, with its parsed parts. */
 export interface AddressBlock {
@@ -180,6 +180,16 @@ export interface Strategy {
   ttl?: number;
   /** `spill-over: on|off` — capacity spill-over of the datacenter pick (default on). */
   spillOver?: boolean;
+  /** measured-latency-then-dynamic-weight: `latency-tolerance: 5ms` — datacenters this close to the fastest share its clients by weight. */
+  latencyToleranceMs?: number;
+  /** `latency-min-samples: N` — connections a datacenter needs measured for a network before latency decides. */
+  latencyMinSamples?: number;
+  /** `latency-max-age: 10m` — measurements older than this do not count. */
+  latencyMaxAgeMs?: number;
+  /** `exploration: 5%` — share of networks sent to the second-fastest datacenter, 0..0.5. */
+  exploration?: number;
+  /** `latency-networks: /24 /48` — client networks are IPv4 /N and IPv6 /M. */
+  latencyNetworks?: { v4: number; v6: number };
 }
 
 /** A `"OWNER TYPE CLASS TTL ADDR/LEN"` member target: a record template. */

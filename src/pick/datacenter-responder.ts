@@ -16,6 +16,10 @@ import type { DcMemberSpec, DcServiceSpec, DcTarget } from './datacenter-service
 import type { Rand } from './random';
 import type { GeoPoint, MemberLiveState, MemberStateSource } from './types';
 import type { AnswerCount, AnswerCounts } from './answer-counts';
+import type { LatencySource } from '../model/latency';
+import { coarseNow } from '../util/coarse-clock';
+import { networkKeyOf, networkKeyOfBytes, networkKeyText } from '../util/network-key';
+import { explorationHash, pickByLatency, planLatency } from './latency-strategy';
 import type { TrafficCounts } from './traffic-counts';
 import type { ClientRegion } from './datacenter-selection';
 
@@ -35,6 +39,10 @@ export interface ResponderDeps {
   rand?: Rand;
   /** Counts answers per member (the dashboard's shares and `anypick.dns.answers`). */
   counts?: AnswerCounts;
+  /** Measured client latency (measured-latency-then-dynamic-weight). */
+  latency?: LatencySource;
+  /** Clock for latency freshness and the exploration period (default a coarse Date.now). */
+  now?: () => number;
   /** Counts answers per member and client region (the dashboard's traffic map). */
   traffic?: TrafficCounts;
 }
@@ -72,6 +80,8 @@ export interface DatacenterDecision {
   records: ZoneRecord[];
   /** ECS scope prefix for the reply (docs/datacenter-pick.md). */
   scopePrefix: number;
+  /** measured-latency-then-dynamic-weight: what decided, the client network and its measurements. */
+  latency?: { decidedBy: 'latency' | 'location'; network?: string; explored: boolean; why?: string; estimates: Array<{ datacenter: string; rttMs: number; samples: number; ageMs: number }> };
 }
 
 /** Places members: explicit coordinates first, else a geo lookup of their first block. */
@@ -125,6 +135,14 @@ function isMappedText(address: string): boolean {
   }
 }
 
+/** A network's latency decision, cached: its plan, landing group and ECS scope. */
+interface LatencyChoice {
+  plan: DatacenterPlan<DcTarget>;
+  landing: number;
+  selection?: DatacenterSelection;
+  scope?: number;
+}
+
 /** A datacenter pick answering its `listen` name. */
 export class DatacenterResponder implements DynamicResponder {
   readonly name: string;
@@ -146,6 +164,9 @@ export class DatacenterResponder implements DynamicResponder {
   private planStateVersion = -1;
   private planGeoGeneration = -1;
   private placedGeneration = -1;
+  /** Latency plans per query type and network key (-1: location decides), for one latency version and minute. */
+  private readonly latencyPlans = { A: new Map<number, LatencyChoice | null>(), AAAA: new Map<number, LatencyChoice | null>() };
+  private latencyMade = '';
 
   constructor(
     readonly spec: DcServiceSpec,
@@ -215,7 +236,12 @@ export class DatacenterResponder implements DynamicResponder {
    * independent of the client: location unknown, scope 0, and stickiness hashes ::/0.
    */
   private locate(client: ClientInfo, needSubnet: boolean): Located {
-    // Cached lookups and plans hold for one geo database generation and member state version.
+    this.syncVersions();
+    return this.place(client, needSubnet);
+  }
+
+  /** Cached lookups and plans hold for one geo database generation and member state version. */
+  private syncVersions(): void {
     const stateVersion = this.deps.state?.version ?? 0;
     const geoGeneration = this.deps.geo?.generation ?? 0;
     if (stateVersion !== this.planStateVersion || geoGeneration !== this.planGeoGeneration) {
@@ -225,6 +251,9 @@ export class DatacenterResponder implements DynamicResponder {
       this.planStateVersion = stateVersion;
       this.planGeoGeneration = geoGeneration;
     }
+  }
+
+  private place(client: ClientInfo, needSubnet: boolean): Located {
     const ecs = client.ecs;
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
@@ -365,11 +394,28 @@ export class DatacenterResponder implements DynamicResponder {
     const loc = this.locate(client, true);
     const opts: DatacenterPickOptions = { ...this.spec.options };
     if (this.spec.sticky) opts.sticky = { key: loc.subnet };
+    const geo = loc.noClient ? undefined : this.lookup(loc.address);
+    const clientInfo = { address: loc.address, source: loc.useEcs ? 'ecs' as const : 'query' as const, subnet: loc.subnet, geo };
+    let latency: DatacenterDecision['latency'];
+    if (this.spec.latency) {
+      const now = (this.deps.now ?? Date.now)();
+      const net = this.networkKey(client);
+      const network = net ? networkKeyText(net.key, this.spec.latency.prefixes) : undefined;
+      const est = net ? this.deps.latency?.get(net.key) : undefined;
+      const estimates = (est ?? []).map((e) => ({ datacenter: e.datacenter, rttMs: e.rttMs, samples: e.samples, ageMs: now - e.lastSeen }));
+      const byLatency = net && network && !this.spec.sticky ? pickByLatency(cands, est, opts, this.spec.latency, now, explorationHash(network, now), spillHash(network), this.deps.rand ?? Math.random) : undefined;
+      if (byLatency && net && network) {
+        const { decidedBy, explored, ...pick } = byLatency;
+        const records = this.records(qtype, pick.picked);
+        return { qtype, client: clientInfo, members: this.members(), pick, records, scopePrefix: net.scope, latency: { decidedBy, network, explored, estimates } };
+      }
+      const why = !net ? 'no client network (ECS source prefix 0 or shorter than the latency network)' : this.spec.sticky ? 'sticky: client-subnet keeps the location pick' : !this.deps.latency ? 'no latency map (offline)' : `too few fresh measurements for ${network} (need ${this.spec.latency.minSamples} samples within ${Math.round(this.spec.latency.maxAgeMs / 1000)} s from at least two ready datacenters)`;
+      latency = { decidedBy: 'location', ...(network ? { network } : {}), explored: false, why, estimates };
+    }
     const pick = pickDatacenter(cands, loc.geo?.location, opts, this.deps.rand ?? Math.random, spillHash(loc.subnet));
     const records = this.records(qtype, pick.picked);
-    const geo = loc.noClient ? undefined : this.lookup(loc.address);
     const scopePrefix = this.scope(loc, this.spec.sticky || pick.spill !== undefined);
-    return { qtype, client: { address: loc.address, source: loc.useEcs ? 'ecs' : 'query', subnet: loc.subnet, geo }, members: this.members(), pick, records, scopePrefix };
+    return { qtype, client: clientInfo, members: this.members(), pick, records, scopePrefix, ...(latency ? { latency } : {}) };
   }
 
   /** DynamicResponder: the picked members' addresses and the ECS scope (cached plan, one draw). */
@@ -377,9 +423,71 @@ export class DatacenterResponder implements DynamicResponder {
     return this.select(qtype, client)?.draw();
   }
 
+  /**
+   * The key of the client's network in the latency map: the ECS network (when its source prefix
+   * covers the map's prefix), else the querying address's network; undefined when ECS says
+   * nothing (source 0) or is too coarse. `v6` tells the scope's family.
+   */
+  private networkKey(client: ClientInfo): { key: number; scope: number } | undefined {
+    const p = this.spec.latency!.prefixes;
+    const ecs = client.ecs;
+    if (ecs) {
+      if (ecs.sourcePrefix === 0) return undefined;
+      const bytes = ecs.bytes;
+      if (ecs.family === 1) return ecs.sourcePrefix < p.v4 ? undefined : { key: bytes ? networkKeyOfBytes(bytes, false, p) : networkKeyOf(ecs.address, p), scope: p.v4 };
+      const mapped = bytes ? isMapped(bytes) : isMappedText(ecs.address);
+      const want = mapped ? 96 + p.v4 : p.v6;
+      if (ecs.sourcePrefix < want) return undefined;
+      return { key: bytes ? networkKeyOfBytes(bytes, true, p) : networkKeyOf(ecs.address, p), scope: want };
+    }
+    try {
+      const key = networkKeyOf(client.address, p);
+      return { key, scope: key >= 2 ** 32 ? p.v6 : p.v4 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The latency decision of a network, cached per latency version and minute; null when location decides. */
+  private latencyChoice(qtype: 'A' | 'AAAA', key: number): LatencyChoice | null {
+    const src = this.deps.latency!;
+    const now = (this.deps.now ?? coarseNow)();
+    const made = `${src.version}|${this.planStateVersion}|${this.planGeoGeneration}|${Math.floor(now / 60_000)}`;
+    if (made !== this.latencyMade) {
+      this.latencyPlans.A.clear();
+      this.latencyPlans.AAAA.clear();
+      this.latencyMade = made;
+    }
+    const cache = this.latencyPlans[qtype];
+    let c = cache.get(key);
+    if (c === undefined) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      const network = networkKeyText(key, this.spec.latency!.prefixes);
+      const lp = planLatency(this.candidates(qtype), src.get(key), this.spec.options, this.spec.latency!, now, explorationHash(network, now), spillHash(network));
+      c = lp ? { plan: lp.plan, landing: lp.landing } : null;
+      cache.set(key, c);
+    }
+    return c;
+  }
+
   /** DynamicResponder: the client's decision context (placement, plan and scope), drawing per query. */
   select(qtype: string, client: ClientInfo): DatacenterSelection | undefined {
     if (qtype !== 'A' && qtype !== 'AAAA') return undefined;
+    if (this.spec.latency && this.deps.latency && !this.spec.sticky) {
+      this.syncVersions();
+      const net = this.networkKey(client);
+      const c = net && this.latencyChoice(qtype, net.key);
+      if (c) {
+        if (c.scope !== net.scope || !c.selection) {
+          // Located once per network and scope (the selection is cached): the traffic map's region.
+          const geo = this.deps.traffic ? this.locate(client, false).geo : undefined;
+          const region = geo?.location ? { code: geo.country ?? '', location: geo.location } : undefined;
+          c.selection = this.newSelection(qtype, c.plan, net.scope, c.landing, undefined, region);
+          c.scope = net.scope;
+        }
+        return c.selection;
+      }
+    }
     let loc = this.locate(client, this.spec.sticky);
     const plan = this.plan(qtype, loc.geo);
     if (plan.candidates.length === 0) return undefined;
@@ -406,7 +514,7 @@ export class DatacenterResponder implements DynamicResponder {
   }
 
   private newSelection(qtype: 'A' | 'AAAA', plan: DatacenterPlan<DcTarget>, scope: number, landing: number, stickyKey?: string, region?: ClientRegion): DatacenterSelection {
-    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration, graceTtl: this.graceTtl() };
+    const made = { stateVersion: this.planStateVersion, geoGeneration: this.planGeoGeneration, graceTtl: this.graceTtl(), latency: this.latencyStamp() };
     return new DatacenterSelection(this.host(qtype), plan, scope, this.deps.rand ?? Math.random, made, stickyKey, landing, region);
   }
 
@@ -420,10 +528,17 @@ export class DatacenterResponder implements DynamicResponder {
         stateVersion: () => this.deps.state?.version ?? 0,
         geoGeneration: () => this.deps.geo?.generation ?? 0,
         graceTtl: () => this.graceTtl(),
+        latencyStamp: () => this.latencyStamp(),
       };
       this.hosts[qtype] = h;
     }
     return h;
+  }
+
+  /** What latency decisions were made with: the map's version and the minute (0 without a latency strategy). */
+  private latencyStamp(): number {
+    if (!this.spec.latency || !this.deps.latency) return 0;
+    return this.deps.latency.version * 1e6 + Math.floor((this.deps.now ?? coarseNow)() / 60_000) % 1e6;
   }
 
   private counters(members: readonly string[], region?: ClientRegion): AnswerCount[] {

@@ -25,6 +25,8 @@ export interface SelectionHost {
   geoGeneration(): number;
   /** The TTL cap of answers relying on provisional members now (-1: none, the grace is over). */
   graceTtl(): number;
+  /** The latency map's version and minute now (0 when latency plays no part). */
+  latencyStamp(): number;
 }
 
 /** Where the clients of a selection are: their country code ('' unknown) and location. */
@@ -54,7 +56,7 @@ export class DatacenterSelection implements DynamicSelection {
     private readonly scopePrefix: number,
     private readonly rand: Rand,
     /** The member-state version, geo generation and grace TTL cap the plan and answers were made with. */
-    private readonly made: { stateVersion: number; geoGeneration: number; graceTtl: number },
+    private readonly made: { stateVersion: number; geoGeneration: number; graceTtl: number; latency: number },
     /** Set when sticky: the subnet rendezvous hashing keys on. */
     stickyKey?: string,
     /** The group capacity spill-over placed the client in (-1: the first group with capacity). */
@@ -74,6 +76,7 @@ export class DatacenterSelection implements DynamicSelection {
 
   current(): boolean {
     if (this.host.stateVersion() !== this.made.stateVersion || this.host.geoGeneration() !== this.made.geoGeneration) return false;
+    if (this.host.latencyStamp() !== this.made.latency) return false;
     // During the start-up grace the TTL cap shrinks each second; after it (-1) nothing to check
     // (the grace's end changes the state version).
     return this.made.graceTtl < 0 || this.host.graceTtl() === this.made.graceTtl;

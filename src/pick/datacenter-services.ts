@@ -8,6 +8,8 @@ import type { DeliveryModel, Member, Service } from '../config/model';
 import { declaringService, dnsServices } from '../config/walk';
 import type { SourcePos } from '../util/source-error';
 import { DATACENTER_STRATEGY } from './datacenter-strategy';
+import { DEFAULT_LATENCY_OPTIONS, LATENCY_STRATEGY } from './latency-strategy';
+import type { LatencyPickOptions } from './latency-strategy';
 import type { DatacenterPickOptions } from './datacenter-strategy';
 import type { GeoPoint } from './types';
 
@@ -50,20 +52,29 @@ export interface DcServiceSpec {
   sticky: boolean;
   /** Strategy `ttl:`, overriding record TTLs. */
   ttl?: number;
+  /** Set for measured-latency-then-dynamic-weight: how measured latency decides before location. */
+  latency?: LatencyPickOptions;
   members: DcMemberSpec[];
   pos: SourcePos;
 }
 
 const IP_LITERAL = /^[0-9.]+$|:/;
 
-function options(s: Service): Pick<DcServiceSpec, 'options' | 'sticky' | 'ttl'> {
+function options(s: Service): Pick<DcServiceSpec, 'options' | 'sticky' | 'ttl' | 'latency'> {
   const st = s.strategy;
+  const latency: LatencyPickOptions | undefined = st?.name !== LATENCY_STRATEGY ? undefined : {
+    toleranceMs: st.latencyToleranceMs ?? DEFAULT_LATENCY_OPTIONS.toleranceMs,
+    minSamples: st.latencyMinSamples ?? DEFAULT_LATENCY_OPTIONS.minSamples,
+    maxAgeMs: st.latencyMaxAgeMs ?? DEFAULT_LATENCY_OPTIONS.maxAgeMs,
+    exploration: st.exploration ?? DEFAULT_LATENCY_OPTIONS.exploration,
+    prefixes: st.latencyNetworks ?? { ...DEFAULT_LATENCY_OPTIONS.prefixes },
+  };
   const o: DcServiceSpec['options'] = {};
   if (st?.toleranceKm !== undefined) o.toleranceKm = st.toleranceKm;
   if (st?.answers !== undefined) o.answers = st.answers;
   if (st?.whenNoneReady !== undefined) o.whenNoneReady = st.whenNoneReady;
   if (st?.spillOver !== undefined) o.spillOver = st.spillOver;
-  return { options: o, sticky: st?.sticky === 'client-subnet', ttl: st?.ttl };
+  return { options: o, sticky: st?.sticky === 'client-subnet', ttl: st?.ttl, ...(latency ? { latency } : {}) };
 }
 
 function memberSpec(m: Member): DcMemberSpec {
@@ -78,7 +89,7 @@ function memberSpec(m: Member): DcMemberSpec {
 }
 
 function isDatacenterPick(s: Service | undefined): s is Service {
-  return s !== undefined && s.strategy?.name === DATACENTER_STRATEGY && s.listen !== undefined && !IP_LITERAL.test(s.listen.host);
+  return s !== undefined && (s.strategy?.name === DATACENTER_STRATEGY || s.strategy?.name === LATENCY_STRATEGY) && s.listen !== undefined && !IP_LITERAL.test(s.listen.host);
 }
 
 /**
@@ -116,6 +127,7 @@ export function datacenterServices(model: DeliveryModel): DcServiceSpec[] {
         options: { ...fallback.options, ...own.options },
         sticky: own.sticky || fallback.sticky,
         ttl: own.ttl ?? fallback.ttl,
+        ...(own.latency ?? fallback.latency ? { latency: own.latency ?? fallback.latency } : {}),
         membership: true,
         members,
       });

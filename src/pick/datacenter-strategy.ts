@@ -70,6 +70,10 @@ export interface RankedMember {
   picked: boolean;
   /** Rendezvous score when sticky (lower wins). */
   stickyScore?: number;
+  /** measured-latency-then-dynamic-weight: the client network's measured RTT to this member, ms (fresh and with enough samples). */
+  rttMs?: number;
+  /** Connections measured (also when too few or too old to count). */
+  rttSamples?: number;
 }
 
 /** The decision. */
@@ -237,10 +241,11 @@ export interface DatacenterPlan<T = unknown> {
 }
 
 /** Judges the candidates and forms the groups (steps 1 and 2 of docs/datacenter-pick.md). */
-export function planDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions): DatacenterPlan<T> {
+export function planDatacenter<T>(candidates: readonly DatacenterCandidate<T>[], client: GeoPoint | undefined, options: DatacenterPickOptions, groupBy?: (ranked: RankedMember[]) => number[][]): DatacenterPlan<T> {
   const o = resolveDatacenterOptions(options);
   const ranked = candidates.map((c) => judge(c, client));
-  const groups = formGroups(ranked, client, o.toleranceKm, o.spillOver);
+  // measured-latency-then-dynamic-weight groups by measured RTT instead (src/pick/latency-strategy.ts).
+  const groups = groupBy ? groupBy(ranked) : formGroups(ranked, client, o.toleranceKm, o.spillOver);
   groups.forEach((g, n) => g.forEach((i) => (ranked[i].group = n + 1)));
   const pools = groups.map((g) => g.filter((i) => ranked[i].ready && ranked[i].weight > 0));
   const capacity = groups.map((g, n) => {
@@ -309,7 +314,7 @@ export function pickDatacenter<T>(candidates: readonly DatacenterCandidate<T>[],
 }
 
 /** Describes a drawn plan: ranking (copies), reason, group, last resort, spill-over. */
-export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[], spill?: { hash: number; landing: number }): DatacenterPick<T> {
+export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[], spill?: { hash: number; landing: number }, groupReason?: (landing: number) => string): DatacenterPick<T> {
   const { candidates, client, groups, pools } = plan;
   const o = plan.options;
   const ranked = plan.ranked.map((m) => ({ ...m }));
@@ -336,7 +341,8 @@ export function explainPlan<T>(plan: DatacenterPlan<T>, pickedIdx: number[], spi
   const g1 = landing + 1;
   const skipped = groups.slice(0, landing).map((_, n) => n + 1).filter((n) => !spill || plan.capacity[n - 1] <= 0);
   const how = o.sticky ? `weighted rendezvous hash of '${o.sticky.key}'` : 'weight';
-  if (!client) parts.push(`client location unknown: all ${groups.flat().length} ready members form one group`);
+  if (groupReason) parts.push(groupReason(landing));
+  else if (!client) parts.push(`client location unknown: all ${groups.flat().length} ready members form one group`);
   else {
     const anchor = ranked[groups[g1 - 1][0]];
     const where = anchor.hasLocation ? `nearest ${anchor.name} at ${km(anchor.distanceKm)}, tolerance ${o.toleranceKm} km` : 'members without location';

@@ -28,6 +28,8 @@ export interface ExplainJson {
   reason: string;
   answer: { name: string; type: string; ttl: number; data: string }[];
   ecsScope: number;
+  /** measured-latency-then-dynamic-weight: what decided, the client network and its measurements. */
+  latency?: DatacenterDecision['latency'];
 }
 
 /** Builds the JSON form. */
@@ -61,7 +63,17 @@ export function explainJson(spec: DcServiceSpec, d: DatacenterDecision, state: '
     reason: d.pick.reason,
     answer: d.records.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, data: String(r.data) })),
     ecsScope: d.scopePrefix,
+    ...(d.latency ? { latency: d.latency } : {}),
   };
+}
+
+/** The latency lines of the text form: the client network, what decided, each datacenter's measurement. */
+function latencyLines(l: NonNullable<ExplainJson['latency']>): string[] {
+  const est = [...l.estimates].sort((a, b) => a.rttMs - b.rttMs).map((e) => `${e.datacenter} ${Math.round(e.rttMs * 10) / 10} ms (${e.samples} samples, ${Math.round(e.ageMs / 1000)} s ago)`);
+  return [
+    `latency: ${l.network ?? 'no client network'}: ${l.decidedBy === 'latency' ? `measured latency decided${l.explored ? ' (this network explores: second-fastest group)' : ''}` : `location decided: ${l.why ?? ''}`}`,
+    `         measured: ${est.length ? est.join(', ') : 'nothing for this network'}`,
+  ];
 }
 
 const fmtLoc = (l?: { lat: number; lon: number }): string => (l ? `${l.lat},${l.lon}` : '-');
@@ -79,7 +91,7 @@ export function explainText(j: ExplainJson): string {
     : c.network ? `${c.network}: not in the geo database (location unknown)` : 'no geo database (location unknown)';
   const o = j.options;
   const lines = [
-    `${j.name} ${j.qtype} (service ${j.service}, internet-location-then-dynamic-weight${j.state === 'live' ? ', live state' : ''})`,
+    `${j.name} ${j.qtype} (service ${j.service}, ${j.latency ? 'measured-latency-then-dynamic-weight' : 'internet-location-then-dynamic-weight'}${j.state === 'live' ? ', live state' : ''})`,
     `options: tolerance ${o.toleranceKm} km, answers ${o.answers}, when-none-ready ${o.whenNoneReady}, spill-over ${o.spillOver ? 'on' : 'off'}${o.sticky ? ', sticky client-subnet' : ''}${o.ttl !== undefined ? `, ttl ${o.ttl}` : ''}`,
     `client:  ${c.address} (${c.source === 'ecs' ? 'EDNS Client Subnet' : 'querying address'}), subnet ${c.subnet}`,
     `geo:     ${where}`,
@@ -95,6 +107,7 @@ export function explainText(j: ExplainJson): string {
     ]),
     '',
     ...(j.spill ? [`spill:   ready capacity by group ${j.spill.capacity.map((c, n) => `${n + 1}: ${Math.round(c * 100)} %`).join(', ')}; client hash ${j.spill.hash.toFixed(3)} → group ${j.spill.landed}`] : []),
+    ...(j.latency ? latencyLines(j.latency) : []),
     `reason:  ${j.reason}`,
     `answer:  ${j.answer.length ? j.answer.map((a) => `${a.name} ${a.ttl} IN ${a.type} ${a.data}`).join('\n         ') : '(empty: NODATA)'}`,
     `ECS scope: /${j.ecsScope}`,

@@ -32,6 +32,10 @@ export interface SignalsConfig {
   channels: Map<string, string[]>;
   /** `tier/service/member` → blocks its reported address must be in (from the delivery file). */
   blocks: Map<string, string[]>;
+  /** `datacenter/service/member` of every datacenter pick: who may report client latency. */
+  datacenters: Set<string>;
+  /** Client network prefixes of the latency map (a datacenter pick's `latency-networks:`), default /24 and /48. */
+  latencyPrefixes: { v4: number; v6: number };
 }
 
 /** The publish/subscribe rules of seed example 5, used when a delivery file has none. */
@@ -62,6 +66,8 @@ export function defaultSignalsConfig(over: Partial<SignalsConfig> = {}): Signals
     subscribe: over.subscribe ?? DEFAULT_SUBSCRIBE,
     channels: over.channels ?? new Map<string, string[]>(),
     blocks: over.blocks ?? new Map<string, string[]>(),
+    datacenters: over.datacenters ?? new Set<string>(),
+    latencyPrefixes: over.latencyPrefixes ?? { v4: 24, v6: 48 },
   };
 }
 

@@ -1,5 +1,7 @@
 import { isIpAddress } from '../util/ip';
 import { addressInBlock } from './block';
+import { CLIENT_RTT_METRIC, countLatencyPoints, extractLatency, latencyOutcome } from './latency-extract';
+import type { LatencyContext, LatencyOutcome } from './latency-extract';
 import { TIERS, memberKey } from './signal';
 import type { MemberId, Signal, Tier } from './signal';
 import type { TokenBinding } from './tokens';
@@ -21,6 +23,8 @@ export const UTILIZATION_METRIC = 'anypick.utilization';
 export class ForeignMemberError extends Error {
   override readonly name = 'ForeignMemberError';
   readonly code = 'E_FOREIGN_MEMBER';
+  /** `anypick.client.rtt` points in the refused request (counted as latency `wrong-token`). */
+  latencyPoints = 0;
 }
 
 /** Signals read from one request, plus what was rejected and why. */
@@ -33,6 +37,8 @@ export interface Extracted {
   /** Records rejected for their own time: older than maxAgeMs, or ahead by more than maxSkewMs. */
   stale: number;
   future: number;
+  /** Client latency points (metrics requests only). */
+  latency?: LatencyOutcome;
 }
 
 /** Context of one request: who the token belongs to, configured blocks, receive time. */
@@ -44,6 +50,8 @@ export interface ExtractContext {
   maxAgeMs: number;
   /** Records whose own time is ahead of `now` by more than this (ms) are rejected; default 1000. */
   maxSkewMs?: number;
+  /** Known datacenters, prefixes and quota for `anypick.client.rtt`; without it every point is `unknown-datacenter`. */
+  latency?: Omit<LatencyContext, 'now'>;
 }
 
 /** Default allowed clock skew of a member ahead of the node (a record time in the future). */
@@ -158,11 +166,34 @@ export function extractMetrics(req: OtlpMetricsRequest, ctx: ExtractContext): Ex
     out.rejected += n;
     if (!out.errors.includes(why)) out.errors.push(why);
   };
+  const lat = (out.latency = latencyOutcome());
+  const latCtx: LatencyContext = { datacenters: new Set(), ...ctx.latency, now: ctx.now };
   for (const rm of req.resourceMetrics) {
-    const who = identity(rm.resource, ctx);
+    let who: ReturnType<typeof identity>;
+    try {
+      who = identity(rm.resource, ctx);
+    } catch (err) {
+      if (err instanceof ForeignMemberError) err.latencyPoints = req.resourceMetrics.reduce((n, r) => n + countLatencyPoints(r.metrics), 0);
+      throw err;
+    }
     const points = rm.metrics.reduce((n, m) => n + m.pointCount, 0);
     if (typeof who === 'string') { reject(points, who); continue; }
     for (const m of rm.metrics) {
+      if (m.name === CLIENT_RTT_METRIC) {
+        const before = { accepted: lat.accepted, rejected: Object.values(lat.rejected).reduce((a, b) => a + b, 0), errors: lat.errors.length };
+        // Points outside the time window are refused like every other record.
+        const inWindow = m.histogram.filter((p) => {
+          const w = outOfWindow(p.timeUnixMs, ctx);
+          if (w) { out[w]++; reject(1, windowReason(`${CLIENT_RTT_METRIC} point`, w, ctx)); }
+          return !w;
+        });
+        extractLatency({ ...m, histogram: inWindow, pointCount: m.pointCount - (m.histogram.length - inWindow.length) }, who.id, latCtx, lat);
+        out.accepted += lat.accepted - before.accepted;
+        const refused = Object.values(lat.rejected).reduce((a, b) => a + b, 0) - before.rejected;
+        out.rejected += refused;
+        for (const e of lat.errors.slice(before.errors)) if (!out.errors.includes(e)) out.errors.push(e);
+        continue;
+      }
       if (m.name !== UTILIZATION_METRIC) { out.accepted += m.pointCount; continue; }
       if (m.kind !== 'gauge') { reject(m.pointCount, `${UTILIZATION_METRIC} must be a gauge`); continue; }
       let latest: { value: number; t: number } | undefined;

@@ -1,4 +1,5 @@
 import type { DeliveryModel } from '../config/model';
+import { datacenterServices } from '../pick/datacenter-services';
 import { defaultSignalsConfig } from './config';
 import type { SignalsConfig } from './config';
 
@@ -41,6 +42,10 @@ export function signalsConfigFromModel(model: DeliveryModel): SignalsConfig {
     for (const m of s.members.members) {
       for (const t of m.targets) addBlock(cfg.blocks, `${tier}/${s.name}/${m.name}`, t.block.network);
     }
+  }
+  for (const spec of datacenterServices(model)) {
+    for (const m of spec.members) cfg.datacenters.add(`datacenter/${spec.service}/${m.name}`);
+    if (spec.latency) cfg.latencyPrefixes = { ...spec.latency.prefixes };
   }
   return cfg;
 }

@@ -18,6 +18,10 @@ import type { IngestLimits } from './limits';
 import { startSignalsReceiver } from './receiver';
 import type { IngestObserver, SignalsReceiver } from './receiver';
 import { MemberRegistry } from './registry';
+import { DEFAULT_NETWORKS_PER_MINUTE, NetworkQuota } from './latency-extract';
+import type { LatencyRejectReason } from './latency-extract';
+import type { LatencyBatch } from './latency-map';
+import { DEFAULT_NETWORK_PREFIXES } from '../util/network-key';
 import type { SignalKind } from './signal';
 import { publishState } from './state';
 import type { PublishedState } from './state';
@@ -33,12 +37,15 @@ export interface ThreadConfig {
   weight: WeightParams;
   subscribed: SignalKind[];
   blocks: Array<[string, string[]]>;
+  /** Datacenter members that may report client latency (`datacenter/service/member`). */
+  datacenters: string[];
+  latencyPrefixes: { v4: number; v6: number };
 }
 
 /** ThreadConfig of a signals configuration. */
 export function threadConfig(cfg: SignalsConfig): ThreadConfig {
   const s = registrySettings(cfg);
-  return { leaseMs: s.leaseMs, graceMs: s.graceMs, weight: s.weight, subscribed: [...s.subscribed], blocks: [...cfg.blocks] };
+  return { leaseMs: s.leaseMs, graceMs: s.graceMs, weight: s.weight, subscribed: [...s.subscribed], blocks: [...cfg.blocks], datacenters: [...cfg.datacenters], latencyPrefixes: cfg.latencyPrefixes };
 }
 
 /** Where the thread reads tokens: a file (re-read on SIGHUP and on change) or fixed text (env). */
@@ -57,6 +64,8 @@ interface ThreadData {
   maxSkewMs?: number;
   config?: ThreadConfig;
   stateFile?: string;
+  /** Distinct client networks one datacenter may report per minute. */
+  latencyNetworksPerMinute?: number;
 }
 
 type ToThread = { type: 'configure'; config: ThreadConfig } | { type: 'reload' } | { type: 'close' };
@@ -69,6 +78,8 @@ export type FromThread =
   | { type: 'ingest'; signal: 'logs' | 'metrics'; outcome: 'accepted' | 'rejected'; n: number }
   | { type: 'refused'; status: number }
   | { type: 'time'; member: string; reason: 'stale' | 'future'; n: number }
+  | { type: 'latency'; batch: LatencyBatch; prefixes: { v4: number; v6: number } }
+  | { type: 'latency-rejected'; reason: LatencyRejectReason; n: number }
   | { type: 'closed' };
 
 /** Options of startReceiverThread. */
@@ -83,8 +94,12 @@ export interface ReceiverThreadOptions {
   config?: ThreadConfig;
   /** Member state snapshot file (restored at start when younger than one lease; written every second and on close). */
   stateFile?: string;
+  /** Distinct client networks one datacenter may report per minute (default DEFAULT_NETWORKS_PER_MINUTE). */
+  latencyNetworksPerMinute?: number;
   /** Called with every published registry state, in order. */
   onState(state: PublishedState): void;
+  /** Called with every checked client latency batch and the prefixes its keys are made with. */
+  onLatency?(batch: LatencyBatch, prefixes: { v4: number; v6: number }): void;
   observer?: IngestObserver;
   /** Told when the thread dies unexpectedly (the caller decides what to do). */
   onCrash?(err: Error): void;
@@ -113,6 +128,7 @@ export function startReceiverThread(opts: ReceiverThreadOptions): Promise<Receiv
     maxSkewMs: opts.maxSkewMs,
     config: opts.config,
     stateFile: opts.stateFile,
+    latencyNetworksPerMinute: opts.latencyNetworksPerMinute,
   };
   const worker = new Worker(__filename, { workerData: data });
   let closing = false;
@@ -150,6 +166,12 @@ export function startReceiverThread(opts: ReceiverThreadOptions): Promise<Receiv
           break;
         case 'time':
           opts.observer?.timeRejected?.(m.member, m.reason, m.n);
+          break;
+        case 'latency':
+          opts.onLatency?.(m.batch, m.prefixes);
+          break;
+        case 'latency-rejected':
+          opts.observer?.latencyRejected?.(m.reason, m.n);
           break;
         case 'closed':
           break;
@@ -196,6 +218,11 @@ async function runThread(data: ThreadData): Promise<void> {
     onExpire: (id) => logger.info({ member: `${id.tier}/${id.service}/${id.member}` }, 'lease expired'),
   });
   const blocks = new Map<string, readonly string[]>(data.config?.blocks ?? []);
+  const latency = {
+    datacenters: new Set<string>(data.config?.datacenters ?? []),
+    prefixes: { ...(data.config?.latencyPrefixes ?? DEFAULT_NETWORK_PREFIXES) },
+    quota: new NetworkQuota(data.latencyNetworksPerMinute ?? DEFAULT_NETWORKS_PER_MINUTE),
+  };
   let tokens: TokenStore;
   try {
     tokens = data.tokens.file ? TokenStore.load(data.tokens.file)! : TokenStore.parse(data.tokens.text ?? '', 'ANYPICK_TOKENS');
@@ -228,10 +255,14 @@ async function runThread(data: ThreadData): Promise<void> {
       maxSkewMs: data.maxSkewMs,
       blocks,
       logger,
+      latency,
+      // Plain arrays: they cross to the DNS side and, with --workers, on through cluster IPC (JSON).
+      onLatency: (batch) => post({ type: 'latency', batch, prefixes: { ...latency.prefixes } }),
       observer: {
         ingest: (signal, outcome, n) => post({ type: 'ingest', signal, outcome, n }),
         refused: (status) => post({ type: 'refused', status }),
         timeRejected: (member, reason, n) => post({ type: 'time', member, reason, n }),
+        latencyRejected: (reason, n) => post({ type: 'latency-rejected', reason, n }),
       },
     });
   } catch (err) {
@@ -246,6 +277,10 @@ async function runThread(data: ThreadData): Promise<void> {
     if (m.type === 'configure') {
       blocks.clear();
       for (const [k, v] of m.config.blocks) blocks.set(k, v);
+      latency.datacenters.clear();
+      for (const k of m.config.datacenters) latency.datacenters.add(k);
+      latency.prefixes.v4 = m.config.latencyPrefixes.v4;
+      latency.prefixes.v6 = m.config.latencyPrefixes.v6;
       registry.configure({ leaseMs: m.config.leaseMs, graceMs: m.config.graceMs, weight: m.config.weight, subscribed: new Set(m.config.subscribed) });
       publish();
     } else if (m.type === 'reload') {

@@ -8,6 +8,8 @@ import { parseHostPort } from '../util/host-port';
 import type { Logger } from '../util/log';
 import { ForeignMemberError, extractLogs, extractMetrics } from './extract';
 import type { Extracted } from './extract';
+import type { LatencyContext, LatencyRejectReason } from './latency-extract';
+import type { LatencyBatch } from './latency-map';
 import { DEFAULT_LIMITS, InFlight, RateLimiter } from './limits';
 import type { IngestLimits } from './limits';
 import type { ApplyResult } from './registry';
@@ -28,6 +30,8 @@ export interface IngestObserver {
   refused(status: number): void;
   /** Records of `member` rejected for their own time ('stale' or 'future'). */
   timeRejected?(member: string, reason: 'stale' | 'future', n: number): void;
+  /** `anypick.client.rtt` points refused, by reason. */
+  latencyRejected?(reason: LatencyRejectReason, n: number): void;
 }
 
 /** Where accepted signals go: the member registry (or anything with its apply and lease). */
@@ -55,6 +59,10 @@ export interface ReceiverOptions {
   maxSkewMs?: number;
   observer?: IngestObserver;
   now?: () => number;
+  /** Known datacenters (read on every request: update the set in place), prefixes and quota for client latency. */
+  latency?: Omit<LatencyContext, 'now'>;
+  /** Where checked client latency goes (the latency maps of the DNS side). */
+  onLatency?: (batch: LatencyBatch) => void;
 }
 
 /** A running receiver. */
@@ -201,7 +209,7 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
       if (got === 'total') throw new HttpError(503, 'too many requests in flight', { 'retry-after': '1' });
       slot = token!;
       const body = await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
-      const ctx = { binding, blocks, now: now(), maxAgeMs: opts.maxAgeMs ?? opts.registry.lease, maxSkewMs: opts.maxSkewMs };
+      const ctx = { binding, blocks, now: now(), maxAgeMs: opts.maxAgeMs ?? opts.registry.lease, maxSkewMs: opts.maxSkewMs, latency: opts.latency };
       const budget = new DecodeBudget(limits.decode);
       let ex: Extracted;
       try {
@@ -211,10 +219,15 @@ export async function startSignalsReceiver(opts: ReceiverOptions): Promise<Signa
       } catch (err) {
         if (err instanceof OtlpLimitError) throw new HttpError(413, err.message);
         if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
-        if (err instanceof ForeignMemberError) throw new HttpError(403, err.message);
+        if (err instanceof ForeignMemberError) {
+          if (err.latencyPoints > 0) opts.observer?.latencyRejected?.('wrong-token', err.latencyPoints);
+          throw new HttpError(403, err.message);
+        }
         throw err;
       }
       const applied = opts.registry.apply(ex.signals);
+      if (ex.latency?.batch) opts.onLatency?.(ex.latency.batch);
+      for (const [reason, n] of Object.entries(ex.latency?.rejected ?? {})) opts.observer?.latencyRejected?.(reason as LatencyRejectReason, n);
       if (applied && applied.refused > 0) {
         ex.accepted -= applied.refused;
         ex.rejected += applied.refused;

@@ -17,8 +17,11 @@ export interface TelemetryServerOptions {
   status?: () => object;
   /** The dashboard page, served at `/`. */
   dashboard?: string;
-  /** More JSON documents by path (`/series.json`, `/traffic.json`), made per request. */
-  json?: Record<string, () => object>;
+  /**
+   * More JSON documents by path (`/series.json`, `/traffic.json`, `/latency.json`), made per
+   * request from its query; a document with a string `error` is sent as 400.
+   */
+  json?: Record<string, (query: URLSearchParams) => object>;
   /** Static files by path (the dashboard's scripts and map under `/assets/`). */
   assets?: Record<string, { type: string; body: Buffer }>;
 }
@@ -53,7 +56,9 @@ export async function startTelemetryServer(opts: TelemetryServerOptions): Promis
     }
     const doc = opts.json && Object.hasOwn(opts.json, path) ? opts.json[path] : undefined;
     if (doc) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(doc()) + '\n');
+      const body = doc(new URLSearchParams((req.url ?? '').split('?')[1] ?? ''));
+      const status = typeof (body as { error?: unknown }).error === 'string' ? 400 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
       return;
     }
     const asset = opts.assets && Object.hasOwn(opts.assets, path) ? opts.assets[path] : undefined;

@@ -41,6 +41,8 @@ export interface TelemetryOptions {
   otlpIntervalMs?: number;
   /** `service.instance.id` of this node. */
   instance?: string;
+  /** The latency map: networks held, evicted and expired. */
+  latency?: () => { size: number; evicted: number; expired: number };
   /** The geo databases in use: file and build time (MMDB `build_epoch`, seconds). */
   geoBuilds?: () => Array<{ file: string; buildEpoch: number }>;
 }
@@ -58,6 +60,7 @@ export class Telemetry implements IngestObserver {
   private readonly refusedCounter: Counter;
   private readonly answersCounter: Counter;
   private readonly timeCounter: Counter;
+  private readonly latencyCounter: Counter;
 
   constructor(opts: TelemetryOptions = {}) {
     this.prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -77,6 +80,12 @@ export class Telemetry implements IngestObserver {
     this.refusedCounter = meter.createCounter('anypick.signals.refused', { description: 'OTLP requests refused, by HTTP status' });
     this.timeCounter = meter.createCounter('anypick.signals.time_rejected', { description: 'Records rejected for their own time (stale: member clock slow or replay; future: clock fast), per member' });
     this.answersCounter = meter.createCounter('anypick.dns.answers', { description: 'DNS answers naming a member' });
+    this.latencyCounter = meter.createCounter('anypick.signals.latency_rejected', { description: 'anypick.client.rtt data points refused, by reason (absurd-rtt, unknown-datacenter, wrong-token, too-many-networks, bad-network, bad-format)' });
+    const lat = opts.latency;
+    if (lat) {
+      meter.createObservableGauge('anypick.latency.networks', { description: 'Client networks in the latency map' }).addCallback((r) => r.observe(lat().size));
+      meter.createObservableGauge('anypick.latency.evicted', { description: 'Client networks dropped from the latency map to stay within its size (since start)' }).addCallback((r) => r.observe(lat().evicted));
+    }
     const reg = opts.registry;
     if (reg) {
       meter.createObservableCounter('anypick.signals.lease_expiries', { description: 'Leases that ran out (members gone silent)' })
@@ -172,6 +181,11 @@ export class Telemetry implements IngestObserver {
   /** IngestObserver: records of `member` rejected as stale or from the future. */
   timeRejected(member: string, reason: 'stale' | 'future', n: number): void {
     if (n > 0) this.timeCounter.add(n, { member, reason });
+  }
+
+  /** IngestObserver: `anypick.client.rtt` points refused. */
+  latencyRejected(reason: string, n: number): void {
+    if (n > 0) this.latencyCounter.add(n, { reason });
   }
 
   /** Counts one DNS answer that named `member` (called by the datacenter pick responder). */

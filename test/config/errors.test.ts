@@ -61,7 +61,7 @@ const CASES: Case[] = [
   { name: 'schema path escaping its directory', files: { 'a.delivery': 'control c:\n  uri: "https://example.com/*"\n  match-site-schema: "../secret.json"\n' },
     errors: ["a.delivery:3:22: bad schema reference '../secret.json' (expected a relative path without '.', '..' or empty segments, or an http(s) URL)"] },
   { name: 'unknown strategy', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: nearest-first\n' },
-    errors: ["a.delivery:3:14: unknown strategy 'nearest-first' (expected one of: internet-location-then-dynamic-weight, priority-then-weight)"] },
+    errors: ["a.delivery:3:14: unknown strategy 'nearest-first' (expected one of: internet-location-then-dynamic-weight, measured-latency-then-dynamic-weight, priority-then-weight)"] },
   { name: 'bad tolerance', files: { 'a.delivery': 'service s:\n  next-hop-strategy:\n    dynamic: internet-location-then-dynamic-weight\n    tolerance: 500mi\n  next-hop-members:\n    c 1 dyn 2001:db8::/64\n' },
     errors: ["a.delivery:4:16: bad distance '500mi' (expected kilometres, e.g. 500km)"] },
   { name: 'priority-then-weight without a list', files: { 'a.delivery': 'service s:\n  next-hop-strategy: priority-then-weight\n' },

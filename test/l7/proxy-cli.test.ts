@@ -29,6 +29,9 @@ describe('l7/anypick proxy command', function () {
     ['bad listen', ['proxy', dir, '--datacenter', 'x', '--listen', 'nope'], 2, /--listen/],
     ['report without token', ['proxy', dir, '--datacenter', 'x', '--listen', '127.0.0.1:0', '--report-to', 'http://127.0.0.1:1'], 2, /--token/],
     ['unknown option', ['proxy', dir, '--bogus'], 2, /bogus/],
+    ['client RTT without --report-to', ['proxy', dir, '--datacenter', 'x', '--listen', '127.0.0.1:0', '--report-client-rtt'], 2, /--report-client-rtt sends to the DNS tier: it needs --report-to/],
+    ['client RTT from a service pick', ['proxy', dir, '--datacenter', 'x', '--cluster', 'c', '--listen', '127.0.0.1:0', '--report-to', 'http://127.0.0.1:1', '--token', 't', '--report-client-rtt'], 2, /only a datacenter reports its clients' latency/],
+    ['client RTT on haproxy', ['proxy', dir, '--datacenter', 'x', '--listen', '127.0.0.1:0', '--report-to', 'http://127.0.0.1:1', '--token', 't', '--engine', 'haproxy', '--report-client-rtt'], 2, /--report-client-rtt measures on the Node engine/],
     ['certificate without key', ['proxy', dir, '--service', 's', '--listen', '127.0.0.1:0', '--tls-cert', 'a.crt'], 2, /--tls-cert and --tls-key go in pairs/],
   ];
   for (const [name, args, code, re] of usage) {

@@ -12,6 +12,8 @@ import { seededRandom } from '../../pick/random';
 import { memberStateFromStatus } from '../../status/live-state';
 import type { MemberStatus } from '../../status/types';
 import type { MemberStateSource } from '../../model/member-state';
+import type { LatencyEstimate, LatencySource } from '../../model/latency';
+import { DEFAULT_NETWORK_PREFIXES } from '../../util/network-key';
 import { DEFAULT_HTTP_LISTEN as DEFAULT_HTTP } from './serve-signals';
 import { baseUrl } from './status';
 import { EXIT, stringOption, UsageError } from '../command';
@@ -33,6 +35,25 @@ async function liveState(spec: string): Promise<MemberStateSource> {
   const body = (await res.json()) as { members?: MemberStatus[] };
   if (!Array.isArray(body.members)) throw new UsageError(`--live: ${url} has no members: is it anypick serve's --http address?`);
   return memberStateFromStatus(body.members);
+}
+
+/**
+ * The measured latencies a running serve holds for the client's network (its `/latency.json`),
+ * as a latency source for the one decision explain makes.
+ */
+async function liveLatency(spec: string, client: ClientInfo): Promise<LatencySource> {
+  const url = `${baseUrl(spec)}/latency.json?network=${encodeURIComponent(client.ecs?.address ?? client.address)}`;
+  let body: { prefixes?: { v4: number; v6: number }; estimates?: Array<{ datacenter: string; rttMs: number; samples: number; ageSeconds: number }>; error?: string };
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    body = (await res.json()) as typeof body;
+  } catch (err) {
+    throw new UsageError(`--live: cannot read the latency map at ${url}: ${(err as Error).message}`);
+  }
+  if (body.error) throw new UsageError(`--live: ${url}: ${body.error}`);
+  const now = Date.now();
+  const estimates: LatencyEstimate[] = (body.estimates ?? []).map((e) => ({ datacenter: e.datacenter, rttMs: e.rttMs, samples: e.samples, lastSeen: now - e.ageSeconds * 1000 }));
+  return { version: 0, prefixes: body.prefixes ?? DEFAULT_NETWORK_PREFIXES, get: () => (estimates.length ? estimates : undefined) };
 }
 
 /** Parses `--client ADDR` (querying address) or `ADDR/LEN` (an EDNS Client Subnet). */
@@ -67,7 +88,9 @@ reason, the answer and the ECS scope the reply would carry.
   --geoip-db FILE      geo database (repeatable, e.g. IPv4 and IPv6 files; default
                        geo-data/sample.mmdb; 'none' for no database)
   --live               judge members by a running anypick serve's live state (readiness,
-                       factors, reported addresses) from its /status.json
+                       factors, reported addresses) from its /status.json, and for
+                       measured-latency-then-dynamic-weight by the latencies it measured for
+                       the client's network (its /latency.json)
   --http ADDR:PORT     that serve's --http address (default ${DEFAULT_HTTP})
   --json               print the decision as JSON (see docs/datacenter-pick.md)
 
@@ -114,7 +137,8 @@ Exit codes: 0 ok, 1 files have errors or NAME is not a datacenter pick, 2 usage,
     const state = values.live === true ? await liveState(stringOption(values, 'http') ?? DEFAULT_HTTP) : undefined;
     const geo = openGeoOption(values['geoip-db'], { watch: false });
     try {
-      const d = new DatacenterResponder(spec, { geo, state, rand: seededRandom(Date.now()) }).decide(qtype, client);
+      const latency = state && spec.latency ? await liveLatency(stringOption(values, 'http') ?? DEFAULT_HTTP, client) : undefined;
+      const d = new DatacenterResponder(spec, { geo, state, latency, rand: seededRandom(Date.now()) }).decide(qtype, client);
       if (!d) {
         process.stderr.write(`anypick explain: ${spec.name} has no ${qtype} targets (no member has an IPv${qtype === 'A' ? 4 : 6} block); a ${qtype} query gets the zone's own data\n`);
         return EXIT.INVALID;

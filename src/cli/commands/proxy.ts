@@ -18,6 +18,9 @@ import type { DeliveryModel } from '../../config/model';
 import { buildProxyTier } from './proxy-tier';
 import type { ProxyTier, TierDeps, TierSelector } from './proxy-tier';
 import { UpwardPublisher } from '../../l7/signals/upward';
+import { LatencyReporter } from '../../signals/latency-reporter';
+import { tcpRttReader } from '../../native/tcp-info';
+import type { TcpRttReader } from '../../native/tcp-info';
 import { startStatusServer } from '../../l7/status';
 import { ProxyMetrics } from '../../l7/metrics';
 
@@ -126,6 +129,15 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   const token = str(values.token) ?? process.env.ANYPICK_TOKEN;
   if (reportTo.length && !token) throw new UsageError('--report-to needs --token TOKEN (or env ANYPICK_TOKEN)');
 
+  let rttReader: TcpRttReader | undefined;
+  if (values['report-client-rtt'] === true) {
+    if (!reportTo.length) throw new UsageError('--report-client-rtt sends to the DNS tier: it needs --report-to URL');
+    if (!dcName || values.cluster !== undefined) throw new UsageError("--report-client-rtt goes with --datacenter NAME (the datacenter tier's cluster pick): only a datacenter reports its clients' latency");
+    if (stringOption(values, 'engine') === 'haproxy') throw new UsageError('--report-client-rtt measures on the Node engine (--engine node)');
+    const r = tcpRttReader();
+    if (!r.ok) throw new UsageError(`--report-client-rtt reads TCP_INFO: ${r.reason}`);
+    rttReader = r.read;
+  }
   const trusted = (values['trusted-proxy'] as string[] | undefined) ?? LOOPBACK_PROXIES;
   try {
     new TrustedProxies(trusted);
@@ -221,6 +233,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     port = await proxy.listen(listen.port, listen.host);
   }
   let publisher: UpwardPublisher | undefined;
+  let latency: LatencyReporter | undefined;
   let status: Awaited<ReturnType<typeof startStatusServer>> | undefined;
   let metrics!: ProxyMetrics;
   try {
@@ -241,6 +254,15 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
         logger,
       });
       publisher.start();
+      if (rttReader && proxy) {
+        const read = rttReader;
+        const rtt = new LatencyReporter({ id: { tier, service, member }, endpoints: reportTo, token: token!, ca: reportCa, intervalMs: cfg.reportIntervalMs });
+        latency = rtt;
+        proxy.measureClients((peer) => {
+          const m = read(peer);
+          if (m && peer.remoteAddress) rtt.record(peer.remoteAddress, m.rttMs);
+        });
+      }
     }
     if (statusListen) {
       metrics = new ProxyMetrics({ tier: current.what, service, stats: () => proxy?.stats, availability: () => current.availability(), ejected: () => countEjected(current.ejected()) });
@@ -261,6 +283,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
   } catch (err) {
     // Nothing may keep the process alive after a failed start.
     await publisher?.stop().catch(() => undefined);
+    await latency?.stop().catch(() => undefined);
     await proxy?.close();
     await engine?.close();
     await receiver?.close();
@@ -337,6 +360,7 @@ async function runProxy(values: Record<string, unknown>, positionals: string[]):
     process.on('SIGHUP', onHup);
   });
   await publisher?.stop().catch(() => undefined);
+  await latency?.stop().catch(() => undefined);
   await proxy?.close();
   await engine?.close();
   await new Promise((r) => (status ? status.server.close(() => r(undefined)) : r(undefined)));
@@ -373,6 +397,9 @@ Options:
   --signals-tls-client-ca FILE  also require client certificates from this CA (mTLS)
   --report-to URL          publish this tier's availability to the receiver above (repeatable)
   --token TOKEN            bearer token of this tier at the receiver above (or env ANYPICK_TOKEN)
+  --report-client-rtt      with --datacenter: measure each client connection's TCP round trip (TCP_INFO)
+                           and report it per client network (/24, /48) to --report-to as
+                           anypick.client.rtt (docs/datacenter-pick.md, "Measured latency")
   --report-ca FILE         verify an https --report-to receiver against this PEM CA
   --member NAME            with --service: the member name reported upward (default NAME)
   --status ADDR:PORT       serve GET /status.json (decision, ejections, counters, last publication)
@@ -398,6 +425,7 @@ Exit codes: 0 stopped by a signal, 1 invalid delivery files, 2 usage, 3 runtime 
     'signals-tls-client-ca': { type: 'string' },
     'report-ca': { type: 'string' },
     'report-to': { type: 'string', multiple: true },
+    'report-client-rtt': { type: 'boolean' },
     token: { type: 'string' },
     'upstream-port': { type: 'string' },
     status: { type: 'string' },

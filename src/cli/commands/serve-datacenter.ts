@@ -6,6 +6,7 @@ import type { DeliveryModel } from '../../config/model';
 import type { DynamicResponder } from '../../dns/dynamic';
 import type { GeoDatabases } from '../../geo/databases';
 import type { MemberStateSource } from '../../model/member-state';
+import type { LatencySource } from '../../model/latency';
 import { AnswerCounts } from '../../pick/answer-counts';
 import { TrafficCounts } from '../../pick/traffic-counts';
 import { datacenterResponders } from '../../pick/datacenter-responder';
@@ -30,13 +31,13 @@ export class DatacenterPicks {
   /** Answers per member and client region (the traffic map). */
   readonly traffic = new TrafficCounts();
 
-  private constructor(readonly geo: GeoDatabases | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource) {}
+  private constructor(readonly geo: GeoDatabases | undefined, private readonly logger: Logger, private readonly state?: MemberStateSource, private readonly latency?: LatencySource) {}
 
   /** Opens `--geoip-db` (throws GeoDatabaseError when a named file is missing or invalid). */
-  static open(geoipDb: unknown, logger: Logger, state?: MemberStateSource): DatacenterPicks {
+  static open(geoipDb: unknown, logger: Logger, state?: MemberStateSource, latency?: LatencySource): DatacenterPicks {
     const geo = openGeoOption(geoipDb, { watch: true, log: logger });
     logger.info({ geoipDb: geo?.files ?? null }, geo ? 'geo database opened' : 'no geo database: datacenter picks see every client location as unknown');
-    return new DatacenterPicks(geo, logger, state);
+    return new DatacenterPicks(geo, logger, state, latency);
   }
 
   /** The datacenter picks of the model last turned into responders. */
@@ -47,7 +48,7 @@ export class DatacenterPicks {
     const specs = datacenterServices(model);
     this.specs = specs;
     if (specs.length) this.logger.info({ picks: specs.map((s) => ({ service: s.service, name: s.name, members: s.members.length })) }, 'datacenter picks');
-    return datacenterResponders(specs, { geo: this.geo, state: this.state, counts: this.counts, traffic: this.traffic });
+    return datacenterResponders(specs, { geo: this.geo, state: this.state, counts: this.counts, traffic: this.traffic, latency: this.latency });
   }
 
   /** Stops watching the geo database. */

@@ -23,6 +23,8 @@ import type { IngestObserver } from '../../signals/receiver';
 import { startReceiverThread, threadConfig } from '../../signals/receiver-thread';
 import type { FromThread, ReceiverThread, ThreadConfig, TokenSource } from '../../signals/receiver-thread';
 import { MemberStateMirror } from '../../signals/state';
+import { LatencyMirror } from '../../signals/latency-map';
+import type { LatencyBatch } from '../../signals/latency-map';
 import type { PublishedState } from '../../signals/state';
 import { TlsCertificates } from '../../util/tls';
 import type { TlsFiles } from '../../util/tls';
@@ -39,6 +41,8 @@ export const SIGNALS_SERVE_OPTIONS = {
   http: { type: 'string' },
   'otlp-metrics': { type: 'string' },
   'state-file': { type: 'string' },
+  'latency-max-networks': { type: 'string' },
+  'latency-networks-per-minute': { type: 'string' },
 } as const;
 
 /** Default listen addresses. */
@@ -60,7 +64,21 @@ export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for
   --otlp-metrics URL  also push anypick's own metrics to this OTLP/HTTP URL (…/v1/metrics)
   --state-file FILE   member state snapshot, written every second and on shutdown, restored at
                       start when younger than one lease (default $STATE_DIRECTORY/member-state.json
-                      under systemd, else none; 'none' for none)`;
+                      under systemd, else none; 'none' for none)
+  --latency-max-networks N
+                      client networks the latency map holds (default 1000000, about 150 bytes each;
+                      the least recently reported is dropped first)
+  --latency-networks-per-minute N
+                      distinct client networks one datacenter may report per minute (default 100000;
+                      more are refused as 'too-many-networks')`;
+
+function positiveInt(values: Record<string, unknown>, name: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--${name} must be an integer ≥ 1, got '${String(v as string)}'`);
+  return n;
+}
 
 /** `--signals-tls-*` as TlsFiles (undefined without them); UsageError for half a pair. */
 export function signalsTls(values: Record<string, unknown>): TlsFiles | undefined {
@@ -91,6 +109,7 @@ type RelayMessage =
   | { anypick: 'signals-state'; state: PublishedState }
   | { anypick: 'signals-config'; config: ThreadConfig }
   | { anypick: 'signals-hello' }
+  | { anypick: 'signals-latency'; batch: LatencyBatch; prefixes: { v4: number; v6: number } }
   | { anypick: 'signals-count'; m: FromThread };
 
 function isRelay(m: unknown): m is RelayMessage {
@@ -101,6 +120,8 @@ function isRelay(m: unknown): m is RelayMessage {
 export class ServeSignals {
   /** Member state for the picks; undefined when no tokens are configured (static answers only). */
   readonly registry: MemberStateMirror | undefined;
+  /** Measured client latency (anypick.client.rtt reports); empty without signals. */
+  readonly latency: LatencyMirror;
   private thread?: ReceiverThread;
   private http?: TelemetryServer;
   private telemetry?: Telemetry;
@@ -116,6 +137,7 @@ export class ServeSignals {
     private readonly relayed: boolean,
   ) {
     this.registry = tokens || relayed ? new MemberStateMirror() : undefined;
+    this.latency = new LatencyMirror({ maxNetworks: positiveInt(values, 'latency-max-networks') });
   }
 
   /**
@@ -133,6 +155,7 @@ export class ServeSignals {
       s.onRelay = (m: unknown) => {
         if (!isRelay(m)) return;
         if (m.anypick === 'signals-state') mirror.apply(m.state);
+        else if (m.anypick === 'signals-latency') s.latency.apply(m.batch, m.prefixes);
         else if (m.anypick === 'signals-count') s.count(m.m);
       };
       process.on('message', s.onRelay);
@@ -160,12 +183,13 @@ export class ServeSignals {
     if (m.type === 'ingest') t.ingest(m.signal, m.outcome, m.n);
     else if (m.type === 'refused') t.refused(m.status);
     else if (m.type === 'time') t.timeRejected(m.member, m.reason, m.n);
+    else if (m.type === 'latency-rejected') t.latencyRejected(m.reason, m.n);
   }
 
   /** Starts the receiver thread (when tokens exist) and the telemetry HTTP server. */
   async start(dnsSnapshot?: () => DnsCountsLike, page?: Pick<TelemetryServerOptions, 'status' | 'dashboard' | 'json' | 'assets'>, geoBuilds?: () => Array<{ file: string; buildEpoch: number }>): Promise<void> {
     const reg = this.registry;
-    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, geoBuilds, otlpUrl: this.values['otlp-metrics'] as string | undefined });
+    this.telemetry = new Telemetry({ registry: reg, dnsSnapshot, geoBuilds, otlpUrl: this.values['otlp-metrics'] as string | undefined, latency: () => this.latency.current });
     if (reg && this.tokens) {
       this.thread = await startReceiverThread({
         listen: (this.values.signals as string | undefined) ?? DEFAULT_SIGNALS_LISTEN,
@@ -174,7 +198,9 @@ export class ServeSignals {
         logLevel: this.logger.level as LogLevel,
         config: this.config,
         stateFile: stateFilePath(this.values['state-file']),
+        latencyNetworksPerMinute: positiveInt(this.values, 'latency-networks-per-minute'),
         onState: (state) => reg.apply(state),
+        onLatency: (batch, prefixes) => this.latency.apply(batch, prefixes),
         observer: this.telemetry,
         onCrash: (err) => {
           this.logger.fatal({ err }, 'signals receiver thread died; stopping so the service manager restarts anypick');
@@ -245,14 +271,21 @@ export async function startSignalsPrimary(values: Record<string, unknown>, logge
     tokens,
     tls,
     logLevel: logger.level as LogLevel,
+    latencyNetworksPerMinute: positiveInt(values, 'latency-networks-per-minute'),
     onState: (state) => {
       last = state;
       for (const w of workers()) sendTo(w, { anypick: 'signals-state', state });
+    },
+    // Every worker keeps its own latency map from the same batches (a worker started later
+    // learns from the next reports; the gap is noted in docs/datacenter-pick.md).
+    onLatency: (batch, prefixes) => {
+      for (const w of workers()) sendTo(w, { anypick: 'signals-latency', batch, prefixes });
     },
     observer: {
       ingest: (signal, outcome, n) => toFirst({ type: 'ingest', signal, outcome, n }),
       refused: (status) => toFirst({ type: 'refused', status }),
       timeRejected: (member, reason, n) => toFirst({ type: 'time', member, reason, n }),
+      latencyRejected: (reason, n) => toFirst({ type: 'latency-rejected', reason, n }),
     } satisfies IngestObserver,
     onCrash: (err) => {
       logger.fatal({ err }, 'signals receiver thread died; stopping so the service manager restarts anypick');

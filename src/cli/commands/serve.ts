@@ -23,6 +23,7 @@ import type { DynamicResponder } from '../../dns/dynamic';
 import { leaveCluster, parseWorkers, runsServerItself, superviseWorkers } from './serve-workers';
 import { EXIT, UsageError, stringOption } from '../command';
 import { startBgpFromPaths } from '../../bgp/in-process';
+import { latencyView } from '../../signals/latency-map';
 import { ServeSignals, SIGNALS_SERVE_OPTIONS, SIGNALS_SERVE_USAGE, startSignalsPrimary } from './serve-signals';
 import { StatusHub } from '../../status/hub';
 import { memberStatuses, startServeStatus } from '../../status/serve-status';
@@ -257,7 +258,7 @@ async function startStatus(signals: ServeSignals, picks: DatacenterPicks, dns: D
     {
       status: () => hub.snapshot(),
       dashboard: DASHBOARD_HTML,
-      json: { '/series.json': () => series.store.view(), '/traffic.json': () => picks.traffic.view() },
+      json: { '/series.json': () => series.store.view(), '/traffic.json': () => picks.traffic.view(), '/latency.json': (q) => latencyView(signals.latency.current, q.get('network')) },
       assets: dashboardAssets(),
     },
     () => picks.geo?.databases.map((d) => ({ file: d.file, buildEpoch: d.buildEpoch })) ?? [],
@@ -314,7 +315,7 @@ async function run(values: Record<string, unknown>, positionals: string[]): Prom
   }
 
   const signals = ServeSignals.create(values, logger, workers);
-  const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry);
+  const picks = DatacenterPicks.open(values['geoip-db'], logger, signals.registry, signals.latency);
   const first = loadData(paths, explicit, picks);
   if (first.errors.length > 0) {
     for (const e of first.errors) process.stderr.write(e + '\n');

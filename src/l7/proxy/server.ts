@@ -118,6 +118,9 @@ export class L7Proxy {
   private readonly trusted: TrustedProxies;
   private readonly sockets = new Set<Socket>();
   private readonly trustedSockets = new WeakMap<Socket, boolean>();
+  /** Client connections already handed to `measure` (once each, after their first response). */
+  private readonly measured = new WeakSet<Socket>();
+  private measure?: (peer: Socket) => void;
 
   constructor(
     private route: ProxyRoute,
@@ -153,6 +156,16 @@ export class L7Proxy {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+  }
+
+  /**
+   * Calls `fn` once per client connection (HTTP/1.1, or the HTTP/2 session's), when the first
+   * response on it has been sent: by then the kernel has timed the handshake and that exchange,
+   * which is what `anypick proxy --report-client-rtt` reads. Connections from trusted proxies
+   * (`--trusted-proxy`) are not clients and are skipped.
+   */
+  measureClients(fn: (peer: Socket) => void): void {
+    this.measure = fn;
   }
 
   /** Listens on `host:port` (port 0 = any free port); resolves with the bound port. */
@@ -235,6 +248,15 @@ export class L7Proxy {
     const req = req0 as IncomingMessage;
     const res = res0 as ServerResponse;
     this.stats.requests++;
+    if (this.measure) {
+      const peer = this.front.peer(req0);
+      if (!this.measured.has(peer)) {
+        this.measured.add(peer);
+        const fn = this.measure;
+        // A trusted proxy in front is not a client: its round trip says nothing of theirs.
+        res.once('finish', () => this.trustedSockets.get(peer) !== true && fn(peer));
+      }
+    }
     try {
       const { method, url, route, admitted, headers, h2, h2Body, hostText, client } = this.head(req0);
       if (h2 && isGrpc(req.headers['content-type'])) return await this.forwardGrpc(route, req0 as Http2ServerRequest, res0 as Http2ServerResponse, method, url.pathname + url.search, hostText, headers, client);

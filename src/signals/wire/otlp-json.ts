@@ -1,6 +1,6 @@
 import { DecodeBudget, OtlpDecodeError, nanosToMs } from './types';
 import type {
-  AttrValue, Attributes, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
+  AttrValue, Attributes, OtlpHistogramPoint, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
 } from './types';
 
 /*
@@ -147,14 +147,20 @@ const KINDS = [
 
 function metric(v: unknown, w: string, b: DecodeBudget): OtlpMetric {
   const o = obj(v, w);
-  const m: OtlpMetric = { name: str(o.name, `${w}.name`), unit: str(o.unit, `${w}.unit`), kind: 'none', points: [], pointCount: 0 };
+  const m: OtlpMetric = { name: str(o.name, `${w}.name`), unit: str(o.unit, `${w}.unit`), kind: 'none', points: [], histogram: [], temporality: 0, pointCount: 0 };
   for (const [camel, snake, kind] of KINDS) {
     const data = field(o, camel, snake);
     if (data === undefined) continue;
     m.kind = kind;
-    const dps = arr(field(obj(data, `${w}.${camel}`), 'dataPoints', 'data_points'), `${w}.${camel}.dataPoints`);
+    const d = obj(data, `${w}.${camel}`);
+    const dps = arr(field(d, 'dataPoints', 'data_points'), `${w}.${camel}.dataPoints`);
     b.record(dps.length);
     m.pointCount += dps.length;
+    m.temporality = temporality(field(d, 'aggregationTemporality', 'aggregation_temporality'), `${w}.${camel}.aggregationTemporality`);
+    if (kind === 'histogram') {
+      dps.forEach((dp, i) => m.histogram.push(histogramPoint(dp, `${w}.${camel}.dataPoints[${i}]`, b)));
+      continue;
+    }
     if (kind !== 'gauge' && kind !== 'sum') continue;
     dps.forEach((dp, i) => {
       const pw = `${w}.${camel}.dataPoints[${i}]`;
@@ -170,6 +176,35 @@ function metric(v: unknown, w: string, b: DecodeBudget): OtlpMetric {
     });
   }
   return m;
+}
+
+const TEMPORALITIES: Record<string, number> = { AGGREGATION_TEMPORALITY_UNSPECIFIED: 0, AGGREGATION_TEMPORALITY_DELTA: 1, AGGREGATION_TEMPORALITY_CUMULATIVE: 2 };
+
+/** ProtoJSON enums are numbers or their names. */
+function temporality(v: unknown, w: string): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'string' && v in TEMPORALITIES) return TEMPORALITIES[v];
+  return Number(int64(v, w));
+}
+
+function optDouble(v: unknown, w: string): number {
+  return v === undefined ? NaN : double(v, w);
+}
+
+function histogramPoint(v: unknown, pw: string, b: DecodeBudget): OtlpHistogramPoint {
+  const p = obj(v, pw);
+  const counts = field(p, 'bucketCounts', 'bucket_counts');
+  const bounds = field(p, 'explicitBounds', 'explicit_bounds');
+  return {
+    timeUnixMs: nanosToMs(int64(field(p, 'timeUnixNano', 'time_unix_nano'), `${pw}.timeUnixNano`)),
+    attributes: attributes(p.attributes, `${pw}.attributes`, b),
+    count: Number(int64(p.count, `${pw}.count`)),
+    sum: optDouble(p.sum, `${pw}.sum`),
+    bucketCounts: counts === undefined ? [] : arr(counts, `${pw}.bucketCounts`).map((c, i) => Number(int64(c, `${pw}.bucketCounts[${i}]`))),
+    explicitBounds: bounds === undefined ? [] : arr(bounds, `${pw}.explicitBounds`).map((x, i) => double(x, `${pw}.explicitBounds[${i}]`)),
+    min: optDouble(p.min, `${pw}.min`),
+    max: optDouble(p.max, `${pw}.max`),
+  };
 }
 
 /** Decodes an OTLP/JSON `ExportMetricsServiceRequest`; throws like decodeLogsJson. */

@@ -1,7 +1,7 @@
 import { ProtoReader } from './proto-reader';
 import { DecodeBudget, nanosToMs } from './types';
 import type {
-  AttrValue, Attributes, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
+  AttrValue, Attributes, OtlpHistogramPoint, OtlpLogRecord, OtlpLogsRequest, OtlpMetric, OtlpMetricsRequest, OtlpNumberPoint,
   OtlpResourceLogs, OtlpResourceMetrics,
 } from './types';
 
@@ -147,10 +147,44 @@ function numberPoint(r: ProtoReader, b: DecodeBudget): OtlpNumberPoint {
   return p;
 }
 
+/** A repeated fixed64 or double field: packed (wire type 2) or one element (wire type 1). */
+function repeated64(r: ProtoReader, wire: number, read: (x: ProtoReader) => number, out: number[], what: string): void {
+  if (wire === 1) { out.push(read(r)); return; }
+  r.expect(wire, 2, what);
+  const packed = r.sub();
+  while (packed.more()) {
+    // At most one element per 8 bytes of a body within the receiver's size limit.
+    out.push(read(packed));
+  }
+}
+
+/**
+ * HistogramDataPoint{start_time_unix_nano=2 time_unix_nano=3 count=4 (fixed64) sum=5 (double)
+ * bucket_counts=6 (repeated fixed64) explicit_bounds=7 (repeated double) attributes=9 min=11 max=12}.
+ */
+function histogramPoint(r: ProtoReader, b: DecodeBudget): OtlpHistogramPoint {
+  const p: OtlpHistogramPoint = { timeUnixMs: 0, attributes: {}, count: 0, sum: NaN, bucketCounts: [], explicitBounds: [], min: NaN, max: NaN };
+  while (r.more()) {
+    const { field, wire } = r.tag();
+    switch (field) {
+      case 3: r.expect(wire, 1, 'HistogramDataPoint.time_unix_nano'); p.timeUnixMs = nanosToMs(r.fixed64()); break;
+      case 4: r.expect(wire, 1, 'HistogramDataPoint.count'); p.count = Number(r.fixed64()); break;
+      case 5: r.expect(wire, 1, 'HistogramDataPoint.sum'); p.sum = r.double(); break;
+      case 6: repeated64(r, wire, (x) => Number(x.fixed64()), p.bucketCounts, 'HistogramDataPoint.bucket_counts'); break;
+      case 7: repeated64(r, wire, (x) => x.double(), p.explicitBounds, 'HistogramDataPoint.explicit_bounds'); break;
+      case 9: r.expect(wire, 2, 'HistogramDataPoint.attributes'); keyValue(r.sub(), p.attributes, b); break;
+      case 11: r.expect(wire, 1, 'HistogramDataPoint.min'); p.min = r.double(); break;
+      case 12: r.expect(wire, 1, 'HistogramDataPoint.max'); p.max = r.double(); break;
+      default: r.skip(wire);
+    }
+  }
+  return p;
+}
+
 const KINDS: Record<number, OtlpMetric['kind']> = { 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponential_histogram', 11: 'summary' };
 
 function metric(r: ProtoReader, b: DecodeBudget): OtlpMetric {
-  const m: OtlpMetric = { name: '', unit: '', kind: 'none', points: [], pointCount: 0 };
+  const m: OtlpMetric = { name: '', unit: '', kind: 'none', points: [], histogram: [], temporality: 0, pointCount: 0 };
   while (r.more()) {
     const { field, wire } = r.tag();
     const kind = KINDS[field];
@@ -159,11 +193,20 @@ function metric(r: ProtoReader, b: DecodeBudget): OtlpMetric {
     else if (kind) {
       r.expect(wire, 2, `Metric.${kind}`);
       m.kind = kind;
-      // Every data kind keeps its data points in field 1.
-      for (const dp of subs(r.sub(), 1, `${kind}.data_points`)) {
-        b.record();
-        m.pointCount++;
-        if (kind === 'gauge' || kind === 'sum') m.points.push(numberPoint(dp, b));
+      // Every data kind keeps its data points in field 1; Sum, Histogram and ExponentialHistogram
+      // their aggregation_temporality in field 2 (Sum and Gauge differ past that).
+      const data = r.sub();
+      while (data.more()) {
+        const t = data.tag();
+        if (t.field === 1) {
+          data.expect(t.wire, 2, `${kind}.data_points`);
+          const dp = data.sub();
+          b.record();
+          m.pointCount++;
+          if (kind === 'gauge' || kind === 'sum') m.points.push(numberPoint(dp, b));
+          else if (kind === 'histogram') m.histogram.push(histogramPoint(dp, b));
+        } else if (t.field === 2 && t.wire === 0 && kind !== 'gauge' && kind !== 'summary') m.temporality = data.int();
+        else data.skip(t.wire);
       }
     } else r.skip(wire);
   }

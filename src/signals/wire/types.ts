@@ -31,12 +31,29 @@ export interface OtlpLogsRequest {
   resourceLogs: OtlpResourceLogs[];
 }
 
-/** One `NumberDataPoint`; histogram and summary points are counted but not kept. */
+/** One `NumberDataPoint`; exponential-histogram and summary points are counted but not kept. */
 export interface OtlpNumberPoint {
   timeUnixMs: number;
   value: number;
   attributes: Attributes;
 }
+
+/** One `HistogramDataPoint` (explicit bounds). */
+export interface OtlpHistogramPoint {
+  timeUnixMs: number;
+  attributes: Attributes;
+  count: number;
+  /** NaN when unset. */
+  sum: number;
+  bucketCounts: number[];
+  explicitBounds: number[];
+  /** NaN when unset. */
+  min: number;
+  max: number;
+}
+
+/** `AggregationTemporality` (metrics.proto): 1 delta, 2 cumulative, 0 unspecified. */
+export const TEMPORALITY_DELTA = 1;
 
 /** One `Metric` with its kind and number points. */
 export interface OtlpMetric {
@@ -44,6 +61,10 @@ export interface OtlpMetric {
   unit: string;
   kind: 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary' | 'none';
   points: OtlpNumberPoint[];
+  /** Points of an explicit-bounds histogram (kind 'histogram'). */
+  histogram: OtlpHistogramPoint[];
+  /** Aggregation temporality of a sum or histogram (0 when unset). */
+  temporality: number;
   /** Data points of any kind (for `rejectedDataPoints`). */
   pointCount: number;
 }
