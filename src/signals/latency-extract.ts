@@ -23,7 +23,7 @@ export const MAX_RTT_MS = 10_000;
 /** Most connections one point may claim (per report interval). */
 export const MAX_POINT_COUNT = 10_000_000;
 
-/** Why latency points are refused (`anypick_signals_latency_rejected_total{reason}`). */
+/** Why latency points are refused (the counter `anypick.signals.latency_rejected`, label `reason`). */
 export const LATENCY_REJECT_REASONS = ['absurd-rtt', 'unknown-datacenter', 'wrong-token', 'too-many-networks', 'bad-network', 'bad-format'] as const;
 export type LatencyRejectReason = (typeof LATENCY_REJECT_REASONS)[number];
 

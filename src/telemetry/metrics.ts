@@ -84,7 +84,7 @@ export class Telemetry implements IngestObserver {
     const lat = opts.latency;
     if (lat) {
       meter.createObservableGauge('anypick.latency.networks', { description: 'Client networks in the latency map' }).addCallback((r) => r.observe(lat().size));
-      meter.createObservableGauge('anypick.latency.evicted', { description: 'Client networks dropped from the latency map to stay within its size (since start)' }).addCallback((r) => r.observe(lat().evicted));
+      meter.createObservableCounter('anypick.latency.evicted', { description: 'Client networks dropped from the latency map to stay within its size' }).addCallback((r) => r.observe(lat().evicted));
     }
     const reg = opts.registry;
     if (reg) {

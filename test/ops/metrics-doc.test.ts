@@ -177,6 +177,11 @@ describe('docs/operations.md metrics reference', () => {
         }] }),
       });
       expect(((await future.json()) as { partialSuccess?: object }).partialSuccess).to.not.equal(undefined);
+      // A client-latency point whose network is not one: refused as bad-network and counted.
+      const rttDoc = readFileSync(join(root, 'docs', 'datacenter-pick.md'), 'utf8');
+      const rttBody = /^```json otlp:metrics:client-rtt\n([\s\S]*?)^```$/m.exec(rttDoc)![1]!.replace('198.51.100.0/24', 'not-a-network');
+      const rtt = await fetch(`http://127.0.0.1:${serve.signalsPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${agentToken}` }, body: rttBody });
+      expect(((await rtt.json()) as { partialSuccess?: { errorMessage?: string } }).partialSuccess?.errorMessage).to.match(/anypick\.client\.network/);
       const reply = await query(serve.dnsPort, 'example.com', 'AAAA');
       expect(reply.answers?.length).to.be.greaterThan(0);
       await query(serve.dnsPort, 'nothing-here.example.com', 'A');
