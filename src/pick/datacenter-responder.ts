@@ -5,7 +5,7 @@
  */
 import type { ClientInfo, DynamicAnswer, DynamicResponder } from '../dns/dynamic';
 import type { ZoneRecord } from '../zone/types';
-import { maskBytes, networkOf, parseAddress, unmapV4 } from '../util/ip';
+import { isV4MappedBytes, maskBytes, networkOf, parseAddress, unmapV4 } from '../util/ip';
 import type { GeoMatch, GeoNetwork } from '../geo/lookup';
 import { landingGroup, pickDatacenter, planDatacenter, spillHash } from './datacenter-strategy';
 import { DatacenterSelection } from './datacenter-selection';
@@ -122,14 +122,10 @@ interface Located {
 }
 
 /** RFC 4291 §2.5.5.2: ::ffff:a.b.c.d (bytes of an ECS option, zero-padded past their end). */
-function isMapped(bytes: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if ((bytes[i] ?? 0) !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
-}
-
 function isMappedText(address: string): boolean {
   try {
-    return parseAddress(address).length === 16 && unmapV4(parseAddress(address)).length === 4;
+    const b = parseAddress(address);
+    return b.length === 16 && isV4MappedBytes(b);
   } catch {
     return false;
   }
@@ -258,7 +254,7 @@ export class DatacenterResponder implements DynamicResponder {
     const noClient = ecs !== undefined && ecs.sourcePrefix === 0;
     const useEcs = ecs !== undefined && !noClient;
     // An IPv4-mapped address in a FAMILY 2 option is placed as IPv4; its scope goes back to IPv6 bits.
-    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isMapped(ecs.bytes) : isMappedText(ecs.address));
+    const v4in6 = useEcs && ecs.family === 2 && (ecs.bytes ? isV4MappedBytes(ecs.bytes) : isMappedText(ecs.address));
     if (!needSubnet) {
       // The query path: an ECS address is looked up from its bytes when the database can, and
       // its text is left unmade ('': withSubnet makes it when a spill-over needs the subnet).
@@ -435,7 +431,7 @@ export class DatacenterResponder implements DynamicResponder {
       if (ecs.sourcePrefix === 0) return undefined;
       const bytes = ecs.bytes;
       if (ecs.family === 1) return ecs.sourcePrefix < p.v4 ? undefined : { key: bytes ? networkKeyOfBytes(bytes, false, p) : networkKeyOf(ecs.address, p), scope: p.v4 };
-      const mapped = bytes ? isMapped(bytes) : isMappedText(ecs.address);
+      const mapped = bytes ? isV4MappedBytes(bytes) : isMappedText(ecs.address);
       const want = mapped ? 96 + p.v4 : p.v6;
       if (ecs.sourcePrefix < want) return undefined;
       return { key: bytes ? networkKeyOfBytes(bytes, true, p) : networkKeyOf(ecs.address, p), scope: want };

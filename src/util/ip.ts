@@ -147,10 +147,17 @@ export function networkOf(bytes: Uint8Array, prefixLength: number): string {
  * the bytes unchanged.
  */
 export function unmapV4<T extends Uint8Array>(bytes: T): T {
-  if (bytes.length !== 16) return bytes;
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
-  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
-  return bytes.subarray(12) as T;
+  return bytes.length === 16 && isV4MappedBytes(bytes) ? (bytes.subarray(12) as T) : bytes;
+}
+
+/**
+ * True when IPv6 address bytes start ::ffff: (RFC 4291 §2.5.5.2), the IPv4-mapped form. Bytes
+ * past the end of a short array count as 0: an ECS address (RFC 7871) is sent truncated to its
+ * source prefix.
+ */
+export function isV4MappedBytes(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if ((bytes[i] ?? 0) !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 /**

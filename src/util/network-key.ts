@@ -4,7 +4,7 @@
  * needs no string per query. IPv4 keys are the masked address (0 … 2^32 − 1); IPv6 keys are
  * 2^32 + the first 48 bits, masked (IPv6 prefixes are limited to /48 and shorter).
  */
-import { formatAddress, parseAddress, unmapV4 } from './ip';
+import { formatAddress, isV4MappedBytes, parseAddress, unmapV4 } from './ip';
 
 /** The prefix lengths addresses are aggregated to, per family. */
 export interface NetworkPrefixes {
@@ -38,7 +38,7 @@ export function checkPrefixes(p: NetworkPrefixes): NetworkPrefixes {
  * as IPv4). Bytes past the end of a short array count as 0 (ECS addresses are truncated).
  */
 export function networkKeyOfBytes(bytes: Uint8Array, v6: boolean, p: NetworkPrefixes = DEFAULT_NETWORK_PREFIXES): number {
-  if (!v6 || isMappedBytes(bytes)) {
+  if (!v6 || isV4MappedBytes(bytes)) {
     const o = v6 ? 12 : 0;
     const a = (((bytes[o] ?? 0) << 24) | ((bytes[o + 1] ?? 0) << 16) | ((bytes[o + 2] ?? 0) << 8) | (bytes[o + 3] ?? 0)) >>> 0;
     const mask = p.v4 === 32 ? 0xffffffff : ~(0xffffffff >>> p.v4) >>> 0;
@@ -50,11 +50,6 @@ export function networkKeyOfBytes(bytes: Uint8Array, v6: boolean, p: NetworkPref
   const unit = 2 ** (48 - p.v6);
   const v = hi * V6_BASE + lo;
   return V6_BASE + Math.floor(v / unit) * unit;
-}
-
-function isMappedBytes(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if ((b[i] ?? 0) !== 0) return false;
-  return b[10] === 0xff && b[11] === 0xff;
 }
 
 /** The key of an address's network; throws AddressError (src/util/ip) on a bad address. */
