@@ -39,6 +39,15 @@ export function stringOption(values: Record<string, unknown>, name: string): str
   throw new UsageError(`--${name}: expected a value`);
 }
 
+/** `--NAME N`: an integer in min..max (max Infinity: no upper bound); undefined when absent. */
+export function intOption(values: Record<string, unknown>, name: string, min: number, max = Infinity): number | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} ${v}: expected an integer ${max === Infinity ? `≥ ${min}` : `${min}..${max}`}`);
+  return n;
+}
+
 /** Parses `argv` against a command's options; unknown options are usage errors. */
 export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
   try {

@@ -218,4 +218,17 @@ describe('anypick serve on several addresses (IPv4 and IPv6)', function () {
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/--dns ::1:53: expected ADDR:PORT/);
   });
+  for (const [args, re] of [
+    [['--latency-max-networks', '0'], /--latency-max-networks 0: expected an integer ≥ 1/],
+    [['--latency-networks-per-minute', '1e3'], /--latency-networks-per-minute 1e3: expected an integer ≥ 1/],
+    [['--dnstap', 'unix:/tmp/x.sock', '--dnstap-sample', '0'], /--dnstap-sample 0: expected an integer 1\.\.1000000/],
+    [['--rrl', '20', '--rrl-slip', '11'], /--rrl-slip 11: expected an integer 0\.\.10/],
+  ] as Array<[string[], RegExp]>) {
+    it(`rejects ${args.join(' ')} with a usage error (exit 2)`, async () => {
+      const { spawnSync } = await import('node:child_process');
+      const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'src', 'cli', 'main.js'), 'serve', '--geoip-db', 'none', ...args], { encoding: 'utf8', timeout: 10_000 }); // a serve that starts would never exit
+      expect(r.status, r.stderr).to.equal(2);
+      expect(r.stderr).to.match(re);
+    });
+  }
 });

@@ -11,7 +11,7 @@ import { DEFAULT_RRL_IPV4_PREFIX, DEFAULT_RRL_IPV6_PREFIX, DEFAULT_RRL_SLIP, Res
 import { DEFAULT_TCP_LIMITS, tcpLimits } from '../../dns/tcp-limits';
 import type { TcpLimits } from '../../dns/tcp-limits';
 import type { Logger } from '../../util/log';
-import { UsageError, stringOption } from '../command';
+import { UsageError, intOption, stringOption } from '../command';
 
 /** parseArgs options. */
 export const DNS_GUARD_OPTIONS = {
@@ -50,14 +50,6 @@ export interface DnsGuard {
   rrl?: ResponseRateLimiter;
   cookies?: ServerCookies;
   tcp: TcpLimits;
-}
-
-function int(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = stringOption(values, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`--${name} ${v}: expected an integer ${min}..${max}`);
-  return n;
 }
 
 function duration(values: Record<string, unknown>, name: string): number | undefined {
@@ -111,18 +103,18 @@ export function shareCookieSecretWithWorkers(values: Record<string, unknown>, en
 
 /** Builds the rate limiter, cookies and TCP limits from the options. */
 export function dnsGuardFromOptions(values: Record<string, unknown>): DnsGuard {
-  const rate = int(values, 'rrl', 1, 10_000_000);
-  const slip = int(values, 'rrl-slip', 0, 10);
-  const v4 = int(values, 'rrl-ipv4-prefix', 8, 32);
-  const v6 = int(values, 'rrl-ipv6-prefix', 16, 128);
+  const rate = intOption(values, 'rrl', 1, 10_000_000);
+  const slip = intOption(values, 'rrl-slip', 0, 10);
+  const v4 = intOption(values, 'rrl-ipv4-prefix', 8, 32);
+  const v6 = intOption(values, 'rrl-ipv6-prefix', 16, 128);
   if (rate === undefined && (slip !== undefined || v4 !== undefined || v6 !== undefined)) throw new UsageError('--rrl-slip and --rrl-ipv4/ipv6-prefix need --rrl N');
   const rrl = rate === undefined ? undefined : new ResponseRateLimiter({ ratePerSecond: rate, slip, ipv4Prefix: v4, ipv6Prefix: v6 });
   const cookies = values['no-cookies'] === true ? undefined : new ServerCookies(cookieSecret(values));
   let tcp: TcpLimits;
   try {
     tcp = tcpLimits({
-      maxConnections: int(values, 'tcp-max-connections', 1, 1_000_000),
-      maxPerAddress: int(values, 'tcp-max-per-address', 1, 1_000_000),
+      maxConnections: intOption(values, 'tcp-max-connections', 1, 1_000_000),
+      maxPerAddress: intOption(values, 'tcp-max-per-address', 1, 1_000_000),
       idleTimeoutMs: duration(values, 'tcp-idle-timeout'),
       messageTimeoutMs: duration(values, 'tcp-message-timeout'),
     });

@@ -10,7 +10,7 @@ import type { DnstapDropReason, DnstapTarget } from '../../dnstap/sender';
 import type { DnsObserver } from '../../dns/observer';
 import type { Logger } from '../../util/log';
 import { packageVersion } from '../../util/version';
-import { UsageError, stringOption } from '../command';
+import { UsageError, intOption, stringOption } from '../command';
 
 /** parseArgs options. */
 export const DNSTAP_SERVE_OPTIONS = {
@@ -35,11 +35,7 @@ export interface ServeDnstap {
 
 /** `--dnstap-sample N` (1..1,000,000). */
 function sampleOption(values: Record<string, unknown>): number {
-  const v = stringOption(values, 'dnstap-sample');
-  if (v === undefined) return 1;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > 1_000_000) throw new UsageError(`--dnstap-sample ${v}: expected an integer 1..1000000`);
-  return n;
+  return intOption(values, 'dnstap-sample', 1, 1_000_000) ?? 1;
 }
 
 /** What `--dnstap` and `--dnstap-sample` ask for. */

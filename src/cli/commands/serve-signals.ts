@@ -10,7 +10,7 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import { UsageError } from '../command';
+import { UsageError, intOption } from '../command';
 import type { DeliveryModel } from '../../config/model';
 import { startTelemetryServer } from '../../telemetry/http';
 import type { TelemetryServerOptions } from '../../telemetry/http';
@@ -72,13 +72,6 @@ export const SIGNALS_SERVE_USAGE = `  --signals ADDR:PORT OTLP/HTTP receiver for
                       distinct client networks one datacenter may report per minute (default 100000;
                       more are refused as 'too-many-networks')`;
 
-function positiveInt(values: Record<string, unknown>, name: string): number | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--${name} must be an integer ≥ 1, got '${String(v as string)}'`);
-  return n;
-}
 
 /** `--signals-tls-*` as TlsFiles (undefined without them); UsageError for half a pair. */
 export function signalsTls(values: Record<string, unknown>): TlsFiles | undefined {
@@ -122,6 +115,7 @@ export class ServeSignals {
   readonly registry: MemberStateMirror | undefined;
   /** Measured client latency (anypick.client.rtt reports); empty without signals. */
   readonly latency: LatencyMirror;
+  private readonly networksPerMinute: number | undefined;
   private thread?: ReceiverThread;
   private http?: TelemetryServer;
   private telemetry?: Telemetry;
@@ -137,7 +131,9 @@ export class ServeSignals {
     private readonly relayed: boolean,
   ) {
     this.registry = tokens || relayed ? new MemberStateMirror() : undefined;
-    this.latency = new LatencyMirror({ maxNetworks: positiveInt(values, 'latency-max-networks') });
+    this.latency = new LatencyMirror({ maxNetworks: intOption(values, 'latency-max-networks', 1) });
+    // Checked at start-up whether or not a receiver will run: a bad value is a usage error either way.
+    this.networksPerMinute = intOption(values, 'latency-networks-per-minute', 1);
   }
 
   /**
@@ -198,7 +194,7 @@ export class ServeSignals {
         logLevel: this.logger.level as LogLevel,
         config: this.config,
         stateFile: stateFilePath(this.values['state-file']),
-        latencyNetworksPerMinute: positiveInt(this.values, 'latency-networks-per-minute'),
+        latencyNetworksPerMinute: this.networksPerMinute,
         onState: (state) => reg.apply(state),
         onLatency: (batch, prefixes) => this.latency.apply(batch, prefixes),
         observer: this.telemetry,
@@ -271,7 +267,7 @@ export async function startSignalsPrimary(values: Record<string, unknown>, logge
     tokens,
     tls,
     logLevel: logger.level as LogLevel,
-    latencyNetworksPerMinute: positiveInt(values, 'latency-networks-per-minute'),
+    latencyNetworksPerMinute: intOption(values, 'latency-networks-per-minute', 1),
     onState: (state) => {
       last = state;
       for (const w of workers()) sendTo(w, { anypick: 'signals-state', state });
